@@ -1,0 +1,226 @@
+//! Host side of Spin's platform interfaces (`fermyon:spin/*@2.0.0`): SQLite,
+//! key-value and variables, each limited to what the component's manifest
+//! entry grants.
+
+use wasmtime::component::{HasSelf, Linker, Resource};
+
+use crate::state::RequestState;
+use crate::storage::Pooled;
+
+wasmtime::component::bindgen!({
+    path: "wit/spin-platform.wit",
+    world: "host-platform",
+    imports: { default: trappable },
+    with: {
+        "fermyon:spin/sqlite.connection": SqliteConnection,
+        "fermyon:spin/key-value.store": KeyValueStore,
+    },
+});
+
+use fermyon::spin::{key_value, sqlite, variables};
+
+/// An open `fermyon:spin/sqlite` connection: a pooled rusqlite connection.
+pub struct SqliteConnection(Pooled);
+
+/// An open `fermyon:spin/key-value` store: its label names a namespace in the
+/// key-value database.
+pub struct KeyValueStore {
+    label: String,
+}
+
+pub fn add_to_linker(linker: &mut Linker<RequestState>) -> wasmtime::Result<()> {
+    sqlite::add_to_linker::<_, HasSelf<_>>(linker, |s| s)?;
+    key_value::add_to_linker::<_, HasSelf<_>>(linker, |s| s)?;
+    variables::add_to_linker::<_, HasSelf<_>>(linker, |s| s)?;
+    Ok(())
+}
+
+// ---------------------------------------------------------------- sqlite
+
+fn to_sql(value: sqlite::Value) -> rusqlite::types::Value {
+    use rusqlite::types::Value as V;
+    match value {
+        sqlite::Value::Integer(i) => V::Integer(i),
+        sqlite::Value::Real(f) => V::Real(f),
+        sqlite::Value::Text(s) => V::Text(s),
+        sqlite::Value::Blob(b) => V::Blob(b),
+        sqlite::Value::Null => V::Null,
+    }
+}
+
+fn from_sql(value: rusqlite::types::ValueRef<'_>) -> sqlite::Value {
+    use rusqlite::types::ValueRef as V;
+    match value {
+        V::Integer(i) => sqlite::Value::Integer(i),
+        V::Real(f) => sqlite::Value::Real(f),
+        V::Text(t) => sqlite::Value::Text(String::from_utf8_lossy(t).into_owned()),
+        V::Blob(b) => sqlite::Value::Blob(b.to_vec()),
+        V::Null => sqlite::Value::Null,
+    }
+}
+
+fn execute(
+    conn: &rusqlite::Connection,
+    statement: &str,
+    parameters: Vec<sqlite::Value>,
+) -> rusqlite::Result<sqlite::QueryResult> {
+    let mut stmt = conn.prepare_cached(statement)?;
+    let columns: Vec<String> = stmt.column_names().into_iter().map(str::to_owned).collect();
+    let params = rusqlite::params_from_iter(parameters.into_iter().map(to_sql));
+    let mut rows = stmt.query(params)?;
+    let mut out = Vec::new();
+    while let Some(row) = rows.next()? {
+        let values = (0..columns.len()).map(|i| row.get_ref(i).map(from_sql)).collect::<Result<_, _>>()?;
+        out.push(sqlite::RowResult { values });
+    }
+    Ok(sqlite::QueryResult { columns, rows: out })
+}
+
+impl sqlite::Host for RequestState {}
+
+impl sqlite::HostConnection for RequestState {
+    fn open(
+        &mut self,
+        database: String,
+    ) -> wasmtime::Result<Result<Resource<SqliteConnection>, sqlite::Error>> {
+        if !self.component.sqlite_databases.contains(&database) {
+            return Ok(Err(sqlite::Error::AccessDenied));
+        }
+        let Some(pool) = self.app.storage.sqlite(&database) else {
+            return Ok(Err(sqlite::Error::NoSuchDatabase));
+        };
+        match pool.get() {
+            Ok(conn) => Ok(Ok(self.table.push(SqliteConnection(conn))?)),
+            Err(e) => Ok(Err(sqlite::Error::Io(format!("{e:#}")))),
+        }
+    }
+
+    fn execute(
+        &mut self,
+        conn: Resource<SqliteConnection>,
+        statement: String,
+        parameters: Vec<sqlite::Value>,
+    ) -> wasmtime::Result<Result<sqlite::QueryResult, sqlite::Error>> {
+        let conn = self.table.get(&conn)?;
+        Ok(execute(&conn.0, &statement, parameters).map_err(|e| sqlite::Error::Io(e.to_string())))
+    }
+
+    fn drop(&mut self, conn: Resource<SqliteConnection>) -> wasmtime::Result<()> {
+        self.table.delete(conn)?;
+        Ok(())
+    }
+}
+
+// ---------------------------------------------------------------- key-value
+
+fn kv_error(e: rusqlite::Error) -> key_value::Error {
+    key_value::Error::Other(e.to_string())
+}
+
+impl RequestState {
+    fn kv<T>(
+        &mut self,
+        store: &Resource<KeyValueStore>,
+        f: impl FnOnce(&rusqlite::Connection, &str) -> rusqlite::Result<T>,
+    ) -> wasmtime::Result<Result<T, key_value::Error>> {
+        let label = self.table.get(store)?.label.clone();
+        let conn = match self.app.storage.key_value().get() {
+            Ok(conn) => conn,
+            Err(e) => return Ok(Err(key_value::Error::Other(format!("{e:#}")))),
+        };
+        Ok(f(&conn, &label).map_err(kv_error))
+    }
+}
+
+impl key_value::Host for RequestState {}
+
+impl key_value::HostStore for RequestState {
+    fn open(&mut self, label: String) -> wasmtime::Result<Result<Resource<KeyValueStore>, key_value::Error>> {
+        if !self.component.key_value_stores.contains(&label) {
+            return Ok(Err(key_value::Error::AccessDenied));
+        }
+        Ok(Ok(self.table.push(KeyValueStore { label })?))
+    }
+
+    fn get(
+        &mut self,
+        store: Resource<KeyValueStore>,
+        key: String,
+    ) -> wasmtime::Result<Result<Option<Vec<u8>>, key_value::Error>> {
+        use rusqlite::OptionalExtension;
+        self.kv(&store, |c, label| {
+            c.prepare_cached("SELECT value FROM spin_key_value WHERE store = ?1 AND key = ?2")?
+                .query_row((label, &key), |r| r.get(0))
+                .optional()
+        })
+    }
+
+    fn set(
+        &mut self,
+        store: Resource<KeyValueStore>,
+        key: String,
+        value: Vec<u8>,
+    ) -> wasmtime::Result<Result<(), key_value::Error>> {
+        self.kv(&store, |c, label| {
+            c.prepare_cached(
+                "INSERT INTO spin_key_value (store, key, value) VALUES (?1, ?2, ?3)
+                 ON CONFLICT (store, key) DO UPDATE SET value = excluded.value",
+            )?
+            .execute((label, &key, &value))
+            .map(drop)
+        })
+    }
+
+    fn delete(
+        &mut self,
+        store: Resource<KeyValueStore>,
+        key: String,
+    ) -> wasmtime::Result<Result<(), key_value::Error>> {
+        self.kv(&store, |c, label| {
+            c.prepare_cached("DELETE FROM spin_key_value WHERE store = ?1 AND key = ?2")?
+                .execute((label, &key))
+                .map(drop)
+        })
+    }
+
+    fn exists(
+        &mut self,
+        store: Resource<KeyValueStore>,
+        key: String,
+    ) -> wasmtime::Result<Result<bool, key_value::Error>> {
+        self.kv(&store, |c, label| {
+            c.prepare_cached("SELECT EXISTS (SELECT 1 FROM spin_key_value WHERE store = ?1 AND key = ?2)")?
+                .query_row((label, &key), |r| r.get(0))
+        })
+    }
+
+    fn get_keys(
+        &mut self,
+        store: Resource<KeyValueStore>,
+    ) -> wasmtime::Result<Result<Vec<String>, key_value::Error>> {
+        self.kv(&store, |c, label| {
+            c.prepare_cached("SELECT key FROM spin_key_value WHERE store = ?1 ORDER BY key")?
+                .query_map([label], |r| r.get(0))?
+                .collect()
+        })
+    }
+
+    fn drop(&mut self, store: Resource<KeyValueStore>) -> wasmtime::Result<()> {
+        self.table.delete(store)?;
+        Ok(())
+    }
+}
+
+// ---------------------------------------------------------------- variables
+
+impl variables::Host for RequestState {
+    fn get(&mut self, name: String) -> wasmtime::Result<Result<String, variables::Error>> {
+        if crate::variables::check_name(&name).is_err() {
+            return Ok(Err(variables::Error::InvalidName(name)));
+        }
+        Ok(match self.component.variables.get(&name) {
+            Some(value) => Ok(value.to_owned()),
+            None => Err(variables::Error::Undefined(format!("no variable named `{name}`"))),
+        })
+    }
+}

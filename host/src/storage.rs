@@ -1,0 +1,226 @@
+//! The data directory: one SQLite file per database label, one SQLite file for
+//! every key-value store, and the migrations applied to the `default` database.
+//!
+//! Connections are WAL with `synchronous=NORMAL` (durable across process
+//! crashes; a power loss may drop the last transactions — the trade that makes
+//! a write ~0.14 ms instead of ~3.6 ms) and a busy timeout, and are pooled so a
+//! request does not pay for opening a file.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use anyhow::{Context, Result, bail};
+use rusqlite::Connection;
+
+const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+const MAX_IDLE: usize = 16;
+
+/// A small pool of connections to one SQLite file.
+#[derive(Debug)]
+pub struct Pool {
+    path: PathBuf,
+    idle: Mutex<Vec<Connection>>,
+}
+
+/// A connection borrowed from a [`Pool`]; it goes back on drop, with any
+/// transaction the guest left open rolled back.
+#[derive(Debug)]
+pub struct Pooled {
+    conn: Option<Connection>,
+    pool: Arc<Pool>,
+}
+
+impl Pool {
+    pub fn open(path: PathBuf) -> Result<Arc<Self>> {
+        let pool = Arc::new(Self { path, idle: Mutex::new(Vec::new()) });
+        // Open once now so a bad path fails at start-up, not on the first request.
+        drop(pool.get()?);
+        Ok(pool)
+    }
+
+    fn connect(&self) -> Result<Connection> {
+        let conn = Connection::open(&self.path)
+            .with_context(|| format!("cannot open SQLite database {}", self.path.display()))?;
+        conn.busy_timeout(BUSY_TIMEOUT)?;
+        conn.execute_batch(
+            "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;",
+        )?;
+        Ok(conn)
+    }
+
+    pub fn get(self: &Arc<Self>) -> Result<Pooled> {
+        let idle = self.idle.lock().unwrap_or_else(|p| p.into_inner()).pop();
+        let conn = match idle {
+            Some(conn) => conn,
+            None => self.connect()?,
+        };
+        Ok(Pooled { conn: Some(conn), pool: Arc::clone(self) })
+    }
+}
+
+impl std::ops::Deref for Pooled {
+    type Target = Connection;
+    fn deref(&self) -> &Connection {
+        self.conn.as_ref().expect("a pooled connection is present until drop")
+    }
+}
+
+impl Drop for Pooled {
+    fn drop(&mut self) {
+        let Some(conn) = self.conn.take() else { return };
+        if !conn.is_autocommit() && conn.execute_batch("ROLLBACK").is_err() {
+            return; // a connection we cannot reset is closed, not reused
+        }
+        let mut idle = self.pool.idle.lock().unwrap_or_else(|p| p.into_inner());
+        if idle.len() < MAX_IDLE {
+            idle.push(conn);
+        }
+    }
+}
+
+/// Everything stored under the data directory.
+#[derive(Debug)]
+pub struct Storage {
+    sqlite: HashMap<String, Arc<Pool>>,
+    key_value: Arc<Pool>,
+}
+
+impl Storage {
+    /// Opens (creating when missing) the databases named in the manifest.
+    pub fn open<'a>(data_dir: &Path, sqlite_labels: impl Iterator<Item = &'a str>) -> Result<Self> {
+        let sqlite_dir = data_dir.join("sqlite");
+        std::fs::create_dir_all(&sqlite_dir)
+            .with_context(|| format!("cannot create data directory {}", sqlite_dir.display()))?;
+        let mut sqlite = HashMap::new();
+        for label in sqlite_labels {
+            if label.is_empty() || !label.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-') {
+                bail!("sqlite database label `{label}`: use letters, digits, `_` or `-`");
+            }
+            sqlite.insert(label.to_owned(), Pool::open(sqlite_dir.join(format!("{label}.db")))?);
+        }
+        let key_value = Pool::open(data_dir.join("key-value.db"))?;
+        key_value.get()?.execute_batch(
+            "CREATE TABLE IF NOT EXISTS spin_key_value (
+                 store TEXT NOT NULL,
+                 key   TEXT NOT NULL,
+                 value BLOB NOT NULL,
+                 PRIMARY KEY (store, key)
+             ) WITHOUT ROWID;",
+        )?;
+        Ok(Self { sqlite, key_value })
+    }
+
+    pub fn sqlite(&self, label: &str) -> Option<&Arc<Pool>> {
+        self.sqlite.get(label)
+    }
+
+    pub fn key_value(&self) -> &Arc<Pool> {
+        &self.key_value
+    }
+
+    /// Applies `migrations/*.sql` to the `default` database in file-name order,
+    /// each once, each in its own transaction, recorded in `_spin_migrations`.
+    /// Returns the names applied now.
+    pub fn migrate(&self, dir: &Path) -> Result<Vec<String>> {
+        if !dir.is_dir() {
+            return Ok(Vec::new());
+        }
+        let Some(pool) = self.sqlite("default") else {
+            bail!(
+                "{} holds migrations but no component lists \"default\" in sqlite_databases",
+                dir.display()
+            );
+        };
+        let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+            .with_context(|| format!("cannot read {}", dir.display()))?
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.extension().is_some_and(|x| x == "sql"))
+            .collect();
+        files.sort();
+
+        let mut conn = pool.get()?;
+        let conn = conn.conn.as_mut().expect("present");
+        conn.execute_batch(
+            "CREATE TABLE IF NOT EXISTS _spin_migrations (
+                 name TEXT PRIMARY KEY,
+                 applied_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ','now'))
+             );",
+        )?;
+        let mut applied = Vec::new();
+        for file in files {
+            let name = file.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+            let done: bool = conn.query_row(
+                "SELECT EXISTS (SELECT 1 FROM _spin_migrations WHERE name = ?1)",
+                [&name],
+                |r| r.get(0),
+            )?;
+            if done {
+                continue;
+            }
+            let sql = std::fs::read_to_string(&file)
+                .with_context(|| format!("cannot read migration {}", file.display()))?;
+            let tx = conn.transaction()?;
+            tx.execute_batch(&sql)
+                .with_context(|| format!("migration {} failed", file.display()))?;
+            tx.execute("INSERT INTO _spin_migrations (name) VALUES (?1)", [&name])?;
+            tx.commit()?;
+            applied.push(name);
+        }
+        Ok(applied)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn migrations_apply_once_in_order_and_a_failure_names_the_file() {
+        let data = tempdir();
+        let migrations = data.join("m");
+        std::fs::create_dir_all(&migrations).unwrap();
+        std::fs::write(migrations.join("0002_b.sql"), "INSERT INTO t VALUES (2);").unwrap();
+        std::fs::write(migrations.join("0001_a.sql"), "CREATE TABLE t (x INTEGER);").unwrap();
+        let storage = Storage::open(&data, ["default"].into_iter()).unwrap();
+        assert_eq!(storage.migrate(&migrations).unwrap(), vec!["0001_a.sql", "0002_b.sql"]);
+        assert!(storage.migrate(&migrations).unwrap().is_empty());
+
+        std::fs::write(migrations.join("0003_bad.sql"), "CREATE TABLE oops (;").unwrap();
+        let err = format!("{:#}", storage.migrate(&migrations).unwrap_err());
+        assert!(err.contains("0003_bad.sql") && err.contains("syntax error"), "{err}");
+        let count: i64 = storage
+            .sqlite("default")
+            .unwrap()
+            .get()
+            .unwrap()
+            .query_row("SELECT count(*) FROM t", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(count, 1);
+    }
+
+    #[test]
+    fn a_returned_connection_has_no_open_transaction() {
+        let data = tempdir();
+        let storage = Storage::open(&data, ["default"].into_iter()).unwrap();
+        let pool = storage.sqlite("default").unwrap();
+        let conn = pool.get().unwrap();
+        conn.execute_batch("CREATE TABLE t (x); BEGIN; INSERT INTO t VALUES (1);").unwrap();
+        drop(conn);
+        let conn = pool.get().unwrap();
+        assert!(conn.is_autocommit());
+        let n: i64 = conn.query_row("SELECT count(*) FROM t", [], |r| r.get(0)).unwrap();
+        assert_eq!(n, 0);
+    }
+
+    fn tempdir() -> PathBuf {
+        let dir = std::env::temp_dir().join(format!(
+            "switchyard-host-test-{}-{}",
+            std::process::id(),
+            std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos()
+        ));
+        std::fs::create_dir_all(&dir).unwrap();
+        dir
+    }
+}

@@ -1,0 +1,246 @@
+//! The test harness: starts the real host binary on a free port with a fresh
+//! data directory and gives each test a typed HTTP client.
+//!
+//! `scripts/test` builds the host and every `.wasm` first; the harness only
+//! checks that they exist and says how to build them when they do not.
+
+#![allow(clippy::unwrap_used)] // test code: a failed unwrap is a failed test
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use tempfile::TempDir;
+
+/// The repository root.
+pub fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf()
+}
+
+fn target_dir() -> PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| workspace_root().join("target"), PathBuf::from)
+}
+
+/// The host binary built by `scripts/test`.
+pub fn host_binary() -> PathBuf {
+    let path = target_dir().join("debug").join("switchyard-host");
+    assert!(
+        path.is_file(),
+        "{} is missing: run `scripts/test` (or `cargo build -p switchyard-host`) first",
+        path.display()
+    );
+    path
+}
+
+/// A component built by `scripts/build-wasm`, e.g. `wasm("test_probe")`.
+pub fn wasm(crate_name: &str) -> PathBuf {
+    let path = target_dir().join("wasm32-wasip2/release").join(format!("{crate_name}.wasm"));
+    assert!(path.is_file(), "{} is missing: run `scripts/build-wasm` first", path.display());
+    path
+}
+
+/// Compiled components are cached across test runs and test processes.
+fn cache_dir() -> PathBuf {
+    target_dir().join("switchyard-test-cache")
+}
+
+/// How to start a host: which manifest, which environment, which flags.
+#[derive(Debug, Clone)]
+pub struct HostConfig {
+    pub manifest: PathBuf,
+    pub env: Vec<(String, String)>,
+    pub args: Vec<String>,
+}
+
+impl HostConfig {
+    pub fn new(manifest: impl Into<PathBuf>) -> Self {
+        Self { manifest: manifest.into(), env: Vec::new(), args: Vec::new() }
+    }
+
+    pub fn env(mut self, key: &str, value: &str) -> Self {
+        self.env.push((key.to_owned(), value.to_owned()));
+        self
+    }
+
+    pub fn arg(mut self, arg: &str) -> Self {
+        self.args.push(arg.to_owned());
+        self
+    }
+}
+
+/// A running host. Dropping it stops the process; the data directory lives
+/// as long as the `TestApp`, so [`TestApp::restart`] keeps the data.
+pub struct TestApp {
+    pub address: String,
+    pub client: reqwest::Client,
+    pub config: HostConfig,
+    pub data: TempDir,
+    child: Option<Child>,
+    log: PathBuf,
+}
+
+/// A host that refused to start: its exit status and everything it printed.
+#[derive(Debug)]
+pub struct StartFailure {
+    pub output: String,
+}
+
+fn command(config: &HostConfig, data: &Path) -> Command {
+    let mut cmd = Command::new(host_binary());
+    cmd.arg("--manifest")
+        .arg(&config.manifest)
+        .arg("--data-dir")
+        .arg(data)
+        .arg("--cache-dir")
+        .arg(cache_dir())
+        .args(&config.args)
+        .env_remove("SWITCHYARD_LISTEN")
+        .envs(config.env.iter().map(|(k, v)| (k, v)));
+    cmd
+}
+
+fn start(config: &HostConfig, data: &Path) -> Result<(Child, String, PathBuf), StartFailure> {
+    let log = data.join(format!(
+        "host-{}.log",
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos()
+    ));
+    let out = std::fs::File::create(&log).unwrap();
+    let err = out.try_clone().unwrap();
+    let mut child = command(config, data)
+        .arg("up")
+        .arg("--listen")
+        .arg("127.0.0.1:0")
+        .stdout(Stdio::from(out))
+        .stderr(Stdio::from(err))
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(120);
+    loop {
+        let printed = std::fs::read_to_string(&log).unwrap_or_default();
+        if let Some(line) = printed.lines().find(|l| l.starts_with("Serving http://")) {
+            let address = line.trim_start_matches("Serving ").trim().to_owned();
+            return Ok((child, address, log));
+        }
+        if let Some(_status) = child.try_wait().unwrap() {
+            return Err(StartFailure { output: std::fs::read_to_string(&log).unwrap_or_default() });
+        }
+        assert!(Instant::now() < deadline, "host did not start in time:\n{printed}");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// Starts the product: the repository's own `spin.toml` and `migrations/`.
+pub async fn spawn_app() -> TestApp {
+    spawn_host(HostConfig::new(workspace_root().join("spin.toml"))).await
+}
+
+/// Starts a host for `config`, panicking with its output if it cannot start.
+pub async fn spawn_host(config: HostConfig) -> TestApp {
+    try_spawn_host(config).await.unwrap_or_else(|f| panic!("host failed to start:\n{}", f.output))
+}
+
+/// Starts a host for `config`, or returns what it printed when it refused.
+pub async fn try_spawn_host(config: HostConfig) -> Result<TestApp, StartFailure> {
+    let data = tempfile::tempdir().unwrap();
+    let (child, address, log) = start(&config, data.path())?;
+    Ok(TestApp { address, client: client(), config, data, child: Some(child), log })
+}
+
+fn client() -> reqwest::Client {
+    reqwest::Client::builder().timeout(Duration::from_secs(60)).build().unwrap()
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.address)
+    }
+
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.client.get(self.url(path)).send().await.unwrap()
+    }
+
+    pub async fn post(&self, path: &str, body: impl Into<reqwest::Body>) -> reqwest::Response {
+        self.client.post(self.url(path)).body(body).send().await.unwrap()
+    }
+
+    pub async fn post_json(&self, path: &str, body: &serde_json::Value) -> reqwest::Response {
+        self.client.post(self.url(path)).json(body).send().await.unwrap()
+    }
+
+    /// Everything the host printed so far (access log, start-up lines, errors).
+    pub fn output(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    /// Sends SIGTERM and waits for a graceful exit; returns whether it exited cleanly.
+    pub fn stop(&mut self) -> bool {
+        let Some(mut child) = self.child.take() else { return true };
+        let _ = Command::new("kill").arg("-TERM").arg(child.id().to_string()).status();
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while Instant::now() < deadline {
+            if let Some(status) = child.try_wait().unwrap() {
+                return status.success();
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let _ = child.kill();
+        let _ = child.wait();
+        false
+    }
+
+    /// Stops the host and starts it again on the same data directory.
+    pub async fn restart(&mut self) {
+        assert!(self.stop(), "host did not shut down cleanly:\n{}", self.output());
+        let (child, address, log) =
+            start(&self.config, self.data.path()).unwrap_or_else(|f| panic!("restart failed:\n{}", f.output));
+        self.child = Some(child);
+        self.address = address;
+        self.log = log;
+    }
+
+    /// Runs `switchyard-host cron-tick <component>` against this app's data.
+    pub fn cron_tick(&self, component: &str) -> std::process::Output {
+        command(&self.config, self.data.path()).arg("cron-tick").arg(component).output().unwrap()
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+/// Writes `spin.toml` (and optional migrations) into a fresh directory; the
+/// manifest may use `{probe}` and `{ticker}` for the test components' paths.
+pub struct TestManifest {
+    pub dir: TempDir,
+}
+
+impl TestManifest {
+    pub fn new(template: &str) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let text = template
+            .replace("{probe}", &wasm("test_probe").display().to_string())
+            .replace("{ticker}", &wasm("test_ticker").display().to_string());
+        std::fs::write(dir.path().join("spin.toml"), text).unwrap();
+        Self { dir }
+    }
+
+    pub fn with_migration(self, name: &str, sql: &str) -> Self {
+        let migrations = self.dir.path().join("migrations");
+        std::fs::create_dir_all(&migrations).unwrap();
+        std::fs::write(migrations.join(name), sql).unwrap();
+        self
+    }
+
+    pub fn path(&self) -> PathBuf {
+        self.dir.path().join("spin.toml")
+    }
+
+    pub fn config(&self) -> HostConfig {
+        HostConfig::new(self.path())
+    }
+}

@@ -1,0 +1,6 @@
+//! One test binary, one module per area (see `tests/src/lib.rs` for the harness).
+
+#![allow(clippy::unwrap_used)] // test code: a failed unwrap is a failed test
+
+mod host;
+mod product;
