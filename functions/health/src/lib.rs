@@ -1,22 +1,27 @@
-//! health — Liveness of the deployment and its database.
+//! Liveness of the deployment and its database.
 //!
-//! Method: GET, POST · Auth: public · Scope: none · Rate family: none
+//! - method: GET, POST
+//! - auth: public
+//! - scope: none
+//! - rate: none
 
-use spin_sdk::http::{IntoResponse, Request, Response};
-use spin_sdk::{http_component, sqlite};
+use switchyard_api::{Health, NoInput};
+use switchyard_edge::prelude::*;
+
+const ENDPOINT: Endpoint = Endpoint::new("health", &[Verb::Get, Verb::Post], Auth::Public, None);
 
 #[http_component]
-fn health(_req: Request) -> impl IntoResponse {
-    let database = match sqlite::Connection::open_default().and_then(|db| db.execute("SELECT 1", &[])) {
-        Ok(_) => "ok",
-        Err(_) => "unavailable",
-    };
-    let status = if database == "ok" { 200 } else { 503 };
-    let body = serde_json::json!({ "status": if status == 200 { "ok" } else { "degraded" }, "database": database });
-    Response::builder()
-        .status(status)
-        .header("content-type", "application/json")
-        .header("cache-control", "no-store")
-        .body(body.to_string())
-        .build()
+fn health(req: Request) -> Response {
+    ENDPOINT.read(req, |ctx, _: NoInput| {
+        let database = match ctx.db.query_one("SELECT 1 AS ok", &[]) {
+            Ok(Some(_)) => "ok",
+            _ => "unavailable",
+        };
+        Ok(Health {
+            status: if database == "ok" { "ok" } else { "degraded" }.to_owned(),
+            database: database.to_owned(),
+            region: switchyard_edge::deployment_region().as_str().to_owned(),
+            version: env!("CARGO_PKG_VERSION").to_owned(),
+        })
+    })
 }

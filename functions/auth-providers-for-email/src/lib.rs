@@ -1,0 +1,41 @@
+//! List the SSO / OAuth providers configured for an email domain (used by SSO bootstrap).
+//!
+//! - method: POST
+//! - auth: public
+//! - scope: none
+//! - rate: read
+
+use switchyard_api::{ProviderId, ProviderKind, ProvidersForEmail, ProvidersForEmailResult, SsoProvider};
+use switchyard_domain::validate;
+use switchyard_edge::prelude::*;
+
+const ENDPOINT: Endpoint = Endpoint::post("auth-providers-for-email", Auth::Public, Some(RateFamily::Read));
+
+#[http_component]
+fn handle(req: Request) -> Response {
+    ENDPOINT.read(req, |ctx, input: ProvidersForEmail| lookup(ctx, input))
+}
+
+fn lookup(ctx: &Ctx, input: ProvidersForEmail) -> Result<ProvidersForEmailResult, ApiError> {
+    let domain = validate::email_domain(input.email.trim()).map_err(|m| ApiError::validation("email", m))?;
+    let rows = ctx.db.query(
+        "SELECT p.id, p.provider, p.display_name, w.handle FROM sso_providers p
+         JOIN workspaces w ON w.id = p.workspace_id
+         WHERE p.domain = ? AND w.status = 'active' ORDER BY w.handle, p.provider",
+        &[&domain],
+    )?;
+    let mut providers = Vec::with_capacity(rows.len());
+    for row in rows {
+        let (Some(id), Some(provider)) = (ProviderId::parse(&row.text("id")?), ProviderKind::parse(&row.text("provider")?))
+        else {
+            return Err(ApiError::internal("malformed sso_providers row"));
+        };
+        providers.push(SsoProvider {
+            id,
+            provider,
+            display_name: row.text("display_name")?,
+            workspace_handle: row.text("handle")?,
+        });
+    }
+    Ok(ProvidersForEmailResult { domain, providers })
+}

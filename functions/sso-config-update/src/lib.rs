@@ -1,0 +1,48 @@
+//! Configure (or remove) an SSO provider for an email domain of the workspace.
+//!
+//! - method: POST
+//! - auth: bearer
+//! - scope: admin
+//! - rate: write
+
+use switchyard_api::{ProviderId, SsoConfigUpdated, UpdateSsoConfig};
+use switchyard_domain::validate;
+use switchyard_edge::prelude::*;
+use switchyard_edge::{new_id, now_rfc3339};
+
+const ENDPOINT: Endpoint = Endpoint::post("sso-config-update", Auth::Bearer(Scope::Admin), Some(RateFamily::Write));
+
+#[http_component]
+fn handle(req: Request) -> Response {
+    ENDPOINT.mutate(req, |ctx, tx, input: UpdateSsoConfig| update(ctx, tx, input))
+}
+
+fn update(ctx: &Ctx, tx: &Db, input: UpdateSsoConfig) -> Result<Change<SsoConfigUpdated>, ApiError> {
+    let workspace = ctx.workspace_id()?;
+    let domain = input.domain.trim().to_ascii_lowercase();
+    validate::domain(&domain).map_err(|m| ApiError::validation("domain", m))?;
+    let display_name = input.display_name.unwrap_or_else(|| input.provider.as_str().to_owned());
+    validate::name(&display_name).map_err(|m| ApiError::validation("display_name", m))?;
+    if input.enabled {
+        tx.exec(
+            "INSERT INTO sso_providers (id, workspace_id, domain, provider, display_name, created_at)
+             VALUES (?, ?, ?, ?, ?, ?)
+             ON CONFLICT (workspace_id, domain, provider) DO UPDATE SET display_name = excluded.display_name",
+            &[
+                &new_id!(ProviderId).as_str(),
+                &workspace.as_str(),
+                &domain,
+                &input.provider.as_str(),
+                &display_name,
+                &now_rfc3339(),
+            ],
+        )?;
+    } else {
+        tx.exec(
+            "DELETE FROM sso_providers WHERE workspace_id = ? AND domain = ? AND provider = ?",
+            &[&workspace.as_str(), &domain, &input.provider.as_str()],
+        )?;
+    }
+    let target = format!("{domain}/{}", input.provider.as_str());
+    Ok(Change::ok(target, SsoConfigUpdated { domain, provider: input.provider, enabled: input.enabled }))
+}

@@ -1,0 +1,104 @@
+use serde::{Deserialize, Serialize};
+
+/// Every error code the API answers with, and its HTTP status. The first
+/// eight are the reference contract's; the rest name protocol failures
+/// that the contract folds into "the full list".
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum ErrorCode {
+    Unauthorized,
+    ScopeDenied,
+    PolicyDenied,
+    LaneScopeDenied,
+    RateLimited,
+    NotFound,
+    ValidationFailed,
+    Internal,
+    /// The token's workspace lives in another region.
+    WrongRegion,
+    /// A malformed request that is not about the body's fields (e.g. an over-long Idempotency-Key).
+    BadRequest,
+    MethodNotAllowed,
+    PayloadTooLarge,
+    /// The resource is not in a state that allows the operation, or a
+    /// request with the same Idempotency-Key is still running.
+    Conflict,
+    /// An Idempotency-Key was reused with a different request body.
+    IdempotencyKeyReused,
+}
+
+impl ErrorCode {
+    pub const fn status(self) -> u16 {
+        match self {
+            Self::Unauthorized => 401,
+            Self::ScopeDenied | Self::PolicyDenied | Self::LaneScopeDenied => 403,
+            Self::RateLimited => 429,
+            Self::NotFound => 404,
+            Self::ValidationFailed | Self::IdempotencyKeyReused => 422,
+            Self::Internal => 500,
+            Self::WrongRegion => 421,
+            Self::BadRequest => 400,
+            Self::MethodNotAllowed => 405,
+            Self::PayloadTooLarge => 413,
+            Self::Conflict => 409,
+        }
+    }
+
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Unauthorized => "UNAUTHORIZED",
+            Self::ScopeDenied => "SCOPE_DENIED",
+            Self::PolicyDenied => "POLICY_DENIED",
+            Self::LaneScopeDenied => "LANE_SCOPE_DENIED",
+            Self::RateLimited => "RATE_LIMITED",
+            Self::NotFound => "NOT_FOUND",
+            Self::ValidationFailed => "VALIDATION_FAILED",
+            Self::Internal => "INTERNAL",
+            Self::WrongRegion => "WRONG_REGION",
+            Self::BadRequest => "BAD_REQUEST",
+            Self::MethodNotAllowed => "METHOD_NOT_ALLOWED",
+            Self::PayloadTooLarge => "PAYLOAD_TOO_LARGE",
+            Self::Conflict => "CONFLICT",
+            Self::IdempotencyKeyReused => "IDEMPOTENCY_KEY_REUSED",
+        }
+    }
+
+    /// A short human title, used as RFC 9457 `title`.
+    pub const fn title(self) -> &'static str {
+        match self {
+            Self::Unauthorized => "Missing or invalid credentials",
+            Self::ScopeDenied => "Token lacks a required scope",
+            Self::PolicyDenied => "Blocked by policy",
+            Self::LaneScopeDenied => "Scope claim conflicts with an active lane",
+            Self::RateLimited => "Rate limit exceeded",
+            Self::NotFound => "Not found",
+            Self::ValidationFailed => "Request validation failed",
+            Self::Internal => "Internal error",
+            Self::WrongRegion => "Workspace is served by another region",
+            Self::BadRequest => "Bad request",
+            Self::MethodNotAllowed => "Method not allowed",
+            Self::PayloadTooLarge => "Request body too large",
+            Self::Conflict => "Conflict",
+            Self::IdempotencyKeyReused => "Idempotency-Key reused with a different request",
+        }
+    }
+}
+
+/// `{"error": {...}}` — the envelope of every error response.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ErrorBody {
+    pub error: ErrorDetail,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ErrorDetail {
+    pub code: ErrorCode,
+    pub message: String,
+    pub request_id: String,
+    /// The offending request field, for VALIDATION_FAILED.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub field: Option<String>,
+    /// The missing scope, for SCOPE_DENIED.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scope: Option<String>,
+}

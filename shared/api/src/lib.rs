@@ -1,0 +1,18 @@
+//! Switchyard's wire contract, shared by the functions, the tests and any
+//! native client: error codes and the error envelope, scopes, rate families,
+//! prefixed ids, and the request and response bodies of every endpoint.
+//!
+//! JSON is `snake_case`; ids are prefixed strings; times are RFC 3339 UTC.
+//! Request bodies refuse unknown fields (no mass assignment).
+
+#![forbid(unsafe_code)]
+
+mod error;
+mod ids;
+mod scope;
+mod types;
+
+pub use error::{ErrorBody, ErrorCode, ErrorDetail};
+pub use ids::{ID_ALPHABET, ID_BODY_LEN, MemberId, ProviderId, RequestId, TokenId, WorkspaceId};
+pub use scope::{RateFamily, Scope, UnknownScope};
+pub use types::*;

@@ -1,0 +1,310 @@
+//! Request and response bodies, one section per endpoint.
+
+use serde::{Deserialize, Serialize};
+
+use crate::{MemberId, ProviderId, Scope, TokenId, WorkspaceId};
+
+/// Where a workspace's data lives.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Region {
+    #[serde(rename = "us-east-1")]
+    UsEast1,
+    #[serde(rename = "eu-west-1")]
+    EuWest1,
+}
+
+impl Region {
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::UsEast1 => "us-east-1",
+            Self::EuWest1 => "eu-west-1",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "us-east-1" => Some(Self::UsEast1),
+            "eu-west-1" => Some(Self::EuWest1),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Plan {
+    Free,
+    Team,
+    Enterprise,
+}
+
+impl Plan {
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Free => "free",
+            Self::Team => "team",
+            Self::Enterprise => "enterprise",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "free" => Some(Self::Free),
+            "team" => Some(Self::Team),
+            "enterprise" => Some(Self::Enterprise),
+            _ => None,
+        }
+    }
+
+    /// Multiplier on every rate-limit family.
+    pub const fn rate_multiplier(self) -> u32 {
+        match self {
+            Self::Free => 1,
+            Self::Team => 5,
+            Self::Enterprise => 20,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    Owner,
+    Admin,
+    Member,
+    Viewer,
+}
+
+impl Role {
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Owner => "owner",
+            Self::Admin => "admin",
+            Self::Member => "member",
+            Self::Viewer => "viewer",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "owner" => Some(Self::Owner),
+            "admin" => Some(Self::Admin),
+            "member" => Some(Self::Member),
+            "viewer" => Some(Self::Viewer),
+            _ => None,
+        }
+    }
+
+    /// Scopes a JWT with this role gets when it names no scopes itself.
+    pub fn default_scopes(self) -> &'static [Scope] {
+        use Scope::*;
+        match self {
+            Self::Owner | Self::Admin => &[Admin],
+            Self::Member => &[
+                LanesRead, LanesWrite, ToolsInvoke, AuditRead, ContextRead, ContextWrite, CiWrite,
+                ChangelogWrite,
+            ],
+            Self::Viewer => &[LanesRead, AuditRead, ContextRead],
+        }
+    }
+}
+
+// ---------------------------------------------------------------- workspace-bootstrap
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BootstrapWorkspace {
+    /// URL-safe handle: 3–40 lowercase letters, digits and dashes.
+    pub handle: String,
+    pub region: Region,
+    #[serde(default = "default_plan")]
+    pub plan: Plan,
+    /// The first member, who becomes the owner.
+    pub admin_email: String,
+}
+
+fn default_plan() -> Plan {
+    Plan::Free
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Workspace {
+    pub id: WorkspaceId,
+    pub handle: String,
+    pub region: Region,
+    pub plan: Plan,
+    pub created_at: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct BootstrappedWorkspace {
+    pub workspace: Workspace,
+    pub owner: Member,
+    pub token: IssuedToken,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Member {
+    pub id: MemberId,
+    pub email: String,
+    pub role: Role,
+}
+
+// ---------------------------------------------------------------- api-token-issue / revoke
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IssueToken {
+    /// What the token is for, e.g. "scim-sync".
+    pub name: String,
+    pub scopes: Vec<Scope>,
+    /// Lifetime in seconds; absent means the token does not expire.
+    #[serde(default)]
+    pub expires_in_seconds: Option<u64>,
+}
+
+/// A freshly minted token. `token` is the only time the secret is shown.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct IssuedToken {
+    pub id: TokenId,
+    pub token: String,
+    pub name: String,
+    pub scopes: Vec<Scope>,
+    pub workspace_id: WorkspaceId,
+    pub created_at: String,
+    pub expires_at: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RevokeToken {
+    pub token_id: TokenId,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RevokedToken {
+    pub id: TokenId,
+    pub revoked_at: String,
+}
+
+// ---------------------------------------------------------------- sso-config-update / auth-providers-for-email
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ProviderKind {
+    Google,
+    Github,
+    Okta,
+    AzureAd,
+    Saml,
+    Oidc,
+}
+
+impl ProviderKind {
+    pub fn parse(s: &str) -> Option<Self> {
+        serde_json::from_value(serde_json::Value::String(s.to_owned())).ok()
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Google => "google",
+            Self::Github => "github",
+            Self::Okta => "okta",
+            Self::AzureAd => "azure-ad",
+            Self::Saml => "saml",
+            Self::Oidc => "oidc",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateSsoConfig {
+    /// The email domain the provider signs in, e.g. "example.com".
+    pub domain: String,
+    pub provider: ProviderKind,
+    #[serde(default)]
+    pub display_name: Option<String>,
+    /// `false` removes the provider from the domain.
+    #[serde(default = "yes")]
+    pub enabled: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SsoProvider {
+    pub id: ProviderId,
+    pub provider: ProviderKind,
+    pub display_name: String,
+    pub workspace_handle: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SsoConfigUpdated {
+    pub domain: String,
+    pub provider: ProviderKind,
+    pub enabled: bool,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProvidersForEmail {
+    pub email: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ProvidersForEmailResult {
+    pub domain: String,
+    pub providers: Vec<SsoProvider>,
+}
+
+// ---------------------------------------------------------------- badge
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum BadgeKind {
+    Status,
+    Build,
+    Coverage,
+}
+
+impl BadgeKind {
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Status => "status",
+            Self::Build => "build",
+            Self::Coverage => "coverage",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BadgeQuery {
+    /// The workspace handle.
+    pub workspace: String,
+    #[serde(default = "default_badge")]
+    pub kind: BadgeKind,
+}
+
+fn default_badge() -> BadgeKind {
+    BadgeKind::Status
+}
+
+// ---------------------------------------------------------------- health
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Health {
+    pub status: String,
+    pub database: String,
+    pub region: String,
+    pub version: String,
+}
+
+/// The input of endpoints that take none: `{}`, an empty body or no query.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NoInput {}

@@ -1,0 +1,18 @@
+//! Domain rules with no Spin dependency, unit-tested natively. The edge crate
+//! and the functions call these; they never do I/O themselves (callers pass
+//! in the time and the random bytes).
+
+#![forbid(unsafe_code)]
+
+pub mod audit;
+pub mod badge;
+pub mod input;
+pub mod rate;
+pub mod token;
+pub mod validate;
+
+/// SHA-256 as lowercase hex.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::Digest;
+    hex::encode(sha2::Sha256::digest(bytes))
+}

@@ -1,0 +1,238 @@
+//! Who is calling: a PAT, a JWT, the service-role key, or nobody (public).
+
+use std::collections::HashSet;
+
+use jwt_simple::prelude::*;
+use switchyard_api::{ErrorCode, Plan, Region, Role, Scope, TokenId, WorkspaceId};
+use switchyard_domain::token;
+
+use crate::db::Db;
+use crate::error::ApiError;
+
+/// Tokens longer than this are refused before any parsing.
+const MAX_TOKEN_LEN: usize = 8 * 1024;
+/// Clock skew accepted on JWT `exp` / `nbf`.
+const JWT_LEEWAY_SECS: u64 = 60;
+/// `last_used_at` is refreshed at most this often, to keep reads from writing.
+const LAST_USED_GRANULARITY_SECS: u64 = 60;
+
+/// The workspace a caller acts in.
+#[derive(Debug, Clone)]
+pub struct WorkspaceRef {
+    pub id: WorkspaceId,
+    pub handle: String,
+    pub region: Region,
+    pub plan: Plan,
+}
+
+/// An authenticated member of a workspace.
+#[derive(Debug, Clone)]
+pub struct Principal {
+    pub workspace: WorkspaceRef,
+    /// `tok_…` for a PAT, `jwt:<sub>` for a JWT.
+    pub actor: String,
+    pub scopes: Vec<Scope>,
+    pub token_id: Option<TokenId>,
+}
+
+#[derive(Debug, Clone)]
+pub enum Caller {
+    Public { client: String },
+    ServiceRole,
+    Member(Principal),
+}
+
+impl Caller {
+    /// Who the audit log names.
+    pub fn actor(&self) -> String {
+        match self {
+            Self::Public { client } => format!("public:{client}"),
+            Self::ServiceRole => "service-role".to_owned(),
+            Self::Member(p) => p.actor.clone(),
+        }
+    }
+
+    /// The member, for bearer endpoints (the edge guarantees it there).
+    pub fn principal(&self) -> Result<&Principal, ApiError> {
+        match self {
+            Self::Member(p) => Ok(p),
+            _ => Err(ApiError::internal("a bearer endpoint ran without a principal")),
+        }
+    }
+}
+
+fn variable(name: &str) -> Option<String> {
+    spin_sdk::variables::get(name).ok().filter(|v| !v.trim().is_empty())
+}
+
+/// The region this deployment serves (Spin variable `region`).
+pub fn deployment_region() -> Region {
+    variable("region").and_then(|r| Region::parse(&r)).unwrap_or(Region::UsEast1)
+}
+
+pub(crate) fn bearer(header: Option<&str>) -> Result<&str, ApiError> {
+    let header = header.ok_or_else(|| ApiError::unauthorized("missing `Authorization: Bearer <token>` header"))?;
+    if header.len() > MAX_TOKEN_LEN + 7 {
+        return Err(ApiError::unauthorized("token too long"));
+    }
+    let (scheme, token) = header.split_once(' ').unwrap_or((header, ""));
+    if !scheme.eq_ignore_ascii_case("bearer") || token.trim().is_empty() {
+        return Err(ApiError::unauthorized("expected `Authorization: Bearer <token>`"));
+    }
+    Ok(token.trim())
+}
+
+pub(crate) fn service_role(header: Option<&str>) -> Result<Caller, ApiError> {
+    let token = bearer(header)?;
+    let Some(key) = variable("service_role_key") else {
+        return Err(ApiError::unauthorized("service-role calls are disabled: no service_role_key is configured"));
+    };
+    if token::constant_time_eq(token, &key) {
+        Ok(Caller::ServiceRole)
+    } else {
+        Err(ApiError::unauthorized("this endpoint needs the service-role key"))
+    }
+}
+
+fn workspace(db: &Db, id: &str) -> Result<Option<WorkspaceRef>, ApiError> {
+    let Some(row) = db.query_one("SELECT id, handle, region, plan FROM workspaces WHERE id = ?", &[&id])? else {
+        return Ok(None);
+    };
+    Ok(Some(WorkspaceRef {
+        id: WorkspaceId::parse(&row.text("id")?).ok_or_else(|| ApiError::internal("bad workspace id"))?,
+        handle: row.text("handle")?,
+        region: Region::parse(&row.text("region")?).ok_or_else(|| ApiError::internal("bad region"))?,
+        plan: Plan::parse(&row.text("plan")?).ok_or_else(|| ApiError::internal("bad plan"))?,
+    }))
+}
+
+pub(crate) fn member(header: Option<&str>, db: &Db) -> Result<Principal, ApiError> {
+    let token = bearer(header)?;
+    let principal = if token.starts_with(token::PAT_PREFIX) {
+        pat(token, db)?
+    } else if token.matches('.').count() == 2 {
+        jwt(token, db)?
+    } else {
+        return Err(ApiError::unauthorized("unrecognised token: expected a `sl_pat_…` token or a JWT"));
+    };
+    let here = deployment_region();
+    if principal.workspace.region != here {
+        return Err(ApiError::new(
+            ErrorCode::WrongRegion,
+            format!(
+                "workspace {} lives in region {}; this deployment serves {}. Send the request to the {} deployment.",
+                principal.workspace.id,
+                principal.workspace.region.as_str(),
+                here.as_str(),
+                principal.workspace.region.as_str()
+            ),
+        ));
+    }
+    Ok(principal)
+}
+
+fn parse_scopes(text: &str) -> Vec<Scope> {
+    text.split_whitespace().filter_map(|s| Scope::parse(s).ok()).collect()
+}
+
+fn pat(token: &str, db: &Db) -> Result<Principal, ApiError> {
+    let invalid = || ApiError::unauthorized("invalid token");
+    let parsed = token::parse(token).ok_or_else(invalid)?;
+    let row = db
+        .query_one(
+            "SELECT workspace_id, secret_hash, scopes, expires_at, revoked_at, last_used_at FROM api_tokens WHERE id = ?",
+            &[&parsed.token_id.as_str()],
+        )?
+        .ok_or_else(invalid)?;
+    if !token::verify(parsed.secret, &row.text("secret_hash")?) {
+        return Err(invalid());
+    }
+    if row.opt_text("revoked_at")?.is_some() {
+        return Err(ApiError::unauthorized("token has been revoked"));
+    }
+    let now = crate::clock::now_rfc3339();
+    if row.opt_text("expires_at")?.is_some_and(|exp| exp <= now) {
+        return Err(ApiError::unauthorized("token has expired"));
+    }
+    if row.opt_text("last_used_at")?.is_none_or(|last| minutes_apart(&last, &now)) {
+        db.exec("UPDATE api_tokens SET last_used_at = ? WHERE id = ?", &[&now, &parsed.token_id.as_str()])?;
+    }
+    let workspace = workspace(db, &row.text("workspace_id")?)?.ok_or_else(invalid)?;
+    Ok(Principal {
+        workspace,
+        actor: parsed.token_id.to_string(),
+        scopes: parse_scopes(&row.text("scopes")?),
+        token_id: Some(parsed.token_id),
+    })
+}
+
+/// Whether two RFC 3339 times are at least [`LAST_USED_GRANULARITY_SECS`] apart.
+fn minutes_apart(earlier: &str, later: &str) -> bool {
+    let parse = |s: &str| chrono::DateTime::parse_from_rfc3339(s).map(|t| t.timestamp());
+    match (parse(earlier), parse(later)) {
+        (Ok(a), Ok(b)) => b - a >= i64::try_from(LAST_USED_GRANULARITY_SECS).unwrap_or(60),
+        _ => true,
+    }
+}
+
+/// Claims a Switchyard JWT carries besides the registered ones.
+#[derive(Debug, Serialize, Deserialize)]
+struct WorkspaceClaims {
+    workspace_id: String,
+    #[serde(default)]
+    roles: Vec<String>,
+    #[serde(default)]
+    scopes: Option<Vec<String>>,
+}
+
+fn jwt(token: &str, db: &Db) -> Result<Principal, ApiError> {
+    let invalid = |why: &str| ApiError::unauthorized(format!("invalid JWT: {why}"));
+    let meta = Token::decode_metadata(token).map_err(|_| invalid("malformed"))?;
+    let mut options = VerificationOptions {
+        time_tolerance: Some(Duration::from_secs(JWT_LEEWAY_SECS)),
+        max_token_length: Some(MAX_TOKEN_LEN),
+        ..Default::default()
+    };
+    options.allowed_issuers = Some(HashSet::from([variable("jwt_issuer").unwrap_or_else(|| "switchyard".into())]));
+    options.allowed_audiences =
+        Some(HashSet::from([variable("jwt_audience").unwrap_or_else(|| "switchyard".into())]));
+    let claims = match meta.algorithm() {
+        "HS256" => {
+            let secret = variable("jwt_hs256_secret").ok_or_else(|| invalid("HS256 tokens are not accepted here"))?;
+            HS256Key::from_bytes(secret.as_bytes()).verify_token::<WorkspaceClaims>(token, Some(options))
+        }
+        "EdDSA" => {
+            let pem = variable("jwt_ed25519_public_key").ok_or_else(|| invalid("EdDSA tokens are not accepted here"))?;
+            let key = Ed25519PublicKey::from_pem(&pem.replace("\\n", "\n"))
+                .map_err(|e| ApiError::internal(format!("jwt_ed25519_public_key: {e}")))?;
+            key.verify_token::<WorkspaceClaims>(token, Some(options))
+        }
+        other => return Err(invalid(&format!("algorithm `{other}` is not accepted"))),
+    }
+    .map_err(|e| invalid(&e.to_string()))?;
+    if claims.expires_at.is_none() {
+        return Err(invalid("missing `exp`"));
+    }
+    let workspace = workspace(db, &claims.custom.workspace_id)?.ok_or_else(|| invalid("unknown workspace"))?;
+    let scopes = match &claims.custom.scopes {
+        Some(names) => names.iter().filter_map(|s| Scope::parse(s).ok()).collect(),
+        None => {
+            let mut all: Vec<Scope> = claims
+                .custom
+                .roles
+                .iter()
+                .filter_map(|r| Role::parse(r))
+                .flat_map(|r| r.default_scopes().iter().copied())
+                .collect();
+            all.sort();
+            all.dedup();
+            all
+        }
+    };
+    Ok(Principal {
+        workspace,
+        actor: format!("jwt:{}", claims.subject.unwrap_or_else(|| "anonymous".into())),
+        scopes,
+        token_id: None,
+    })
+}

@@ -1,0 +1,155 @@
+//! A thin layer over Spin's SQLite (`fermyon:spin/sqlite@2.0.0`): typed
+//! parameters, rows read by column name, and write transactions.
+
+use std::rc::Rc;
+
+use spin_sdk::sqlite::{Connection, Value};
+
+/// A database failure. Shown to no client: the edge maps it to INTERNAL.
+#[derive(Debug, Clone)]
+pub struct DbError(pub String);
+
+impl std::fmt::Display for DbError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "database: {}", self.0)
+    }
+}
+
+impl DbError {
+    /// A UNIQUE constraint refused the write (e.g. a taken handle).
+    pub fn is_unique_violation(&self) -> bool {
+        self.0.contains("UNIQUE constraint failed")
+    }
+}
+
+/// A value that can be bound as a statement parameter.
+pub trait Sql {
+    fn to_value(&self) -> Value;
+}
+
+impl Sql for str {
+    fn to_value(&self) -> Value {
+        Value::Text(self.to_owned())
+    }
+}
+impl Sql for &str {
+    fn to_value(&self) -> Value {
+        Value::Text((*self).to_owned())
+    }
+}
+impl Sql for String {
+    fn to_value(&self) -> Value {
+        Value::Text(self.clone())
+    }
+}
+impl Sql for i64 {
+    fn to_value(&self) -> Value {
+        Value::Integer(*self)
+    }
+}
+impl Sql for u64 {
+    fn to_value(&self) -> Value {
+        Value::Integer(i64::try_from(*self).unwrap_or(i64::MAX))
+    }
+}
+impl Sql for Vec<u8> {
+    fn to_value(&self) -> Value {
+        Value::Blob(self.clone())
+    }
+}
+impl<T: Sql> Sql for Option<T> {
+    fn to_value(&self) -> Value {
+        self.as_ref().map_or(Value::Null, Sql::to_value)
+    }
+}
+
+/// One result row; columns are looked up by name.
+#[derive(Debug, Clone)]
+pub struct Row {
+    columns: Rc<Vec<String>>,
+    values: Vec<Value>,
+}
+
+impl Row {
+    fn value(&self, column: &str) -> Result<&Value, DbError> {
+        self.columns
+            .iter()
+            .position(|c| c == column)
+            .and_then(|i| self.values.get(i))
+            .ok_or_else(|| DbError(format!("no column `{column}` in the result")))
+    }
+
+    pub fn text(&self, column: &str) -> Result<String, DbError> {
+        match self.value(column)? {
+            Value::Text(s) => Ok(s.clone()),
+            other => Err(DbError(format!("column `{column}`: expected text, found {other:?}"))),
+        }
+    }
+
+    pub fn opt_text(&self, column: &str) -> Result<Option<String>, DbError> {
+        match self.value(column)? {
+            Value::Null => Ok(None),
+            Value::Text(s) => Ok(Some(s.clone())),
+            other => Err(DbError(format!("column `{column}`: expected text, found {other:?}"))),
+        }
+    }
+
+    pub fn int(&self, column: &str) -> Result<i64, DbError> {
+        match self.value(column)? {
+            Value::Integer(i) => Ok(*i),
+            other => Err(DbError(format!("column `{column}`: expected an integer, found {other:?}"))),
+        }
+    }
+
+    pub fn blob(&self, column: &str) -> Result<Vec<u8>, DbError> {
+        match self.value(column)? {
+            Value::Blob(b) => Ok(b.clone()),
+            Value::Text(s) => Ok(s.as_bytes().to_vec()),
+            other => Err(DbError(format!("column `{column}`: expected a blob, found {other:?}"))),
+        }
+    }
+}
+
+/// A connection to the `default` database.
+pub struct Db(Connection);
+
+impl Db {
+    pub fn open() -> Result<Self, DbError> {
+        Connection::open_default().map(Db).map_err(|e| DbError(format!("open: {e:?}")))
+    }
+
+    pub fn query(&self, sql: &str, params: &[&dyn Sql]) -> Result<Vec<Row>, DbError> {
+        let params: Vec<Value> = params.iter().map(|p| p.to_value()).collect();
+        let result = self.0.execute(sql, &params).map_err(|e| DbError(format!("{e:?}")))?;
+        let columns = Rc::new(result.columns);
+        Ok(result.rows.into_iter().map(|r| Row { columns: Rc::clone(&columns), values: r.values }).collect())
+    }
+
+    pub fn query_one(&self, sql: &str, params: &[&dyn Sql]) -> Result<Option<Row>, DbError> {
+        Ok(self.query(sql, params)?.into_iter().next())
+    }
+
+    pub fn exec(&self, sql: &str, params: &[&dyn Sql]) -> Result<(), DbError> {
+        self.query(sql, params).map(drop)
+    }
+
+    /// Runs `f` in a write transaction (`BEGIN IMMEDIATE`, so concurrent
+    /// writers queue on the busy timeout instead of failing on upgrade);
+    /// commits on `Ok`, rolls back on `Err`.
+    pub fn transaction<T, E: From<DbError>>(&self, f: impl FnOnce(&Db) -> Result<T, E>) -> Result<T, E> {
+        self.exec("BEGIN IMMEDIATE", &[])?;
+        match f(self) {
+            Ok(value) => {
+                if let Err(e) = self.exec("COMMIT", &[]) {
+                    let _ = self.exec("ROLLBACK", &[]);
+                    return Err(e.into());
+                }
+                Ok(value)
+            }
+            Err(e) => {
+                let _ = self.exec("ROLLBACK", &[]);
+                Err(e)
+            }
+        }
+    }
+}

@@ -1,0 +1,333 @@
+//! The fixed order every request goes through:
+//! method → size → authentication → region → scope → rate limit → input →
+//! (idempotency → transaction { handler, audit }) → response headers.
+
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use spin_sdk::http::{Method, Request, Response};
+use switchyard_api::{ErrorCode, Plan, RateFamily, RequestId, Scope, WorkspaceId};
+use switchyard_domain::audit::NewEntry;
+use switchyard_domain::{input, sha256_hex};
+
+use crate::auth::{self, Caller, Principal};
+use crate::db::Db;
+use crate::error::ApiError;
+use crate::idempotency::{self, Begin};
+use crate::rate;
+use crate::response::Reply;
+
+/// Largest request body accepted.
+pub const MAX_BODY_BYTES: usize = 1024 * 1024;
+
+/// Who may call an endpoint.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Auth {
+    /// No token; rate-limited per client address.
+    Public,
+    /// A PAT or JWT holding the scope.
+    Bearer(Scope),
+    /// The deployment's service-role key only.
+    ServiceRole,
+}
+
+/// The methods an endpoint answers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verb {
+    Get,
+    Post,
+}
+
+impl Verb {
+    fn matches(self, method: &Method) -> bool {
+        matches!((self, method), (Verb::Get, Method::Get) | (Verb::Post, Method::Post))
+    }
+
+    fn as_str(self) -> &'static str {
+        match self {
+            Verb::Get => "GET",
+            Verb::Post => "POST",
+        }
+    }
+}
+
+/// One function's contract; its doc comment in `functions/<name>` says the same.
+#[derive(Debug, Clone, Copy)]
+pub struct Endpoint {
+    pub name: &'static str,
+    pub methods: &'static [Verb],
+    pub auth: Auth,
+    pub family: Option<RateFamily>,
+}
+
+/// What a mutation did: the status and body to answer, and the id it acted on (for the audit log).
+#[derive(Debug)]
+pub struct Change<O> {
+    pub status: u16,
+    pub target: Option<String>,
+    pub output: O,
+    /// The workspace whose log records the change (default: the caller's).
+    pub audit_workspace: Option<WorkspaceId>,
+}
+
+impl<O> Change<O> {
+    pub fn created(target: impl ToString, output: O) -> Self {
+        Self { status: 201, target: Some(target.to_string()), output, audit_workspace: None }
+    }
+
+    pub fn ok(target: impl ToString, output: O) -> Self {
+        Self { status: 200, target: Some(target.to_string()), output, audit_workspace: None }
+    }
+
+    pub fn in_workspace(mut self, workspace: WorkspaceId) -> Self {
+        self.audit_workspace = Some(workspace);
+        self
+    }
+}
+
+/// What a handler gets: who is calling, this request's id, the database.
+pub struct Ctx {
+    pub request_id: RequestId,
+    pub caller: Caller,
+    pub db: Db,
+    /// SHA-256 hex of the raw request body.
+    pub body_digest: String,
+}
+
+impl Ctx {
+    /// The authenticated member (bearer endpoints).
+    pub fn principal(&self) -> Result<&Principal, ApiError> {
+        self.caller.principal()
+    }
+
+    /// The caller's workspace; every tenant query is scoped by it.
+    pub fn workspace_id(&self) -> Result<&WorkspaceId, ApiError> {
+        Ok(&self.principal()?.workspace.id)
+    }
+}
+
+struct Incoming<'r> {
+    method: &'r Method,
+    path: String,
+    query: String,
+    body: &'r [u8],
+    authorization: Option<&'r str>,
+    idempotency_key: Option<&'r str>,
+    client: String,
+}
+
+fn header<'r>(req: &'r Request, name: &str) -> Option<&'r str> {
+    req.header(name).and_then(|v| v.as_str())
+}
+
+fn new_request_id() -> RequestId {
+    RequestId::from_random(&crate::clock::random_bytes())
+}
+
+impl Endpoint {
+    pub const fn new(name: &'static str, methods: &'static [Verb], auth: Auth, family: Option<RateFamily>) -> Self {
+        Self { name, methods, auth, family }
+    }
+
+    pub const fn post(name: &'static str, auth: Auth, family: Option<RateFamily>) -> Self {
+        Self::new(name, &[Verb::Post], auth, family)
+    }
+
+    /// A read: parse the input, call `f`, answer 200 with its JSON.
+    pub fn read<I, O>(&self, req: Request, f: impl FnOnce(&Ctx, I) -> Result<O, ApiError>) -> Response
+    where
+        I: DeserializeOwned,
+        O: Serialize,
+    {
+        self.respond(req, |ctx, input| f(ctx, input).map(|out| Reply::json(200, &out)))
+    }
+
+    /// Like [`Endpoint::read`], for handlers that shape their own reply (SVG, …).
+    pub fn respond<I>(&self, req: Request, f: impl FnOnce(&Ctx, I) -> Result<Reply, ApiError>) -> Response
+    where
+        I: DeserializeOwned,
+    {
+        self.serve(req, |ctx, incoming| {
+            let input = self.parse(incoming)?;
+            f(ctx, input)
+        })
+    }
+
+    /// A mutation: one transaction holding the change, its audit entry and
+    /// (with an `Idempotency-Key`) the stored response.
+    pub fn mutate<I, O>(&self, req: Request, f: impl FnOnce(&Ctx, &Db, I) -> Result<Change<O>, ApiError>) -> Response
+    where
+        I: DeserializeOwned,
+        O: Serialize,
+    {
+        self.serve(req, |ctx, incoming| {
+            let input: I = self.parse(incoming)?;
+            let claim = match incoming.idempotency_key {
+                None => None,
+                Some(key) => {
+                    idempotency::validate_key(key)?;
+                    let scope = match &ctx.caller {
+                        Caller::Member(p) => p.workspace.id.to_string(),
+                        _ => "service".to_owned(),
+                    };
+                    let digest = sha256_hex(
+                        &[incoming.method.to_string().as_bytes(), b" ", incoming.path.as_bytes(), b"\n", incoming.body]
+                            .concat(),
+                    );
+                    match idempotency::begin(&ctx.db, &scope, &ctx.caller.actor(), key, &digest)? {
+                        Begin::Replay(reply) => return Ok(reply),
+                        Begin::Proceed(claim) => Some(claim),
+                    }
+                }
+            };
+            let outcome = ctx.db.transaction(|tx| {
+                let change = f(ctx, tx, input)?;
+                let workspace = match (&change.audit_workspace, &ctx.caller) {
+                    (Some(ws), _) => ws.clone(),
+                    (None, Caller::Member(p)) => p.workspace.id.clone(),
+                    (None, _) => return Err(ApiError::internal("a mutation without a workspace to audit")),
+                };
+                crate::audit::append(
+                    tx,
+                    NewEntry {
+                        workspace_id: workspace.to_string(),
+                        at: crate::clock::now_rfc3339(),
+                        actor: ctx.caller.actor(),
+                        action: self.name.to_owned(),
+                        target: change.target.clone(),
+                        request_id: ctx.request_id.to_string(),
+                        input_digest: ctx.body_digest.clone(),
+                    },
+                )?;
+                let reply = Reply::json(change.status, &change.output);
+                if let Some(claim) = &claim {
+                    idempotency::complete(tx, claim, reply.status, &reply.content_type, &reply.body)?;
+                }
+                Ok(reply)
+            });
+            if outcome.is_err()
+                && let Some(claim) = &claim
+            {
+                idempotency::release(&ctx.db, claim);
+            }
+            outcome
+        })
+    }
+
+    fn parse<I: DeserializeOwned>(&self, incoming: &Incoming<'_>) -> Result<I, ApiError> {
+        let parsed = if matches!(incoming.method, Method::Get) {
+            let pairs = url_pairs(&incoming.query);
+            input::parse_query(pairs.into_iter())
+        } else {
+            input::parse_json(incoming.body)
+        };
+        parsed.map_err(|e| ApiError::validation(e.field, e.message))
+    }
+
+    fn serve(&self, req: Request, run: impl FnOnce(&Ctx, &Incoming<'_>) -> Result<Reply, ApiError>) -> Response {
+        let request_id = new_request_id();
+        let problem = header(&req, "accept").is_some_and(|a| a.contains("application/problem+json"));
+        let correlation = header(&req, "x-correlation-id")
+            .filter(|c| !c.is_empty() && c.len() <= 200 && c.bytes().all(|b| b.is_ascii_graphic()))
+            .map(str::to_owned);
+        let incoming = Incoming {
+            method: req.method(),
+            path: req.path().to_owned(),
+            query: req.query().to_owned(),
+            body: req.body(),
+            authorization: header(&req, "authorization"),
+            idempotency_key: header(&req, "idempotency-key"),
+            client: header(&req, "spin-client-addr")
+                .map(|a| a.rsplit_once(':').map_or(a, |(ip, _)| ip).to_owned())
+                .unwrap_or_else(|| "unknown".to_owned()),
+        };
+        let declared_length = header(&req, "content-length").and_then(|l| l.parse::<usize>().ok());
+
+        let mut rate_headers = Vec::new();
+        let result = (|| {
+            if !self.methods.iter().any(|m| m.matches(incoming.method)) {
+                let allow: Vec<&str> = self.methods.iter().map(|m| m.as_str()).collect();
+                return Err(ApiError::new(
+                    ErrorCode::MethodNotAllowed,
+                    format!("{} is not allowed here; use {}", incoming.method, allow.join(", ")),
+                )
+                .with_header("allow", allow.join(", ")));
+            }
+            if declared_length.unwrap_or(0).max(incoming.body.len()) > MAX_BODY_BYTES {
+                return Err(ApiError::new(
+                    ErrorCode::PayloadTooLarge,
+                    format!("request body is larger than {MAX_BODY_BYTES} bytes"),
+                ));
+            }
+            let db = Db::open()?;
+            let caller = match self.auth {
+                Auth::Public => Caller::Public { client: incoming.client.clone() },
+                Auth::ServiceRole => auth::service_role(incoming.authorization)?,
+                Auth::Bearer(scope) => {
+                    let principal = auth::member(incoming.authorization, &db)?;
+                    if !scope.granted_by(&principal.scopes) {
+                        return Err(ApiError::scope_denied(scope));
+                    }
+                    Caller::Member(principal)
+                }
+            };
+            if let Some(family) = self.family {
+                let (key, plan) = match &caller {
+                    Caller::Member(p) => (p.actor.clone(), p.workspace.plan),
+                    Caller::Public { client } => (format!("ip:{client}"), Plan::Free),
+                    Caller::ServiceRole => (String::new(), Plan::Enterprise),
+                };
+                if !key.is_empty() {
+                    let decision = rate::check(&key, family, plan);
+                    rate_headers = rate::headers(&decision);
+                    if !decision.allowed {
+                        return Err(ApiError::new(
+                            ErrorCode::RateLimited,
+                            format!(
+                                "{} requests per minute allowed for the {} family; retry in {} s",
+                                decision.limit,
+                                family.as_str(),
+                                decision.reset_secs
+                            ),
+                        ));
+                    }
+                }
+            }
+            let ctx = Ctx { request_id: request_id.clone(), caller, db, body_digest: sha256_hex(incoming.body) };
+            run(&ctx, &incoming)
+        })();
+
+        let mut reply = match result {
+            Ok(reply) => reply,
+            Err(e) => {
+                if let Some(cause) = &e.cause {
+                    eprintln!("{request_id} {}: {cause}", self.name);
+                }
+                let (content_type, body) = e.render(request_id.as_str(), &incoming.path, problem);
+                let mut reply = Reply::bytes(e.status(), content_type, body);
+                reply.headers.extend(e.headers.iter().cloned());
+                reply
+            }
+        };
+        reply.headers.extend(rate_headers);
+        if !reply.has_header("cache-control") {
+            reply.headers.push(("cache-control".into(), "no-store".into()));
+        }
+        let mut builder = Response::builder();
+        builder
+            .status(reply.status)
+            .header("content-type", reply.content_type.as_str())
+            .header("x-request-id", request_id.as_str());
+        if let Some(correlation) = &correlation {
+            builder.header("x-correlation-id", correlation.as_str());
+        }
+        for (name, value) in &reply.headers {
+            builder.header(name.as_str(), value.as_str());
+        }
+        builder.body(reply.body).build()
+    }
+}
+
+/// Decodes `a=1&b=x%20y` into pairs.
+fn url_pairs(query: &str) -> Vec<(String, String)> {
+    serde_urlencoded::from_str::<Vec<(String, String)>>(query).unwrap_or_default()
+}

@@ -1,0 +1,108 @@
+//! The one error type of every endpoint, and its mapping to a response.
+
+use switchyard_api::{ErrorBody, ErrorCode, ErrorDetail, Scope};
+
+/// An error a client sees. Internal causes are logged with the request id
+/// and answered with a generic message.
+#[derive(Debug, Clone)]
+pub struct ApiError {
+    pub code: ErrorCode,
+    pub message: String,
+    pub field: Option<String>,
+    pub scope: Option<Scope>,
+    /// Extra response headers (`Allow`, `Retry-After`, …).
+    pub headers: Vec<(String, String)>,
+    /// Logged, never shown.
+    pub cause: Option<String>,
+}
+
+impl ApiError {
+    pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
+        Self { code, message: message.into(), field: None, scope: None, headers: Vec::new(), cause: None }
+    }
+
+    pub fn with_header(mut self, name: &str, value: impl Into<String>) -> Self {
+        self.headers.push((name.to_owned(), value.into()));
+        self
+    }
+
+    pub fn unauthorized(message: impl Into<String>) -> Self {
+        Self::new(ErrorCode::Unauthorized, message)
+    }
+
+    /// VALIDATION_FAILED naming `field`.
+    pub fn validation(field: impl Into<String>, message: impl std::fmt::Display) -> Self {
+        let field = field.into();
+        let mut e = Self::new(ErrorCode::ValidationFailed, format!("{field}: {message}"));
+        e.field = Some(field);
+        e
+    }
+
+    pub fn scope_denied(scope: Scope) -> Self {
+        let mut e = Self::new(ErrorCode::ScopeDenied, format!("this call needs the `{scope}` scope"));
+        e.scope = Some(scope);
+        e
+    }
+
+    /// NOT_FOUND for `what` (e.g. "token tok_…"); also the answer for another workspace's ids.
+    pub fn not_found(what: impl std::fmt::Display) -> Self {
+        Self::new(ErrorCode::NotFound, format!("{what} not found"))
+    }
+
+    pub fn conflict(message: impl Into<String>) -> Self {
+        Self::new(ErrorCode::Conflict, message)
+    }
+
+    /// INTERNAL with a generic message; `cause` goes to the log only.
+    pub fn internal(cause: impl std::fmt::Display) -> Self {
+        let mut e = Self::new(ErrorCode::Internal, "internal error; quote the request_id when reporting it");
+        e.cause = Some(cause.to_string());
+        e
+    }
+
+    pub fn status(&self) -> u16 {
+        self.code.status()
+    }
+
+    pub(crate) fn body(&self, request_id: &str) -> ErrorBody {
+        ErrorBody {
+            error: ErrorDetail {
+                code: self.code,
+                message: self.message.clone(),
+                request_id: request_id.to_owned(),
+                field: self.field.clone(),
+                scope: self.scope.map(|s| s.as_str().to_owned()),
+            },
+        }
+    }
+
+    /// `(content type, body)`: the envelope, or RFC 9457 problem details.
+    pub(crate) fn render(&self, request_id: &str, path: &str, problem: bool) -> (&'static str, Vec<u8>) {
+        let body = self.body(request_id);
+        if !problem {
+            return ("application/json", serde_json::to_vec(&body).unwrap_or_default());
+        }
+        let mut doc = serde_json::json!({
+            "type": format!("urn:switchyard:error:{}", self.code.as_str()),
+            "title": self.code.title(),
+            "status": self.status(),
+            "detail": self.message,
+            "instance": path,
+            "code": self.code.as_str(),
+            "request_id": request_id,
+        });
+        if let Some(field) = &self.field {
+            doc["field"] = field.clone().into();
+        }
+        if let Some(scope) = self.scope {
+            doc["scope"] = scope.as_str().into();
+        }
+        ("application/problem+json", serde_json::to_vec(&doc).unwrap_or_default())
+    }
+}
+
+impl From<crate::db::DbError> for ApiError {
+    fn from(e: crate::db::DbError) -> Self {
+        Self::internal(e)
+    }
+}

@@ -1,0 +1,106 @@
+//! `Idempotency-Key` on mutations: the first response (status and body) is
+//! kept 24 h per workspace, caller and key, and replayed byte for byte.
+
+use switchyard_api::ErrorCode;
+
+use crate::db::{Db, DbError};
+use crate::error::ApiError;
+use crate::response::Reply;
+
+pub(crate) const MAX_KEY_LEN: usize = 255;
+/// How long a first response is kept.
+const KEEP_SECS: i64 = 24 * 60 * 60;
+/// A claim older than this is from an instance that died mid-request.
+const ABANDONED_SECS: i64 = 120;
+
+/// Our claim on a key while the first request runs.
+#[derive(Debug, Clone)]
+pub(crate) struct Claim {
+    workspace: String,
+    actor: String,
+    key: String,
+}
+
+pub(crate) enum Begin {
+    Proceed(Claim),
+    Replay(Reply),
+}
+
+fn ago(seconds: i64) -> String {
+    (chrono::Utc::now() - chrono::Duration::seconds(seconds)).format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string()
+}
+
+/// Checks the header's shape: 1–255 visible ASCII characters.
+pub(crate) fn validate_key(key: &str) -> Result<(), ApiError> {
+    if key.is_empty() || key.len() > MAX_KEY_LEN || !key.bytes().all(|b| b.is_ascii_graphic()) {
+        let mut e = ApiError::new(
+            ErrorCode::BadRequest,
+            format!("Idempotency-Key must be 1-{MAX_KEY_LEN} visible ASCII characters"),
+        );
+        e.field = Some("Idempotency-Key".into());
+        return Err(e);
+    }
+    Ok(())
+}
+
+/// Claims `key`, or says why not: replay the stored response, 409 while the
+/// first is running, 422 when the key was used for a different request.
+pub(crate) fn begin(db: &Db, workspace: &str, actor: &str, key: &str, digest: &str) -> Result<Begin, ApiError> {
+    let now = crate::clock::now_rfc3339();
+    db.transaction(|tx| {
+        let existing = tx.query_one(
+            "SELECT request_digest, state, status, content_type, body, created_at FROM idempotency_keys
+             WHERE workspace_id = ? AND actor = ? AND key = ?",
+            &[&workspace, &actor, &key],
+        )?;
+        let claim = Claim { workspace: workspace.to_owned(), actor: actor.to_owned(), key: key.to_owned() };
+        let Some(row) = existing else {
+            tx.exec(
+                "INSERT INTO idempotency_keys (workspace_id, actor, key, request_digest, state, created_at)
+                 VALUES (?, ?, ?, ?, 'running', ?)",
+                &[&workspace, &actor, &key, &digest, &now],
+            )?;
+            return Ok(Begin::Proceed(claim));
+        };
+        let created = row.text("created_at")?;
+        let expired = created < ago(KEEP_SECS);
+        let abandoned = row.text("state")? == "running" && created < ago(ABANDONED_SECS);
+        if expired || abandoned {
+            tx.exec(
+                "UPDATE idempotency_keys SET request_digest = ?, state = 'running', status = NULL, content_type = NULL,
+                 body = NULL, created_at = ? WHERE workspace_id = ? AND actor = ? AND key = ?",
+                &[&digest, &now, &workspace, &actor, &key],
+            )?;
+            return Ok(Begin::Proceed(claim));
+        }
+        if row.text("request_digest")? != digest {
+            return Err(ApiError::new(
+                ErrorCode::IdempotencyKeyReused,
+                "this Idempotency-Key was already used with a different request; use a new key",
+            ));
+        }
+        if row.text("state")? == "running" {
+            return Err(ApiError::conflict("a request with this Idempotency-Key is still in progress; retry shortly"));
+        }
+        let status = u16::try_from(row.int("status")?).unwrap_or(500);
+        let content_type = row.text("content_type")?;
+        Ok(Begin::Replay(Reply::bytes(status, &content_type, row.blob("body")?).replayed()))
+    })
+}
+
+/// Stores the first response; called inside the mutation's transaction.
+pub(crate) fn complete(tx: &Db, claim: &Claim, status: u16, content_type: &str, body: &[u8]) -> Result<(), DbError> {
+    tx.exec(
+        "UPDATE idempotency_keys SET state = 'done', status = ?, content_type = ?, body = ?
+         WHERE workspace_id = ? AND actor = ? AND key = ?",
+        &[&i64::from(status), &content_type, &body.to_vec(), &claim.workspace, &claim.actor, &claim.key],
+    )
+}
+
+/// Forgets the claim so a retry can run (after an internal error).
+pub(crate) fn release(db: &Db, claim: &Claim) {
+    let _ = db.exec(
+        "DELETE FROM idempotency_keys WHERE workspace_id = ? AND actor = ? AND key = ? AND state = 'running'",
+        &[&claim.workspace, &claim.actor, &claim.key],
+    );
+}

@@ -1,0 +1,51 @@
+//! The edge: everything a Switchyard function needs between the HTTP request
+//! and its one domain call. A handler reads like
+//!
+//! ```ignore
+//! const ENDPOINT: Endpoint = Endpoint::post("api-token-revoke", Auth::Bearer(Scope::TokensWrite), Some(RateFamily::Write));
+//!
+//! #[http_component]
+//! fn handle(req: Request) -> Response {
+//!     ENDPOINT.mutate(req, |ctx, tx, input: RevokeToken| tokens::revoke(ctx, tx, input))
+//! }
+//! ```
+//!
+//! and cannot forget tenancy, scopes, rate limits, idempotency or audit:
+//! [`Endpoint`] runs them in a fixed order, and [`ApiError`] is the one error
+//! type, mapped to a response in one place.
+
+mod audit;
+mod auth;
+mod clock;
+mod db;
+mod endpoint;
+mod error;
+mod idempotency;
+mod rate;
+mod response;
+mod tokens;
+
+pub use audit::append as append_audit;
+pub use auth::{Caller, Principal, WorkspaceRef, deployment_region};
+pub use clock::{now_rfc3339, now_unix, random_bytes, rfc3339_after};
+pub use db::{Db, DbError, Row, Sql};
+pub use endpoint::{Auth, Change, Ctx, Endpoint, MAX_BODY_BYTES, Verb};
+pub use error::ApiError;
+pub use response::Reply;
+pub use tokens::issue_token;
+
+/// A fresh random id of any prefixed family (`WorkspaceId`, `TokenId`, …).
+#[macro_export]
+macro_rules! new_id {
+    ($ty:ty) => {
+        <$ty>::from_random(&$crate::random_bytes())
+    };
+}
+
+/// What a handler file usually needs.
+pub mod prelude {
+    pub use crate::{ApiError, Auth, Caller, Change, Ctx, Db, Endpoint, Reply, Sql, Verb};
+    pub use spin_sdk::http::{Request, Response};
+    pub use spin_sdk::http_component;
+    pub use switchyard_api::{RateFamily, Scope};
+}

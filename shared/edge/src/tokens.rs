@@ -1,0 +1,45 @@
+//! Minting API tokens (shared by `workspace-bootstrap` and `api-token-issue`).
+
+use switchyard_api::{IssuedToken, Scope, WorkspaceId};
+use switchyard_domain::token::{self, PatEntropy};
+
+use crate::clock::{now_rfc3339, random_bytes, rfc3339_after};
+use crate::db::{Db, DbError};
+
+/// Stores a new token (hash only) and returns it with its secret, shown once.
+pub fn issue_token(
+    tx: &Db,
+    workspace: &WorkspaceId,
+    name: &str,
+    scopes: &[Scope],
+    expires_in_seconds: Option<u64>,
+    created_by: &str,
+) -> Result<IssuedToken, DbError> {
+    let minted = token::mint(&PatEntropy { id: random_bytes(), secret: random_bytes() });
+    let created_at = now_rfc3339();
+    let expires_at = expires_in_seconds.map(rfc3339_after);
+    let scope_names: Vec<&str> = scopes.iter().map(|s| s.as_str()).collect();
+    tx.exec(
+        "INSERT INTO api_tokens (id, workspace_id, name, secret_hash, scopes, created_by, created_at, expires_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        &[
+            &minted.token_id.as_str(),
+            &workspace.as_str(),
+            &name,
+            &minted.secret_hash,
+            &scope_names.join(" "),
+            &created_by,
+            &created_at,
+            &expires_at,
+        ],
+    )?;
+    Ok(IssuedToken {
+        id: minted.token_id,
+        token: minted.token,
+        name: name.to_owned(),
+        scopes: scopes.to_vec(),
+        workspace_id: workspace.clone(),
+        created_at,
+        expires_at,
+    })
+}
