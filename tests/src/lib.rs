@@ -75,6 +75,8 @@ pub struct TestApp {
     pub client: reqwest::Client,
     pub config: HostConfig,
     pub data: TempDir,
+    /// The Ed25519 key pair whose public half the deployment trusts (product apps only).
+    pub ed25519: Option<jwt_simple::prelude::Ed25519KeyPair>,
     child: Option<Child>,
     log: PathBuf,
 }
@@ -129,9 +131,28 @@ fn start(config: &HostConfig, data: &Path) -> Result<(Child, String, PathBuf), S
     }
 }
 
-/// Starts the product: the repository's own `spin.toml` and `migrations/`.
+/// The service-role key every test deployment is started with.
+pub const SERVICE_ROLE_KEY: &str = "test-service-role-key-7f3a9c1e5b";
+/// The HS256 secret test deployments accept JWTs for.
+pub const JWT_HS256_SECRET: &str = "test-jwt-hs256-secret-a81d0c55e2";
+
+/// The product's configuration for tests: the repository's own `spin.toml`
+/// and `migrations/`, a service-role key, and JWT keys (HS256 and Ed25519).
+pub fn app_config() -> (HostConfig, jwt_simple::prelude::Ed25519KeyPair) {
+    let ed = jwt_simple::prelude::Ed25519KeyPair::generate();
+    let config = HostConfig::new(workspace_root().join("spin.toml"))
+        .env("SPIN_VARIABLE_SERVICE_ROLE_KEY", SERVICE_ROLE_KEY)
+        .env("SPIN_VARIABLE_JWT_HS256_SECRET", JWT_HS256_SECRET)
+        .env("SPIN_VARIABLE_JWT_ED25519_PUBLIC_KEY", &ed.public_key().to_pem());
+    (config, ed)
+}
+
+/// Starts the product.
 pub async fn spawn_app() -> TestApp {
-    spawn_host(HostConfig::new(workspace_root().join("spin.toml"))).await
+    let (config, ed) = app_config();
+    let mut app = spawn_host(config).await;
+    app.ed25519 = Some(ed);
+    app
 }
 
 /// Starts a host for `config`, panicking with its output if it cannot start.
@@ -143,7 +164,7 @@ pub async fn spawn_host(config: HostConfig) -> TestApp {
 pub async fn try_spawn_host(config: HostConfig) -> Result<TestApp, StartFailure> {
     let data = tempfile::tempdir().unwrap();
     let (child, address, log) = start(&config, data.path())?;
-    Ok(TestApp { address, client: client(), config, data, child: Some(child), log })
+    Ok(TestApp { address, client: client(), config, data, ed25519: None, child: Some(child), log })
 }
 
 fn client() -> reqwest::Client {
@@ -242,5 +263,158 @@ impl TestManifest {
 
     pub fn config(&self) -> HostConfig {
         HostConfig::new(self.path())
+    }
+}
+
+/// A response, read whole.
+#[derive(Debug)]
+pub struct ApiResponse {
+    pub status: u16,
+    pub headers: reqwest::header::HeaderMap,
+    pub body: Vec<u8>,
+}
+
+impl ApiResponse {
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_slice(&self.body)
+            .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&self.body)))
+    }
+
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+
+    /// `error.code` of an error envelope.
+    pub fn code(&self) -> String {
+        self.json()["error"]["code"].as_str().unwrap_or_default().to_owned()
+    }
+
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+}
+
+/// A workspace made by `workspace-bootstrap`, with its admin token.
+#[derive(Debug, Clone)]
+pub struct Tenant {
+    pub workspace_id: String,
+    pub handle: String,
+    pub token: String,
+    pub token_id: String,
+}
+
+/// A request to a function: token, extra headers and JSON body.
+pub struct Call<'a> {
+    app: &'a TestApp,
+    name: String,
+    method: reqwest::Method,
+    token: Option<String>,
+    headers: Vec<(String, String)>,
+    body: Option<Vec<u8>>,
+}
+
+impl<'a> Call<'a> {
+    pub fn token(mut self, token: &str) -> Self {
+        self.token = Some(token.to_owned());
+        self
+    }
+
+    pub fn header(mut self, name: &str, value: &str) -> Self {
+        self.headers.push((name.to_owned(), value.to_owned()));
+        self
+    }
+
+    pub fn json(mut self, body: &serde_json::Value) -> Self {
+        self.body = Some(body.to_string().into_bytes());
+        self
+    }
+
+    pub fn raw(mut self, body: impl Into<Vec<u8>>) -> Self {
+        self.body = Some(body.into());
+        self
+    }
+
+    pub fn method(mut self, method: reqwest::Method) -> Self {
+        self.method = method;
+        self
+    }
+
+    pub async fn send(self) -> ApiResponse {
+        let mut req = self.app.client.request(self.method, self.app.url(&format!("/functions/v1/{}", self.name)));
+        if let Some(token) = &self.token {
+            req = req.bearer_auth(token);
+        }
+        for (name, value) in &self.headers {
+            req = req.header(name, value);
+        }
+        if let Some(body) = self.body {
+            req = req.header("content-type", "application/json").body(body);
+        }
+        let response = req.send().await.unwrap();
+        let status = response.status().as_u16();
+        let headers = response.headers().clone();
+        let body = response.bytes().await.unwrap().to_vec();
+        ApiResponse { status, headers, body }
+    }
+}
+
+impl TestApp {
+    /// Starts a POST to `/functions/v1/<name>`.
+    pub fn call(&self, name: &str) -> Call<'_> {
+        Call {
+            app: self,
+            name: name.to_owned(),
+            method: reqwest::Method::POST,
+            token: None,
+            headers: Vec::new(),
+            body: None,
+        }
+    }
+
+    /// Creates a workspace through `workspace-bootstrap`.
+    pub async fn bootstrap(&self, handle: &str, region: &str, plan: &str) -> Tenant {
+        let r = self
+            .call("workspace-bootstrap")
+            .token(SERVICE_ROLE_KEY)
+            .json(&serde_json::json!({
+                "handle": handle, "region": region, "plan": plan, "admin_email": format!("owner@{handle}.example.com")
+            }))
+            .send()
+            .await;
+        assert_eq!(r.status, 201, "{}", r.text());
+        let body = r.json();
+        Tenant {
+            workspace_id: body["workspace"]["id"].as_str().unwrap().to_owned(),
+            handle: handle.to_owned(),
+            token: body["token"]["token"].as_str().unwrap().to_owned(),
+            token_id: body["token"]["id"].as_str().unwrap().to_owned(),
+        }
+    }
+
+    /// Issues a token with `scopes` in `tenant`'s workspace; returns (token, id).
+    pub async fn issue(&self, tenant: &Tenant, scopes: &[&str]) -> (String, String) {
+        let r = self
+            .call("api-token-issue")
+            .token(&tenant.token)
+            .json(&serde_json::json!({"name": "test", "scopes": scopes}))
+            .send()
+            .await;
+        assert_eq!(r.status, 201, "{}", r.text());
+        let body = r.json();
+        (body["token"].as_str().unwrap().to_owned(), body["id"].as_str().unwrap().to_owned())
+    }
+
+    /// A direct connection to the `default` database, for checks a client cannot make
+    /// (audit chain contents) and for setting up states (an expired token).
+    pub fn db(&self) -> rusqlite::Connection {
+        let conn = rusqlite::Connection::open(self.data.path().join("sqlite/default.db")).unwrap();
+        conn.busy_timeout(Duration::from_secs(5)).unwrap();
+        conn
+    }
+
+    pub fn audit_count(&self, workspace_id: &str) -> i64 {
+        self.db()
+            .query_row("SELECT count(*) FROM audit_log WHERE workspace_id = ?1", [workspace_id], |r| r.get(0))
+            .unwrap()
     }
 }

@@ -2,5 +2,9 @@
 
 #![allow(clippy::unwrap_used)] // test code: a failed unwrap is a failed test
 
+mod auth;
+mod edge;
 mod host;
 mod product;
+mod public;
+mod tenancy;

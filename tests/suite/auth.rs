@@ -1,0 +1,202 @@
+//! Authentication: PATs, JWTs, the service-role key, regions.
+
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use jwt_simple::prelude::*;
+use serde_json::json;
+use switchyard_tests::{JWT_HS256_SECRET, SERVICE_ROLE_KEY, TestApp, spawn_app};
+
+/// A call any admin token may make and that changes nothing: an SSO lookup needs
+/// no token, so use token issue with a validation error, which authenticates first.
+async fn probe(app: &TestApp, token: &str) -> switchyard_tests::ApiResponse {
+    app.call("api-token-issue").token(token).json(&json!({"name": "", "scopes": ["lanes:read"]})).send().await
+}
+
+/// Authenticated callers get past auth (to the 422 on the empty name).
+fn authenticated(r: &switchyard_tests::ApiResponse) -> bool {
+    r.status == 422 && r.code() == "VALIDATION_FAILED"
+}
+
+#[tokio::test]
+async fn tokens_missing_malformed_wrong_or_revoked_are_refused() {
+    let app = spawn_app().await;
+    let acme = app.bootstrap("acme", "us-east-1", "free").await;
+    assert!(authenticated(&probe(&app, &acme.token).await));
+
+    let none = app.call("api-token-issue").json(&json!({})).send().await;
+    assert_eq!((none.status, none.code().as_str()), (401, "UNAUTHORIZED"));
+    assert_eq!(none.json()["error"]["request_id"], none.header("x-request-id").unwrap());
+
+    let mut wrong_secret = acme.token.clone();
+    let last = wrong_secret.pop().unwrap();
+    wrong_secret.push(if last == 'a' { 'b' } else { 'a' });
+    for bad in ["garbage", "sl_pat_", "sl_pat_abc_def", wrong_secret.as_str(), "a.b.c"] {
+        let r = probe(&app, bad).await;
+        assert_eq!((r.status, r.code().as_str()), (401, "UNAUTHORIZED"), "{bad}: {}", r.text());
+    }
+    let basic = app.call("api-token-issue").header("authorization", "Basic Zm9vOmJhcg==").send().await;
+    assert_eq!(basic.status, 401);
+
+    // Revocation takes effect on the very next request.
+    let (token, id) = app.issue(&acme, &["tokens:write"]).await;
+    assert!(authenticated(&probe(&app, &token).await));
+    let revoked = app.call("api-token-revoke").token(&acme.token).json(&json!({"token_id": id})).send().await;
+    assert_eq!(revoked.status, 200, "{}", revoked.text());
+    let after = probe(&app, &token).await;
+    assert_eq!(after.status, 401);
+    assert!(after.json()["error"]["message"].as_str().unwrap().contains("revoked"));
+}
+
+#[tokio::test]
+async fn an_expired_token_is_refused_and_last_use_is_recorded() {
+    let app = spawn_app().await;
+    let acme = app.bootstrap("acme", "us-east-1", "free").await;
+    let (token, id) = app.issue(&acme, &["tokens:write"]).await;
+    assert!(authenticated(&probe(&app, &token).await));
+    let last_used: Option<String> =
+        app.db().query_row("SELECT last_used_at FROM api_tokens WHERE id = ?1", [&id], |r| r.get(0)).unwrap();
+    assert!(last_used.is_some());
+
+    app.db()
+        .execute("UPDATE api_tokens SET expires_at = '2020-01-01T00:00:00.000Z' WHERE id = ?1", [&id])
+        .unwrap();
+    let r = probe(&app, &token).await;
+    assert_eq!(r.status, 401);
+    assert!(r.text().contains("expired"));
+}
+
+#[tokio::test]
+async fn tokens_carry_no_more_than_the_minting_token() {
+    let app = spawn_app().await;
+    let acme = app.bootstrap("acme", "us-east-1", "free").await;
+    let (writer, _) = app.issue(&acme, &["tokens:write"]).await;
+    let r = app
+        .call("api-token-issue")
+        .token(&writer)
+        .json(&json!({"name": "escalate", "scopes": ["tokens:write", "audit:export"]}))
+        .send()
+        .await;
+    assert_eq!((r.status, r.code().as_str()), (403, "SCOPE_DENIED"));
+    assert_eq!(r.json()["error"]["scope"], "audit:export");
+    let unknown = app.call("api-token-issue").token(&writer).json(&json!({"name": "x", "scopes": ["lanes:delete"]})).send().await;
+    assert_eq!((unknown.status, unknown.json()["error"]["field"].as_str()), (422, Some("scopes[0]")));
+}
+
+fn now() -> u64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs()
+}
+
+#[derive(Serialize, Deserialize)]
+struct WorkspaceClaims {
+    workspace_id: String,
+    #[serde(default)]
+    roles: Vec<String>,
+}
+
+fn claims(workspace_id: &str, valid_for_secs: i64) -> JWTClaims<WorkspaceClaims> {
+    let mut c = Claims::with_custom_claims(
+        WorkspaceClaims { workspace_id: workspace_id.to_owned(), roles: vec!["admin".into()] },
+        Duration::from_secs(valid_for_secs.unsigned_abs()),
+    )
+    .with_issuer("switchyard")
+    .with_audience("switchyard")
+    .with_subject("ada@acme.example.com");
+    if valid_for_secs < 0 {
+        c.expires_at = Some(UnixTimeStamp::from_secs(now() - valid_for_secs.unsigned_abs()));
+        c.issued_at = Some(UnixTimeStamp::from_secs(now() - 600));
+        c.invalid_before = Some(UnixTimeStamp::from_secs(now() - 600));
+    }
+    c
+}
+
+fn b64(bytes: &[u8]) -> String {
+    use jwt_simple::reexports::ct_codecs::{Base64UrlSafeNoPadding, Encoder};
+    Base64UrlSafeNoPadding::encode_to_string(bytes).unwrap()
+}
+
+#[tokio::test]
+async fn jwts_are_verified_strictly() {
+    let app = spawn_app().await;
+    let acme = app.bootstrap("acme", "us-east-1", "free").await;
+    let hs = HS256Key::from_bytes(JWT_HS256_SECRET.as_bytes());
+    let ed = app.ed25519.as_ref().unwrap();
+
+    let good = hs.authenticate(claims(&acme.workspace_id, 300)).unwrap();
+    assert!(authenticated(&probe(&app, &good).await), "HS256");
+    let good_ed = ed.sign(claims(&acme.workspace_id, 300)).unwrap();
+    assert!(authenticated(&probe(&app, &good_ed).await), "EdDSA");
+    // Expired 30 s ago: inside the 60 s tolerance.
+    let skewed = hs.authenticate(claims(&acme.workspace_id, -30)).unwrap();
+    assert!(authenticated(&probe(&app, &skewed).await), "within tolerance");
+
+    let expired = hs.authenticate(claims(&acme.workspace_id, -300)).unwrap();
+    let mut future = claims(&acme.workspace_id, 600);
+    future.invalid_before = Some(UnixTimeStamp::from_secs(now() + 300));
+    let not_yet = hs.authenticate(future).unwrap();
+    let other_key = HS256Key::generate().authenticate(claims(&acme.workspace_id, 300)).unwrap();
+    let other_alg = HS512Key::from_bytes(JWT_HS256_SECRET.as_bytes()).authenticate(claims(&acme.workspace_id, 300)).unwrap();
+    let other_ed = Ed25519KeyPair::generate().sign(claims(&acme.workspace_id, 300)).unwrap();
+    let mut wrong_audience = claims(&acme.workspace_id, 300);
+    wrong_audience.audiences = Some(Audiences::AsString("someone-else".into()));
+    let wrong_audience = hs.authenticate(wrong_audience).unwrap();
+    let unknown_ws = hs.authenticate(claims("ws_doesnotexist", 300)).unwrap();
+    let payload = good.split('.').nth(1).unwrap();
+    let alg_none = format!("{}.{payload}.", b64(br#"{"alg":"none","typ":"JWT"}"#));
+    let tampered = {
+        let parts: Vec<&str> = good.split('.').collect();
+        let forged = b64(format!(r#"{{"workspace_id":"{}","roles":["owner"],"exp":{}}}"#, acme.workspace_id, now() + 9999).as_bytes());
+        format!("{}.{forged}.{}", parts[0], parts[2])
+    };
+    let mut huge = claims(&acme.workspace_id, 300);
+    huge.jwt_id = Some("x".repeat(9000));
+    let oversized = hs.authenticate(huge).unwrap();
+    let no_exp = {
+        let mut c = claims(&acme.workspace_id, 300);
+        c.expires_at = None;
+        hs.authenticate(c).unwrap()
+    };
+
+    for (what, token) in [
+        ("expired", expired),
+        ("not yet valid", not_yet),
+        ("another key", other_key),
+        ("another algorithm", other_alg),
+        ("another Ed25519 key", other_ed),
+        ("wrong audience", wrong_audience),
+        ("unknown workspace", unknown_ws),
+        ("alg=none", alg_none),
+        ("tampered", tampered),
+        ("oversized", oversized),
+        ("no exp", no_exp),
+    ] {
+        let r = probe(&app, &token).await;
+        assert_eq!((r.status, r.code().as_str()), (401, "UNAUTHORIZED"), "{what}: {}", r.text());
+    }
+}
+
+#[tokio::test]
+async fn service_role_functions_take_only_the_service_role_key() {
+    let app = spawn_app().await;
+    let acme = app.bootstrap("acme", "us-east-1", "free").await;
+    let body = json!({"handle": "other", "region": "us-east-1", "admin_email": "a@other.example.com"});
+    for token in ["wrong-key", acme.token.as_str()] {
+        let r = app.call("workspace-bootstrap").token(token).json(&body).send().await;
+        assert_eq!(r.status, 401, "{token}");
+    }
+    // And the service-role key is not a workspace token.
+    let r = probe(&app, SERVICE_ROLE_KEY).await;
+    assert_eq!(r.status, 401);
+    let taken = app.call("workspace-bootstrap").token(SERVICE_ROLE_KEY).json(&json!({
+        "handle": "acme", "region": "us-east-1", "admin_email": "b@acme.example.com"
+    })).send().await;
+    assert_eq!((taken.status, taken.code().as_str()), (409, "CONFLICT"));
+}
+
+#[tokio::test]
+async fn a_workspace_of_another_region_is_refused_naming_its_region() {
+    let app = spawn_app().await;
+    let europe = app.bootstrap("euro", "eu-west-1", "free").await;
+    let r = probe(&app, &europe.token).await;
+    assert_eq!((r.status, r.code().as_str()), (421, "WRONG_REGION"), "{}", r.text());
+    assert!(r.json()["error"]["message"].as_str().unwrap().contains("eu-west-1"));
+}

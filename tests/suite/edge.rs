@@ -1,0 +1,261 @@
+//! The promises every endpoint keeps: errors, headers, rate limits,
+//! idempotency and audit.
+
+use serde_json::json;
+use switchyard_domain::audit::{AuditEntry, GENESIS_HASH, verify_chain};
+use switchyard_tests::{TestApp, spawn_app};
+
+fn issue_body(name: &str) -> serde_json::Value {
+    json!({"name": name, "scopes": ["lanes:read"]})
+}
+
+#[tokio::test]
+async fn bad_input_names_the_field_and_never_answers_500() {
+    let app = spawn_app().await;
+    let acme = app.bootstrap("acme", "us-east-1", "free").await;
+    let cases: &[(&[u8], &str)] = &[
+        (b"{not json", "body"),
+        (b"[1, 2]", "body"),
+        (br#"{"scopes": ["lanes:read"]}"#, "name"),
+        (br#"{"name": 7, "scopes": ["lanes:read"]}"#, "name"),
+        (br#"{"name": "x", "scopes": "lanes:read"}"#, "scopes"),
+        (br#"{"name": "x", "scopes": ["lanes:read"], "workspace_id": "ws_other"}"#, "workspace_id"),
+        (br#"{"name": "x", "scopes": ["lanes:read"], "expires_in_seconds": -5}"#, "expires_in_seconds"),
+        (br#"{"name": "x", "scopes": ["lanes:read"], "expires_in_seconds": 5}"#, "expires_in_seconds"),
+        (br#"{"name": "x", "scopes": []}"#, "scopes"),
+    ];
+    for (body, field) in cases {
+        let r = app.call("api-token-issue").token(&acme.token).raw(body.to_vec()).send().await;
+        assert_eq!(r.status, 422, "{}: {}", String::from_utf8_lossy(body), r.text());
+        assert_eq!(r.code(), "VALIDATION_FAILED");
+        assert_eq!(r.json()["error"]["field"], *field, "{}", r.text());
+    }
+    // Every endpoint, fed junk, answers 4xx.
+    let docs = switchyard_catalog::load(&switchyard_tests::workspace_root()).unwrap();
+    for doc in &docs {
+        for body in [&b"\x00\xff"[..], b"{\"a\":", b"null", b"{\"handle\": {\"$gt\": 1}}", b"\"str\""] {
+            let r = app.call(&doc.name).token(&acme.token).raw(body.to_vec()).send().await;
+            assert!(r.status < 500, "{} answered {} to {:?}: {}", doc.name, r.status, body, r.text());
+        }
+    }
+}
+
+#[tokio::test]
+async fn oversized_bodies_wrong_methods_and_problem_json() {
+    let app = spawn_app().await;
+    let acme = app.bootstrap("acme", "us-east-1", "free").await;
+    let big = app.call("api-token-issue").token(&acme.token).raw(vec![b' '; 1024 * 1024 + 1]).send().await;
+    assert_eq!((big.status, big.code().as_str()), (413, "PAYLOAD_TOO_LARGE"));
+
+    let get = app.call("api-token-issue").method(reqwest::Method::GET).token(&acme.token).send().await;
+    assert_eq!((get.status, get.header("allow")), (405, Some("POST")));
+    assert_eq!(get.code(), "METHOD_NOT_ALLOWED");
+
+    let problem = app
+        .call("api-token-issue")
+        .token(&acme.token)
+        .header("accept", "application/problem+json")
+        .json(&json!({"name": 7}))
+        .send()
+        .await;
+    assert_eq!(problem.status, 422);
+    assert_eq!(problem.header("content-type"), Some("application/problem+json"));
+    let doc = problem.json();
+    assert_eq!(doc["status"], 422);
+    assert_eq!(doc["code"], "VALIDATION_FAILED");
+    assert_eq!(doc["field"], "name");
+    assert_eq!(doc["instance"], "/functions/v1/api-token-issue");
+    assert_eq!(doc["request_id"], problem.header("x-request-id").unwrap());
+    assert!(doc["title"].is_string() && doc["detail"].is_string() && doc["type"].is_string());
+}
+
+#[tokio::test]
+async fn every_response_has_a_request_id_and_echoes_the_correlation_id() {
+    let app = spawn_app().await;
+    let docs = switchyard_catalog::load(&switchyard_tests::workspace_root()).unwrap();
+    let mut seen = std::collections::HashSet::new();
+    for doc in &docs {
+        let r = app.call(&doc.name).header("x-correlation-id", "corr-42").json(&json!({})).send().await;
+        let id = r.header("x-request-id").unwrap_or_else(|| panic!("{} has no x-request-id", doc.name));
+        assert!(id.starts_with("req_"), "{id}");
+        assert!(seen.insert(id.to_owned()), "request ids repeat");
+        assert_eq!(r.header("x-correlation-id"), Some("corr-42"), "{}", doc.name);
+    }
+    assert!(app.output().contains("correlation_id=corr-42"), "the access log names the correlation id");
+}
+
+#[tokio::test]
+async fn write_family_allows_30_per_minute_then_429_and_the_count_survives_a_restart() {
+    let mut app = spawn_app().await;
+    let acme = app.bootstrap("acme", "us-east-1", "free").await;
+    // Keep the 31 requests and the restart inside one one-minute window.
+    let into_minute = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() % 60;
+    if into_minute > 40 {
+        tokio::time::sleep(std::time::Duration::from_secs(61 - into_minute)).await;
+    }
+    let mut last = None;
+    for i in 0..30 {
+        let r = app.call("api-token-revoke").token(&acme.token).json(&json!({"token_id": "tok_nothing"})).send().await;
+        assert_eq!(r.status, 404, "request {i}: {}", r.text());
+        assert_eq!(r.header("ratelimit-limit"), Some("30"));
+        assert_eq!(r.header("ratelimit-remaining"), Some((29 - i).to_string().as_str()));
+        last = Some(r);
+    }
+    drop(last);
+    let audit_before = app.audit_count(&acme.workspace_id);
+    let limited = app.call("api-token-issue").token(&acme.token).json(&issue_body("one-too-many")).send().await;
+    assert_eq!((limited.status, limited.code().as_str()), (429, "RATE_LIMITED"));
+    let retry_after: u64 = limited.header("retry-after").unwrap().parse().unwrap();
+    assert!((1..=60).contains(&retry_after));
+    assert_eq!(limited.header("ratelimit-remaining"), Some("0"));
+    assert_eq!(limited.header("ratelimit-reset"), Some(retry_after.to_string().as_str()));
+    assert_eq!(app.audit_count(&acme.workspace_id), audit_before, "the 429 path wrote nothing");
+    let tokens: i64 = app.db().query_row("SELECT count(*) FROM api_tokens", [], |r| r.get(0)).unwrap();
+    assert_eq!(tokens, 1, "no token was minted by the refused request");
+
+    app.restart().await;
+    let still = app.call("api-token-issue").token(&acme.token).json(&issue_body("after-restart")).send().await;
+    assert_eq!(still.status, 429, "limits hold across restarts: {}", still.text());
+}
+
+#[tokio::test]
+async fn paid_plans_get_higher_limits() {
+    let app = spawn_app().await;
+    let team = app.bootstrap("team", "us-east-1", "team").await;
+    let r = app.call("api-token-revoke").token(&team.token).json(&json!({"token_id": "tok_nothing"})).send().await;
+    assert_eq!(r.header("ratelimit-limit"), Some("150"));
+    let big = app.bootstrap("bigco", "us-east-1", "enterprise").await;
+    let r = app.call("api-token-revoke").token(&big.token).json(&json!({"token_id": "tok_nothing"})).send().await;
+    assert_eq!(r.header("ratelimit-limit"), Some("600"));
+    let public = app.call("auth-providers-for-email").json(&json!({"email": "a@b.example.com"})).send().await;
+    assert_eq!(public.header("ratelimit-limit"), Some("120"));
+}
+
+#[tokio::test]
+async fn idempotency_keys_replay_refuse_reuse_and_bound_their_length() {
+    let app = spawn_app().await;
+    let acme = app.bootstrap("acme", "us-east-1", "free").await;
+    let send = |key: &str, name: &str| {
+        app.call("api-token-issue").token(&acme.token).header("idempotency-key", key).json(&issue_body(name)).send()
+    };
+    let first = send("key-1", "ci").await;
+    assert_eq!(first.status, 201);
+    assert_eq!(first.header("idempotency-replayed"), None);
+    let audit = app.audit_count(&acme.workspace_id);
+    let replay = send("key-1", "ci").await;
+    assert_eq!(replay.status, 201);
+    assert_eq!(replay.body, first.body, "byte-identical replay");
+    assert_eq!(replay.header("idempotency-replayed"), Some("true"));
+    assert_ne!(replay.header("x-request-id"), first.header("x-request-id"));
+    assert_eq!(app.audit_count(&acme.workspace_id), audit, "a replay changes nothing");
+
+    let reused = send("key-1", "something-else").await;
+    assert_eq!((reused.status, reused.code().as_str()), (422, "IDEMPOTENCY_KEY_REUSED"));
+
+    let long = send(&"k".repeat(256), "ci").await;
+    assert_eq!((long.status, long.code().as_str()), (400, "BAD_REQUEST"));
+    assert_eq!(send(&"k".repeat(255), "ci").await.status, 201);
+
+    // A duplicate that arrives while the first is still running.
+    let body = issue_body("in-flight").to_string();
+    let digest = switchyard_domain::sha256_hex(format!("POST /functions/v1/api-token-issue\n{body}").as_bytes());
+    let now = "9999-01-01T00:00:00.000Z";
+    app.db()
+        .execute(
+            "INSERT INTO idempotency_keys (workspace_id, actor, key, request_digest, state, created_at)
+             VALUES (?1, ?2, 'busy', ?3, 'running', ?4)",
+            [&acme.workspace_id, &acme.token_id, &digest, &now.to_owned()],
+        )
+        .unwrap();
+    let busy = app
+        .call("api-token-issue")
+        .token(&acme.token)
+        .header("idempotency-key", "busy")
+        .raw(body.into_bytes())
+        .send()
+        .await;
+    assert_eq!((busy.status, busy.code().as_str()), (409, "CONFLICT"), "{}", busy.text());
+}
+
+#[tokio::test]
+async fn racing_duplicates_create_exactly_one_token() {
+    let app = spawn_app().await;
+    let acme = app.bootstrap("acme", "us-east-1", "free").await;
+    let calls = (0..10).map(|_| {
+        app.call("api-token-issue").token(&acme.token).header("idempotency-key", "race").json(&issue_body("race")).send()
+    });
+    let responses = futures::future::join_all(calls).await;
+    let created: Vec<_> = responses.iter().filter(|r| r.status == 201).collect();
+    assert!(!created.is_empty());
+    assert!(created.iter().all(|r| r.body == created[0].body), "every 201 is the same token");
+    assert!(responses.iter().all(|r| r.status == 201 || r.status == 409), "only 201 or 409");
+    let tokens: i64 = app.db().query_row("SELECT count(*) FROM api_tokens WHERE name = 'race'", [], |r| r.get(0)).unwrap();
+    assert_eq!(tokens, 1);
+}
+
+fn chain(app: &TestApp, workspace_id: &str) -> Vec<AuditEntry> {
+    let db = app.db();
+    let mut stmt = db
+        .prepare(
+            "SELECT workspace_id, seq, at, actor, action, target, request_id, input_digest, prev_hash, hash
+             FROM audit_log WHERE workspace_id = ?1 ORDER BY seq",
+        )
+        .unwrap();
+    stmt.query_map([workspace_id], |r| {
+        Ok(AuditEntry {
+            workspace_id: r.get(0)?,
+            seq: r.get::<_, i64>(1)?.try_into().unwrap(),
+            at: r.get(2)?,
+            actor: r.get(3)?,
+            action: r.get(4)?,
+            target: r.get(5)?,
+            request_id: r.get(6)?,
+            input_digest: r.get(7)?,
+            prev_hash: r.get(8)?,
+            hash: r.get(9)?,
+        })
+    })
+    .unwrap()
+    .collect::<Result<_, _>>()
+    .unwrap()
+}
+
+#[tokio::test]
+async fn every_mutation_appends_to_a_verifiable_hash_chain() {
+    let app = spawn_app().await;
+    let acme = app.bootstrap("acme", "us-east-1", "free").await;
+    let (_, id) = app.issue(&acme, &["lanes:read"]).await;
+    let revoke = app.call("api-token-revoke").token(&acme.token).json(&json!({"token_id": id})).send().await;
+    let failed = app.call("api-token-revoke").token(&acme.token).json(&json!({"token_id": "tok_missing"})).send().await;
+    assert_eq!(failed.status, 404);
+
+    let entries = chain(&app, &acme.workspace_id);
+    let actions: Vec<&str> = entries.iter().map(|e| e.action.as_str()).collect();
+    assert_eq!(actions, ["workspace-bootstrap", "api-token-issue", "api-token-revoke"], "a failed mutation leaves no entry");
+    assert_eq!(entries[0].actor, "service-role");
+    assert_eq!(entries[1].actor, acme.token_id);
+    assert_eq!(entries[2].target.as_deref(), Some(id.as_str()));
+    assert_eq!(entries[2].request_id, revoke.header("x-request-id").unwrap());
+    assert_eq!(
+        entries[2].input_digest,
+        switchyard_domain::sha256_hex(json!({"token_id": id}).to_string().as_bytes())
+    );
+    verify_chain(&entries, GENESIS_HASH).unwrap();
+
+    // There is no update or delete path, not even for the database owner.
+    let db = app.db();
+    assert!(db.execute("UPDATE audit_log SET actor = 'x' WHERE seq = 1", []).is_err());
+    assert!(db.execute("DELETE FROM audit_log", []).is_err());
+}
+
+#[tokio::test]
+async fn parallel_mutations_leave_a_gapless_chain() {
+    let app = spawn_app().await;
+    let acme = app.bootstrap("acme", "us-east-1", "enterprise").await;
+    let calls = (0..25).map(|i| app.call("api-token-issue").token(&acme.token).json(&issue_body(&format!("p{i}"))).send());
+    let responses = futures::future::join_all(calls).await;
+    assert!(responses.iter().all(|r| r.status == 201), "{:?}", responses.iter().map(|r| r.status).collect::<Vec<_>>());
+    let entries = chain(&app, &acme.workspace_id);
+    assert_eq!(entries.len(), 26);
+    verify_chain(&entries, GENESIS_HASH).unwrap();
+}
