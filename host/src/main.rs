@@ -129,8 +129,10 @@ async fn up(args: &AppArgs) -> Result<()> {
         tokio::spawn(run_schedule(Arc::clone(&runtime), trigger.clone()));
     }
 
-    let server = Arc::new(server::Server::new(runtime, routes, local));
-    server::serve(listener, server, shutdown_signal()).await
+    let server = Arc::new(server::Server::new(Arc::clone(&runtime), routes, local));
+    server::serve(listener, server, shutdown_signal()).await?;
+    println!("Stopped: {}", runtime.stats.summary());
+    Ok(())
 }
 
 /// Fires a cron trigger on its schedule (UTC), forever.

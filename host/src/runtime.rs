@@ -5,6 +5,7 @@
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, anyhow, bail};
@@ -52,7 +53,31 @@ pub enum Failure {
     Timeout,
 }
 
+/// Counters printed at shutdown (the benchmark reads them).
+#[derive(Debug, Default)]
+pub struct Stats {
+    pub instances: AtomicU64,
+    pub instantiate_nanos: AtomicU64,
+}
+
+impl Stats {
+    fn record(&self, took: Duration) {
+        self.instances.fetch_add(1, Ordering::Relaxed);
+        self.instantiate_nanos
+            .fetch_add(u64::try_from(took.as_nanos()).unwrap_or(u64::MAX), Ordering::Relaxed);
+    }
+
+    /// `instances N, mean instantiate X µs`.
+    pub fn summary(&self) -> String {
+        let n = self.instances.load(Ordering::Relaxed);
+        let nanos = self.instantiate_nanos.load(Ordering::Relaxed);
+        let mean = if n == 0 { 0.0 } else { nanos as f64 / n as f64 / 1000.0 };
+        format!("instances {n}, mean instantiate {mean:.1} µs")
+    }
+}
+
 pub struct Runtime {
+    pub stats: Arc<Stats>,
     engine: Engine,
     app: Arc<App>,
     http: HashMap<String, (ProxyPre<RequestState>, Arc<Grants>)>,
@@ -166,7 +191,7 @@ impl Runtime {
                 std::thread::sleep(EPOCH_TICK);
             }
         })?;
-        Ok(Self { engine, app, http, cron, limits })
+        Ok(Self { stats: Arc::default(), engine, app, http, cron, limits })
     }
 
     fn store(&self, grants: &Arc<Grants>) -> Store<RequestState> {
@@ -209,8 +234,11 @@ impl Runtime {
             (req, out)
         };
         let pre = pre.clone();
+        let stats = Arc::clone(&self.stats);
         let task = tokio::spawn(tokio::time::timeout_at(deadline, async move {
+            let started = Instant::now();
             let proxy = pre.instantiate_async(&mut store).await?;
+            stats.record(started.elapsed());
             proxy.wasi_http_incoming_handler().call_handle(&mut store, req, out).await
         }));
 
@@ -241,7 +269,9 @@ impl Runtime {
             .map(|d| d.as_secs())
             .unwrap_or_default();
         let run = async {
+            let started = Instant::now();
             let instance = pre.instantiate_async(&mut store).await?;
+            self.stats.record(started.elapsed());
             instance.call_handle_cron_event(&mut store, Metadata { timestamp }).await
         };
         match tokio::time::timeout_at(deadline, run).await {
