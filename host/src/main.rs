@@ -114,11 +114,7 @@ async fn up(args: &AppArgs) -> Result<()> {
         .with_context(|| format!("cannot listen on {}", args.listen))?;
     let local: SocketAddr = listener.local_addr()?;
 
-    let routes: Vec<_> = manifest
-        .http_triggers
-        .iter()
-        .map(|t| (t.route.clone(), t.component.clone()))
-        .collect();
+    let routes: Vec<_> = manifest.http_triggers.iter().map(|t| (t.route.clone(), t.component.clone())).collect();
     println!("Serving http://{local}");
     println!("Available Routes:");
     for (route, component) in &routes {

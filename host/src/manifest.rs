@@ -133,7 +133,8 @@ pub struct CronTrigger {
 #[derive(Debug)]
 pub struct Component {
     pub source: PathBuf,
-    pub allowed_outbound_hosts: AllowList,
+    /// Entries as written; `{{ variable }}` templates are resolved at start-up.
+    pub allowed_outbound_hosts: Vec<String>,
     pub key_value_stores: Vec<String>,
     pub sqlite_databases: Vec<String>,
     /// Component variable name → template such as `"Bearer {{ api_key }}"`.
@@ -145,12 +146,8 @@ pub struct Component {
 
 impl Manifest {
     pub fn load(path: &Path) -> Result<Self> {
-        let text = std::fs::read_to_string(path)
-            .with_context(|| format!("cannot read manifest {}", path.display()))?;
-        let base_dir = path
-            .parent()
-            .map(Path::to_path_buf)
-            .unwrap_or_else(|| PathBuf::from("."));
+        let text = std::fs::read_to_string(path).with_context(|| format!("cannot read manifest {}", path.display()))?;
+        let base_dir = path.parent().map(Path::to_path_buf).unwrap_or_else(|| PathBuf::from("."));
         Self::parse(&text, base_dir).with_context(|| format!("invalid manifest {}", path.display()))
     }
 
@@ -187,11 +184,7 @@ impl Manifest {
             }
             let route = Route::parse(&t.route).with_context(|| format!("{at}.route"))?;
             if let Some(dup) = http_triggers.iter().find(|h: &&HttpTrigger| h.route == route) {
-                bail!(
-                    "{at}.route: `{}` is already routed to component `{}`",
-                    t.route,
-                    dup.component
-                );
+                bail!("{at}.route: `{}` is already routed to component `{}`", t.route, dup.component);
             }
             http_triggers.push(HttpTrigger { route, component: t.component });
         }
@@ -202,11 +195,7 @@ impl Manifest {
             Self::check_component_ref(&at, &t.component, &components)?;
             let schedule = parse_cron(&t.cron_expression)
                 .with_context(|| format!("{at}.cron_expression `{}`", t.cron_expression))?;
-            cron_triggers.push(CronTrigger {
-                component: t.component,
-                expression: t.cron_expression,
-                schedule,
-            });
+            cron_triggers.push(CronTrigger { component: t.component, expression: t.cron_expression, schedule });
         }
 
         Ok(Self {
@@ -230,17 +219,25 @@ impl Manifest {
             toml::Value::String(s) => base_dir.join(s),
             _ => bail!("{at}.source: only a local file path is supported (got a table or URL)"),
         };
-        let allowed_outbound_hosts = AllowList::parse(&c.allowed_outbound_hosts)
-            .with_context(|| format!("{at}.allowed_outbound_hosts"))?;
+        for (i, entry) in c.allowed_outbound_hosts.iter().enumerate() {
+            let references =
+                variables::template_references(entry).with_context(|| format!("{at}.allowed_outbound_hosts[{i}]"))?;
+            if references.is_empty() {
+                AllowList::parse(std::slice::from_ref(entry))
+                    .with_context(|| format!("{at}.allowed_outbound_hosts[{i}]"))?;
+            }
+            if let Some(missing) = references.iter().find(|r| !app_vars.contains_key(*r)) {
+                bail!("{at}.allowed_outbound_hosts[{i}]: refers to `{missing}`, which is not declared in [variables]");
+            }
+        }
+        let allowed_outbound_hosts = c.allowed_outbound_hosts;
         for (name, template) in &c.variables {
             variables::check_name(name).with_context(|| format!("{at}.variables.{name}"))?;
-            for reference in variables::template_references(template)
-                .with_context(|| format!("{at}.variables.{name}"))?
+            for reference in
+                variables::template_references(template).with_context(|| format!("{at}.variables.{name}"))?
             {
                 if !app_vars.contains_key(&reference) {
-                    bail!(
-                        "{at}.variables.{name}: refers to `{reference}`, which is not declared in [variables]"
-                    );
+                    bail!("{at}.variables.{name}: refers to `{reference}`, which is not declared in [variables]");
                 }
             }
         }
@@ -255,11 +252,7 @@ impl Manifest {
         })
     }
 
-    fn check_component_ref(
-        at: &str,
-        component: &str,
-        components: &BTreeMap<String, Component>,
-    ) -> Result<()> {
+    fn check_component_ref(at: &str, component: &str, components: &BTreeMap<String, Component>) -> Result<()> {
         if !components.contains_key(component) {
             bail!("{at}.component: `{component}` has no [component.{component}] table");
         }
@@ -268,11 +261,8 @@ impl Manifest {
 
     /// Every SQLite database label any component may open.
     pub fn sqlite_labels(&self) -> impl Iterator<Item = &str> {
-        let mut labels: Vec<&str> = self
-            .components
-            .values()
-            .flat_map(|c| c.sqlite_databases.iter().map(String::as_str))
-            .collect();
+        let mut labels: Vec<&str> =
+            self.components.values().flat_map(|c| c.sqlite_databases.iter().map(String::as_str)).collect();
         labels.sort_unstable();
         labels.dedup();
         labels.into_iter()
@@ -283,9 +273,7 @@ impl Manifest {
 pub fn parse_cron(expression: &str) -> Result<cron::Schedule> {
     let fields = expression.split_whitespace().count();
     if fields != 6 {
-        bail!(
-            "expected 6 fields (sec min hour day-of-month month day-of-week), found {fields}"
-        );
+        bail!("expected 6 fields (sec min hour day-of-month month day-of-week), found {fields}");
     }
     expression.parse().map_err(|e| anyhow::anyhow!("{e}"))
 }
@@ -375,9 +363,7 @@ source = "tick.wasm"
 
     #[test]
     fn refuses_a_duplicate_route() {
-        let bad = format!(
-            "{GOOD}\n[[trigger.http]]\nroute = \"/functions/v1/health\"\ncomponent = \"tick\"\n"
-        );
+        let bad = format!("{GOOD}\n[[trigger.http]]\nroute = \"/functions/v1/health\"\ncomponent = \"tick\"\n");
         assert!(error(&bad).contains("already routed"));
     }
 }

@@ -49,9 +49,8 @@ fn default_port(scheme: &str) -> Option<u16> {
 
 impl Pattern {
     fn parse(entry: &str) -> Result<Self> {
-        let (scheme, rest) = entry
-            .split_once("://")
-            .with_context(|| format!("`{entry}`: expected `scheme://host[:port]`"))?;
+        let (scheme, rest) =
+            entry.split_once("://").with_context(|| format!("`{entry}`: expected `scheme://host[:port]`"))?;
         let scheme = match scheme {
             "*" => SchemePattern::Any,
             "http" | "https" => SchemePattern::Exact(scheme.to_owned()),
@@ -175,7 +174,8 @@ mod tests {
 
     #[test]
     fn refuses_malformed_entries() {
-        for bad in ["example.com", "ftp://x.com", "*://x.com", "http://x.com/path", "http://a*b.com", "http://x:99999"] {
+        for bad in ["example.com", "ftp://x.com", "*://x.com", "http://x.com/path", "http://a*b.com", "http://x:99999"]
+        {
             assert!(AllowList::parse(&[bad.to_owned()]).is_err(), "{bad}");
         }
     }

@@ -35,6 +35,16 @@ pub fn add_to_linker(linker: &mut Linker<RequestState>) -> wasmtime::Result<()> 
     Ok(())
 }
 
+/// Runs SQLite work that may wait on another writer (busy timeout) without
+/// stalling the async worker thread the guest runs on: other requests —
+/// including the one holding the lock — keep being served.
+fn blocking<T>(f: impl FnOnce() -> T) -> T {
+    match tokio::runtime::Handle::try_current().map(|h| h.runtime_flavor()) {
+        Ok(tokio::runtime::RuntimeFlavor::MultiThread) => tokio::task::block_in_place(f),
+        _ => f(),
+    }
+}
+
 // ---------------------------------------------------------------- sqlite
 
 fn to_sql(value: sqlite::Value) -> rusqlite::types::Value {
@@ -79,10 +89,7 @@ fn execute(
 impl sqlite::Host for RequestState {}
 
 impl sqlite::HostConnection for RequestState {
-    fn open(
-        &mut self,
-        database: String,
-    ) -> wasmtime::Result<Result<Resource<SqliteConnection>, sqlite::Error>> {
+    fn open(&mut self, database: String) -> wasmtime::Result<Result<Resource<SqliteConnection>, sqlite::Error>> {
         if !self.component.sqlite_databases.contains(&database) {
             return Ok(Err(sqlite::Error::AccessDenied));
         }
@@ -102,7 +109,8 @@ impl sqlite::HostConnection for RequestState {
         parameters: Vec<sqlite::Value>,
     ) -> wasmtime::Result<Result<sqlite::QueryResult, sqlite::Error>> {
         let conn = self.table.get(&conn)?;
-        Ok(execute(&conn.0, &statement, parameters).map_err(|e| sqlite::Error::Io(e.to_string())))
+        let result = blocking(|| execute(&conn.0, &statement, parameters));
+        Ok(result.map_err(|e| sqlite::Error::Io(e.to_string())))
     }
 
     fn drop(&mut self, conn: Resource<SqliteConnection>) -> wasmtime::Result<()> {
@@ -128,7 +136,7 @@ impl RequestState {
             Ok(conn) => conn,
             Err(e) => return Ok(Err(key_value::Error::Other(format!("{e:#}")))),
         };
-        Ok(f(&conn, &label).map_err(kv_error))
+        Ok(blocking(|| f(&conn, &label)).map_err(kv_error))
     }
 }
 
@@ -194,10 +202,7 @@ impl key_value::HostStore for RequestState {
         })
     }
 
-    fn get_keys(
-        &mut self,
-        store: Resource<KeyValueStore>,
-    ) -> wasmtime::Result<Result<Vec<String>, key_value::Error>> {
+    fn get_keys(&mut self, store: Resource<KeyValueStore>) -> wasmtime::Result<Result<Vec<String>, key_value::Error>> {
         self.kv(&store, |c, label| {
             c.prepare_cached("SELECT key FROM spin_key_value WHERE store = ?1 ORDER BY key")?
                 .query_map([label], |r| r.get(0))?

@@ -34,11 +34,7 @@ impl Route {
             None if raw.contains("...") => bail!("`{raw}`: `...` is only allowed as the last segment"),
             None => (raw, false),
         };
-        Ok(Self {
-            raw: raw.to_owned(),
-            base: base.trim_end_matches('/').to_owned(),
-            wildcard,
-        })
+        Ok(Self { raw: raw.to_owned(), base: base.trim_end_matches('/').to_owned(), wildcard })
     }
 
     /// As written in the manifest (Spin's `spin-raw-component-route`).

@@ -17,6 +17,7 @@ use wasmtime_wasi_http::p2::bindings::http::types::Scheme;
 use wasmtime_wasi_http::p2::body::HyperOutgoingBody;
 
 use crate::manifest::Manifest;
+use crate::outbound::AllowList;
 use crate::state::{App, Grants, RequestState};
 use crate::{platform, variables};
 
@@ -63,8 +64,7 @@ pub struct Stats {
 impl Stats {
     fn record(&self, took: Duration) {
         self.instances.fetch_add(1, Ordering::Relaxed);
-        self.instantiate_nanos
-            .fetch_add(u64::try_from(took.as_nanos()).unwrap_or(u64::MAX), Ordering::Relaxed);
+        self.instantiate_nanos.fetch_add(u64::try_from(took.as_nanos()).unwrap_or(u64::MAX), Ordering::Relaxed);
     }
 
     /// `instances N, mean instantiate X µs`.
@@ -90,8 +90,7 @@ fn engine(limits: &Limits, cache_dir: Option<PathBuf>) -> Result<Engine> {
     config.wasm_component_model(true);
     config.epoch_interruption(true);
     if let Some(dir) = cache_dir {
-        std::fs::create_dir_all(&dir)
-            .with_context(|| format!("cannot create compile cache {}", dir.display()))?;
+        std::fs::create_dir_all(&dir).with_context(|| format!("cannot create compile cache {}", dir.display()))?;
         let mut cache = wasmtime::CacheConfig::new();
         cache.with_directory(dir);
         config.cache(Some(wasmtime::Cache::new(cache).map_err(|e| anyhow!("{e}"))?));
@@ -140,9 +139,16 @@ impl Runtime {
             }
             let component = Component::from_file(&engine, &c.source)
                 .map_err(|e| anyhow!("component `{id}`: cannot compile {}: {e}", c.source.display()))?;
+            let outbound = c
+                .allowed_outbound_hosts
+                .iter()
+                .map(|entry| variables::resolve_one(&manifest.variables, entry, &variables::Environment))
+                .collect::<Result<Vec<_>>>()
+                .and_then(|entries| AllowList::parse(&entries))
+                .with_context(|| format!("component `{id}`: allowed_outbound_hosts"))?;
             let grants = Arc::new(Grants {
                 id: id.to_owned(),
-                allowed_outbound_hosts: c.allowed_outbound_hosts.clone(),
+                allowed_outbound_hosts: outbound,
                 key_value_stores: c.key_value_stores.clone(),
                 sqlite_databases: c.sqlite_databases.clone(),
                 variables: variables::resolve(&manifest.variables, &c.variables, &variables::Environment)
@@ -196,10 +202,8 @@ impl Runtime {
 
     fn store(&self, grants: &Arc<Grants>) -> Store<RequestState> {
         let deadline = Instant::now() + self.limits.request_timeout;
-        let mut store = Store::new(
-            &self.engine,
-            RequestState::new(Arc::clone(&self.app), Arc::clone(grants), deadline),
-        );
+        let mut store =
+            Store::new(&self.engine, RequestState::new(Arc::clone(&self.app), Arc::clone(grants), deadline));
         store.limiter(|s| &mut s.limits);
         store.set_epoch_deadline(1);
         store.epoch_deadline_callback(|ctx| {
@@ -218,18 +222,14 @@ impl Runtime {
         component: &str,
         request: hyper::Request<hyper::body::Incoming>,
     ) -> Result<hyper::Response<HyperOutgoingBody>, Failure> {
-        let (pre, grants) = self
-            .http
-            .get(component)
-            .ok_or_else(|| Failure::Guest(anyhow!("component `{component}` is not routed")))?;
+        let (pre, grants) =
+            self.http.get(component).ok_or_else(|| Failure::Guest(anyhow!("component `{component}` is not routed")))?;
         let mut store = self.store(grants);
         let deadline = tokio::time::Instant::from_std(store.data().deadline);
         let (sender, receiver) = tokio::sync::oneshot::channel();
         let (req, out) = {
             let mut http = store.data_mut().http();
-            let req = http
-                .new_incoming_request(Scheme::Http, request)
-                .map_err(|e| Failure::Guest(anyhow!("{e}")))?;
+            let req = http.new_incoming_request(Scheme::Http, request).map_err(|e| Failure::Guest(anyhow!("{e}")))?;
             let out = http.new_response_outparam(sender).map_err(|e| Failure::Guest(anyhow!("{e}")))?;
             (req, out)
         };
@@ -264,10 +264,8 @@ impl Runtime {
             self.cron.get(component).ok_or_else(|| anyhow!("no cron trigger runs component `{component}`"))?;
         let mut store = self.store(grants);
         let deadline = tokio::time::Instant::from_std(store.data().deadline);
-        let timestamp = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_secs())
-            .unwrap_or_default();
+        let timestamp =
+            std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or_default();
         let run = async {
             let started = Instant::now();
             let instance = pre.instantiate_async(&mut store).await?;

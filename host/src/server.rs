@@ -110,9 +110,16 @@ impl Server {
 
     /// One readable line per request: time, client, method, path, component,
     /// status, time to the response head, and the request and correlation ids.
-    fn log(&self, method: &http::Method, path: &str, client: SocketAddr, response: &Response<HyperOutgoingBody>, took: Duration) {
-        let component = routes::find(self.routes.iter().map(|(r, _)| r), path)
-            .map_or("-", |(i, _)| self.routes[i].1.as_str());
+    fn log(
+        &self,
+        method: &http::Method,
+        path: &str,
+        client: SocketAddr,
+        response: &Response<HyperOutgoingBody>,
+        took: Duration,
+    ) {
+        let component =
+            routes::find(self.routes.iter().map(|(r, _)| r), path).map_or("-", |(i, _)| self.routes[i].1.as_str());
         let mut ids = String::new();
         for (name, label) in [("x-request-id", "request_id"), ("x-correlation-id", "correlation_id")] {
             if let Some(v) = response.headers().get(name).and_then(|v| v.to_str().ok()) {

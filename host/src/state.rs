@@ -47,15 +47,9 @@ pub struct RequestState {
 
 impl RequestState {
     pub fn new(app: Arc<App>, component: Arc<Grants>, deadline: Instant) -> Self {
-        let wasi = WasiCtx::builder()
-            .inherit_stdout()
-            .inherit_stderr()
-            .envs(&component.environment)
-            .build();
-        let limits = wasmtime::StoreLimitsBuilder::new()
-            .memory_size(app.max_memory)
-            .trap_on_grow_failure(false)
-            .build();
+        let wasi = WasiCtx::builder().inherit_stdout().inherit_stderr().envs(&component.environment).build();
+        let limits =
+            wasmtime::StoreLimitsBuilder::new().memory_size(app.max_memory).trap_on_grow_failure(false).build();
         Self {
             wasi,
             http: WasiHttpCtx::new(),

@@ -44,9 +44,7 @@ impl Pool {
         let conn = Connection::open(&self.path)
             .with_context(|| format!("cannot open SQLite database {}", self.path.display()))?;
         conn.busy_timeout(BUSY_TIMEOUT)?;
-        conn.execute_batch(
-            "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;",
-        )?;
+        conn.execute_batch("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;")?;
         Ok(conn)
     }
 
@@ -128,10 +126,7 @@ impl Storage {
             return Ok(Vec::new());
         }
         let Some(pool) = self.sqlite("default") else {
-            bail!(
-                "{} holds migrations but no component lists \"default\" in sqlite_databases",
-                dir.display()
-            );
+            bail!("{} holds migrations but no component lists \"default\" in sqlite_databases", dir.display());
         };
         let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
             .with_context(|| format!("cannot read {}", dir.display()))?
@@ -151,19 +146,17 @@ impl Storage {
         let mut applied = Vec::new();
         for file in files {
             let name = file.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-            let done: bool = conn.query_row(
-                "SELECT EXISTS (SELECT 1 FROM _spin_migrations WHERE name = ?1)",
-                [&name],
-                |r| r.get(0),
-            )?;
+            let done: bool =
+                conn.query_row("SELECT EXISTS (SELECT 1 FROM _spin_migrations WHERE name = ?1)", [&name], |r| {
+                    r.get(0)
+                })?;
             if done {
                 continue;
             }
-            let sql = std::fs::read_to_string(&file)
-                .with_context(|| format!("cannot read migration {}", file.display()))?;
+            let sql =
+                std::fs::read_to_string(&file).with_context(|| format!("cannot read migration {}", file.display()))?;
             let tx = conn.transaction()?;
-            tx.execute_batch(&sql)
-                .with_context(|| format!("migration {} failed", file.display()))?;
+            tx.execute_batch(&sql).with_context(|| format!("migration {} failed", file.display()))?;
             tx.execute("INSERT INTO _spin_migrations (name) VALUES (?1)", [&name])?;
             tx.commit()?;
             applied.push(name);

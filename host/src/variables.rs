@@ -101,6 +101,18 @@ impl Resolved {
     }
 }
 
+/// Resolves one template (e.g. an `allowed_outbound_hosts` entry).
+pub fn resolve_one(app: &BTreeMap<String, RawVariable>, template: &str, provider: &dyn Provider) -> Result<String> {
+    let mut value = String::new();
+    for part in parse_template(template)? {
+        match part {
+            Part::Text(text) => value.push_str(text),
+            Part::Reference(reference) => value.push_str(&app_value(app, reference, provider)?),
+        }
+    }
+    Ok(value)
+}
+
 /// Resolves one component's templates against the application variables.
 pub fn resolve(
     app: &BTreeMap<String, RawVariable>,
@@ -109,23 +121,12 @@ pub fn resolve(
 ) -> Result<Resolved> {
     let mut values = HashMap::new();
     for (name, template) in templates {
-        let mut value = String::new();
-        for part in parse_template(template)? {
-            match part {
-                Part::Text(text) => value.push_str(text),
-                Part::Reference(reference) => value.push_str(&app_value(app, reference, provider)?),
-            }
-        }
-        values.insert(name.clone(), value);
+        values.insert(name.clone(), resolve_one(app, template, provider)?);
     }
     Ok(Resolved(values))
 }
 
-fn app_value(
-    app: &BTreeMap<String, RawVariable>,
-    name: &str,
-    provider: &dyn Provider,
-) -> Result<String> {
+fn app_value(app: &BTreeMap<String, RawVariable>, name: &str, provider: &dyn Provider) -> Result<String> {
     let Some(decl) = app.get(name) else {
         bail!("variable `{name}` is not declared in [variables]");
     };
@@ -134,10 +135,7 @@ fn app_value(
     }
     match &decl.default {
         Some(default) => Ok(default.clone()),
-        None => bail!(
-            "required variable `{name}` has no value: set SPIN_VARIABLE_{}",
-            name.to_ascii_uppercase()
-        ),
+        None => bail!("required variable `{name}` has no value: set SPIN_VARIABLE_{}", name.to_ascii_uppercase()),
     }
 }
 
@@ -147,10 +145,7 @@ mod tests {
 
     fn app() -> BTreeMap<String, RawVariable> {
         let mut app = BTreeMap::new();
-        app.insert(
-            "region".into(),
-            RawVariable { default: Some("us-east-1".into()), required: false, secret: false },
-        );
+        app.insert("region".into(), RawVariable { default: Some("us-east-1".into()), required: false, secret: false });
         app.insert("api_key".into(), RawVariable { default: None, required: true, secret: true });
         app
     }
@@ -162,12 +157,8 @@ mod tests {
     #[test]
     fn defaults_templates_and_overrides() {
         let env: HashMap<String, String> = [("api_key".to_owned(), "s3cret".to_owned())].into();
-        let r = resolve(
-            &app(),
-            &templates(&[("region", "{{ region }}"), ("auth", "Bearer {{api_key}}!")]),
-            &env,
-        )
-        .unwrap();
+        let r =
+            resolve(&app(), &templates(&[("region", "{{ region }}"), ("auth", "Bearer {{api_key}}!")]), &env).unwrap();
         assert_eq!(r.get("region"), Some("us-east-1"));
         assert_eq!(r.get("auth"), Some("Bearer s3cret!"));
         assert!(!format!("{r:?}").contains("s3cret"), "Debug must not show values");
@@ -182,9 +173,7 @@ mod tests {
 
     #[test]
     fn a_missing_required_variable_names_the_environment_variable() {
-        let e = resolve(&app(), &templates(&[("k", "{{ api_key }}")]), &HashMap::new())
-            .unwrap_err()
-            .to_string();
+        let e = resolve(&app(), &templates(&[("k", "{{ api_key }}")]), &HashMap::new()).unwrap_err().to_string();
         assert!(e.contains("SPIN_VARIABLE_API_KEY"), "{e}");
     }
 

@@ -170,11 +170,8 @@ async fn main() {
     let mut probe = spawn_host(manifest.config()).await;
     let trivial = load(&probe.url("/probe/ok"), seconds, concurrency).await;
     probe.stop();
-    let instantiate = probe
-        .output()
-        .lines()
-        .find_map(|l| l.strip_prefix("Stopped: ").map(str::to_owned))
-        .unwrap_or_default();
+    let instantiate =
+        probe.output().lines().find_map(|l| l.strip_prefix("Stopped: ").map(str::to_owned)).unwrap_or_default();
 
     let native = load(&native_server(), seconds, concurrency).await;
 
@@ -187,7 +184,9 @@ async fn main() {
     let cold = start_to_first_200(&product, cold_cache.path(), "/functions/v1/health");
     let warm = start_to_first_200(&product, cold_cache.path(), "/functions/v1/health");
 
-    println!("Loopback, {concurrency} keep-alive connections, {seconds} s per run (load generator on the same 2 cores).\n");
+    println!(
+        "Loopback, {concurrency} keep-alive connections, {seconds} s per run (load generator on the same 2 cores).\n"
+    );
     println!("| server | req/s | p50 ms | p99 ms | errors |\n|---|---|---|---|---|");
     println!("{}", row("native hyper handler (in-process)", &native));
     println!("{}", row("host → trivial spin-sdk component (`/probe/ok`)", &trivial));

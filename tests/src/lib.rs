@@ -418,3 +418,78 @@ impl TestApp {
             .unwrap()
     }
 }
+
+/// A harness registered through `harness-register`.
+#[derive(Debug, Clone)]
+pub struct TestHarness {
+    pub id: String,
+    pub credential: String,
+}
+
+impl TestApp {
+    pub async fn register_harness(&self, tenant: &Tenant, kind: &str, labels: &[&str], lease_seconds: u64) -> TestHarness {
+        let r = self
+            .call("harness-register")
+            .token(&tenant.token)
+            .json(&serde_json::json!({"kind": kind, "name": "test-harness", "labels": labels, "lease_seconds": lease_seconds}))
+            .send()
+            .await;
+        assert_eq!(r.status, 201, "{}", r.text());
+        let body = r.json();
+        TestHarness {
+            id: body["harness_id"].as_str().unwrap().to_owned(),
+            credential: body["credential"].as_str().unwrap().to_owned(),
+        }
+    }
+
+    /// Starts a lane; returns its run id (panics unless 201).
+    pub async fn run_lane(&self, tenant: &Tenant, body: serde_json::Value) -> String {
+        let r = self.call("agent-run").token(&tenant.token).json(&body).send().await;
+        assert_eq!(r.status, 201, "{}", r.text());
+        r.json()["run_id"].as_str().unwrap().to_owned()
+    }
+
+    pub async fn lane(&self, tenant: &Tenant, run_id: &str) -> serde_json::Value {
+        let r = self.call("lane-get").token(&tenant.token).json(&serde_json::json!({"run_id": run_id})).send().await;
+        assert_eq!(r.status, 200, "{}", r.text());
+        r.json()
+    }
+
+    /// Runs one tick of a cron component against this app's data; panics on failure.
+    pub fn tick(&self, component: &str) -> String {
+        let out = self.cron_tick(component);
+        let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+        assert!(out.status.success(), "{component} tick failed:\n{text}");
+        text
+    }
+}
+
+/// A lane body with sensible defaults for tests.
+pub fn lane_body(repository: &str, claim: &[&str]) -> serde_json::Value {
+    serde_json::json!({
+        "harness_kind": "script",
+        "brief": "Make the tests pass.",
+        "repository": repository,
+        "claim": claim,
+    })
+}
+
+impl TestApp {
+    /// GET with a bearer token; asserts 200 and returns the JSON body.
+    pub async fn get_with_token(&self, path: &str, token: &str) -> serde_json::Value {
+        let r = self.client.get(self.url(path)).bearer_auth(token).send().await.unwrap();
+        let status = r.status();
+        let text = r.text().await.unwrap();
+        assert_eq!(status, 200, "{path}: {text}");
+        serde_json::from_str(&text).unwrap()
+    }
+}
+
+/// Every function served over HTTP, from the catalog (cron functions excluded).
+pub fn http_functions() -> Vec<switchyard_catalog::FunctionDoc> {
+    switchyard_catalog::load(&workspace_root())
+        .unwrap()
+        .into_iter()
+        .filter(|d| d.auth != switchyard_catalog::AuthKind::Cron)
+        .collect()
+}

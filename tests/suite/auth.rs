@@ -57,9 +57,7 @@ async fn an_expired_token_is_refused_and_last_use_is_recorded() {
         app.db().query_row("SELECT last_used_at FROM api_tokens WHERE id = ?1", [&id], |r| r.get(0)).unwrap();
     assert!(last_used.is_some());
 
-    app.db()
-        .execute("UPDATE api_tokens SET expires_at = '2020-01-01T00:00:00.000Z' WHERE id = ?1", [&id])
-        .unwrap();
+    app.db().execute("UPDATE api_tokens SET expires_at = '2020-01-01T00:00:00.000Z' WHERE id = ?1", [&id]).unwrap();
     let r = probe(&app, &token).await;
     assert_eq!(r.status, 401);
     assert!(r.text().contains("expired"));
@@ -78,7 +76,8 @@ async fn tokens_carry_no_more_than_the_minting_token() {
         .await;
     assert_eq!((r.status, r.code().as_str()), (403, "SCOPE_DENIED"));
     assert_eq!(r.json()["error"]["scope"], "audit:export");
-    let unknown = app.call("api-token-issue").token(&writer).json(&json!({"name": "x", "scopes": ["lanes:delete"]})).send().await;
+    let unknown =
+        app.call("api-token-issue").token(&writer).json(&json!({"name": "x", "scopes": ["lanes:delete"]})).send().await;
     assert_eq!((unknown.status, unknown.json()["error"]["field"].as_str()), (422, Some("scopes[0]")));
 }
 
@@ -134,7 +133,8 @@ async fn jwts_are_verified_strictly() {
     future.invalid_before = Some(UnixTimeStamp::from_secs(now() + 300));
     let not_yet = hs.authenticate(future).unwrap();
     let other_key = HS256Key::generate().authenticate(claims(&acme.workspace_id, 300)).unwrap();
-    let other_alg = HS512Key::from_bytes(JWT_HS256_SECRET.as_bytes()).authenticate(claims(&acme.workspace_id, 300)).unwrap();
+    let other_alg =
+        HS512Key::from_bytes(JWT_HS256_SECRET.as_bytes()).authenticate(claims(&acme.workspace_id, 300)).unwrap();
     let other_ed = Ed25519KeyPair::generate().sign(claims(&acme.workspace_id, 300)).unwrap();
     let mut wrong_audience = claims(&acme.workspace_id, 300);
     wrong_audience.audiences = Some(Audiences::AsString("someone-else".into()));
@@ -144,7 +144,9 @@ async fn jwts_are_verified_strictly() {
     let alg_none = format!("{}.{payload}.", b64(br#"{"alg":"none","typ":"JWT"}"#));
     let tampered = {
         let parts: Vec<&str> = good.split('.').collect();
-        let forged = b64(format!(r#"{{"workspace_id":"{}","roles":["owner"],"exp":{}}}"#, acme.workspace_id, now() + 9999).as_bytes());
+        let forged =
+            b64(format!(r#"{{"workspace_id":"{}","roles":["owner"],"exp":{}}}"#, acme.workspace_id, now() + 9999)
+                .as_bytes());
         format!("{}.{forged}.{}", parts[0], parts[2])
     };
     let mut huge = claims(&acme.workspace_id, 300);
@@ -186,9 +188,14 @@ async fn service_role_functions_take_only_the_service_role_key() {
     // And the service-role key is not a workspace token.
     let r = probe(&app, SERVICE_ROLE_KEY).await;
     assert_eq!(r.status, 401);
-    let taken = app.call("workspace-bootstrap").token(SERVICE_ROLE_KEY).json(&json!({
-        "handle": "acme", "region": "us-east-1", "admin_email": "b@acme.example.com"
-    })).send().await;
+    let taken = app
+        .call("workspace-bootstrap")
+        .token(SERVICE_ROLE_KEY)
+        .json(&json!({
+            "handle": "acme", "region": "us-east-1", "admin_email": "b@acme.example.com"
+        }))
+        .send()
+        .await;
     assert_eq!((taken.status, taken.code().as_str()), (409, "CONFLICT"));
 }
 

@@ -31,7 +31,7 @@ async fn bad_input_names_the_field_and_never_answers_500() {
         assert_eq!(r.json()["error"]["field"], *field, "{}", r.text());
     }
     // Every endpoint, fed junk, answers 4xx.
-    let docs = switchyard_catalog::load(&switchyard_tests::workspace_root()).unwrap();
+    let docs = switchyard_tests::http_functions();
     for doc in &docs {
         for body in [&b"\x00\xff"[..], b"{\"a\":", b"null", b"{\"handle\": {\"$gt\": 1}}", b"\"str\""] {
             let r = app.call(&doc.name).token(&acme.token).raw(body.to_vec()).send().await;
@@ -72,7 +72,7 @@ async fn oversized_bodies_wrong_methods_and_problem_json() {
 #[tokio::test]
 async fn every_response_has_a_request_id_and_echoes_the_correlation_id() {
     let app = spawn_app().await;
-    let docs = switchyard_catalog::load(&switchyard_tests::workspace_root()).unwrap();
+    let docs = switchyard_tests::http_functions();
     let mut seen = std::collections::HashSet::new();
     for doc in &docs {
         let r = app.call(&doc.name).header("x-correlation-id", "corr-42").json(&json!({})).send().await;
@@ -182,14 +182,19 @@ async fn racing_duplicates_create_exactly_one_token() {
     let app = spawn_app().await;
     let acme = app.bootstrap("acme", "us-east-1", "free").await;
     let calls = (0..10).map(|_| {
-        app.call("api-token-issue").token(&acme.token).header("idempotency-key", "race").json(&issue_body("race")).send()
+        app.call("api-token-issue")
+            .token(&acme.token)
+            .header("idempotency-key", "race")
+            .json(&issue_body("race"))
+            .send()
     });
     let responses = futures::future::join_all(calls).await;
     let created: Vec<_> = responses.iter().filter(|r| r.status == 201).collect();
     assert!(!created.is_empty());
     assert!(created.iter().all(|r| r.body == created[0].body), "every 201 is the same token");
     assert!(responses.iter().all(|r| r.status == 201 || r.status == 409), "only 201 or 409");
-    let tokens: i64 = app.db().query_row("SELECT count(*) FROM api_tokens WHERE name = 'race'", [], |r| r.get(0)).unwrap();
+    let tokens: i64 =
+        app.db().query_row("SELECT count(*) FROM api_tokens WHERE name = 'race'", [], |r| r.get(0)).unwrap();
     assert_eq!(tokens, 1);
 }
 
@@ -231,15 +236,16 @@ async fn every_mutation_appends_to_a_verifiable_hash_chain() {
 
     let entries = chain(&app, &acme.workspace_id);
     let actions: Vec<&str> = entries.iter().map(|e| e.action.as_str()).collect();
-    assert_eq!(actions, ["workspace-bootstrap", "api-token-issue", "api-token-revoke"], "a failed mutation leaves no entry");
+    assert_eq!(
+        actions,
+        ["workspace-bootstrap", "api-token-issue", "api-token-revoke"],
+        "a failed mutation leaves no entry"
+    );
     assert_eq!(entries[0].actor, "service-role");
     assert_eq!(entries[1].actor, acme.token_id);
     assert_eq!(entries[2].target.as_deref(), Some(id.as_str()));
     assert_eq!(entries[2].request_id, revoke.header("x-request-id").unwrap());
-    assert_eq!(
-        entries[2].input_digest,
-        switchyard_domain::sha256_hex(json!({"token_id": id}).to_string().as_bytes())
-    );
+    assert_eq!(entries[2].input_digest, switchyard_domain::sha256_hex(json!({"token_id": id}).to_string().as_bytes()));
     verify_chain(&entries, GENESIS_HASH).unwrap();
 
     // There is no update or delete path, not even for the database owner.
@@ -252,7 +258,8 @@ async fn every_mutation_appends_to_a_verifiable_hash_chain() {
 async fn parallel_mutations_leave_a_gapless_chain() {
     let app = spawn_app().await;
     let acme = app.bootstrap("acme", "us-east-1", "enterprise").await;
-    let calls = (0..25).map(|i| app.call("api-token-issue").token(&acme.token).json(&issue_body(&format!("p{i}"))).send());
+    let calls =
+        (0..25).map(|i| app.call("api-token-issue").token(&acme.token).json(&issue_body(&format!("p{i}"))).send());
     let responses = futures::future::join_all(calls).await;
     assert!(responses.iter().all(|r| r.status == 201), "{:?}", responses.iter().map(|r| r.status).collect::<Vec<_>>());
     let entries = chain(&app, &acme.workspace_id);

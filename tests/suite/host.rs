@@ -147,9 +147,7 @@ async fn tiny_server() -> (u16, tokio::task::JoinHandle<()>) {
         while let Ok((mut socket, _)) = listener.accept().await {
             let mut buf = [0u8; 4096];
             let _ = socket.read(&mut buf).await;
-            let _ = socket
-                .write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\nconnection: close\r\n\r\nok")
-                .await;
+            let _ = socket.write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\nconnection: close\r\n\r\nok").await;
         }
     });
     (port, task)
@@ -200,10 +198,9 @@ async fn cron_ticks_fire_on_demand_and_on_schedule() {
 #[tokio::test]
 async fn a_runaway_guest_is_cut_off_while_other_requests_are_served() {
     let manifest = basic(9);
-    let app = spawn_host(
-        basic_config(&manifest).arg("--request-timeout-secs").arg("2").arg("--max-memory-mib").arg("64"),
-    )
-    .await;
+    let app =
+        spawn_host(basic_config(&manifest).arg("--request-timeout-secs").arg("2").arg("--max-memory-mib").arg("64"))
+            .await;
     let spinning = {
         let client = app.client.clone();
         let url = app.url("/probe/spin");
@@ -241,13 +238,17 @@ async fn migrations_apply_once_and_a_bad_one_stops_start_up() {
 
 #[tokio::test]
 async fn a_malformed_manifest_is_refused_naming_the_field() {
-    let manifest = TestManifest::new(&BASIC.replace("key_value_stores", "key_value_store").replace("{allowed_port}", "9"));
+    let manifest =
+        TestManifest::new(&BASIC.replace("key_value_stores", "key_value_store").replace("{allowed_port}", "9"));
     let failure = try_spawn_host(basic_config(&manifest)).await.err().expect("must refuse");
     assert!(failure.output.contains("key_value_store"), "{}", failure.output);
 
     let missing = TestManifest::new(
         &BASIC
-            .replace("source = \"{ticker}\"", "source = \"nowhere.wasm\"\n[component.ticker.build]\ncommand = \"cargo build -p ticker\"")
+            .replace(
+                "source = \"{ticker}\"",
+                "source = \"nowhere.wasm\"\n[component.ticker.build]\ncommand = \"cargo build -p ticker\"",
+            )
             .replace("{allowed_port}", "9"),
     );
     let failure = try_spawn_host(basic_config(&missing)).await.err().expect("must refuse");

@@ -5,6 +5,7 @@
 mod auth;
 mod edge;
 mod host;
+mod lanes;
 mod product;
 mod public;
 mod tenancy;

@@ -16,45 +16,86 @@ enum Crossing {
 
 fn crossing(name: &str) -> Option<Crossing> {
     match name {
-        "api-token-revoke" => Some(Crossing::ForeignId),
-        "api-token-issue" | "sso-config-update" => Some(Crossing::OwnWorkspaceOnly),
+        "api-token-revoke" | "agent-cancel" | "agent-pause" | "agent-resume" | "agent-interrupt" | "lane-get"
+        | "lane-events" | "agent-tool-invoke" | "harness-revoke" | "harness-event" => Some(Crossing::ForeignId),
+        "api-token-issue" | "sso-config-update" | "agent-run" | "harness-register" | "tool-register" | "lane-list"
+        | "tool-list" | "harness-dispatch" | "harness-heartbeat" => Some(Crossing::OwnWorkspaceOnly),
         _ => None,
     }
 }
 
-async fn cross_call(app: &TestApp, name: &str, a: &Tenant, b: &Tenant) -> ApiResponse {
-    match name {
-        "api-token-revoke" => app.call(name).token(&a.token).json(&json!({"token_id": b.token_id})).send().await,
-        other => panic!("no cross-workspace request for {other}"),
+/// Workspace B's resources that A's requests name.
+struct Foreign {
+    tenant: Tenant,
+    run_id: String,
+    harness_id: String,
+}
+
+/// A's credential for `doc`: its admin token, or (harness endpoints) a harness of A.
+async fn credential(app: &TestApp, doc: &FunctionDoc, a: &Tenant) -> String {
+    if doc.auth == AuthKind::Harness {
+        app.register_harness(a, "script", &[], 30).await.credential
+    } else {
+        a.token.clone()
     }
 }
 
-fn bearer_functions() -> Vec<FunctionDoc> {
-    switchyard_catalog::load(&switchyard_tests::workspace_root())
-        .unwrap()
+async fn cross_call(app: &TestApp, doc: &FunctionDoc, a: &Tenant, b: &Foreign) -> ApiResponse {
+    let run = json!({"run_id": b.run_id});
+    let body = match doc.name.as_str() {
+        "api-token-revoke" => json!({"token_id": b.tenant.token_id}),
+        "agent-cancel" | "agent-pause" | "agent-resume" | "lane-get" | "lane-events" => run,
+        "agent-interrupt" => json!({"run_id": b.run_id, "kind": "note", "message": "hi"}),
+        "agent-tool-invoke" => json!({"run_id": b.run_id, "tool": "echo", "input": {}}),
+        "harness-revoke" => json!({"harness_id": b.harness_id}),
+        "harness-event" => json!({"lane_id": b.run_id, "events": []}),
+        other => panic!("no cross-workspace request for {other}"),
+    };
+    let token = credential(app, doc, a).await;
+    app.call(&doc.name).token(&token).json(&body).send().await
+}
+
+/// Functions that act for a workspace member or harness (the tenancy matrix's rows).
+fn tenant_functions() -> Vec<FunctionDoc> {
+    switchyard_tests::http_functions()
         .into_iter()
-        .filter(|d| d.auth == AuthKind::Bearer)
+        .filter(|d| matches!(d.auth, AuthKind::Bearer | AuthKind::Harness))
         .collect()
+}
+
+fn bearer_functions() -> Vec<FunctionDoc> {
+    tenant_functions().into_iter().filter(|d| d.auth == AuthKind::Bearer).collect()
 }
 
 #[tokio::test]
 async fn another_workspaces_ids_answer_not_found_on_every_endpoint() {
-    let missing: Vec<String> = bearer_functions().into_iter().filter(|d| crossing(&d.name).is_none()).map(|d| d.name).collect();
+    let missing: Vec<String> =
+        tenant_functions().into_iter().filter(|d| crossing(&d.name).is_none()).map(|d| d.name).collect();
     assert!(missing.is_empty(), "add these functions to the cross-workspace matrix: {missing:?}");
 
     let app = spawn_app().await;
-    let a = app.bootstrap("alpha", "us-east-1", "free").await;
-    let b = app.bootstrap("bravo", "us-east-1", "free").await;
-    for doc in bearer_functions() {
+    let a = app.bootstrap("alpha", "us-east-1", "enterprise").await;
+    let b = app.bootstrap("bravo", "us-east-1", "enterprise").await;
+    let b_harness = app.register_harness(&b, "script", &[], 30).await;
+    let b_run = app.run_lane(&b, switchyard_tests::lane_body("shop", &["src/**"])).await;
+    let claimed = app.call("harness-dispatch").token(&b_harness.credential).json(&json!({})).send().await;
+    assert_eq!(claimed.status, 200);
+    let audit_before = app.audit_count(&b.workspace_id);
+    let foreign = Foreign { tenant: b.clone(), run_id: b_run.clone(), harness_id: b_harness.id.clone() };
+    for doc in tenant_functions() {
         if let Some(Crossing::ForeignId) = crossing(&doc.name) {
-            let r = cross_call(&app, &doc.name, &a, &b).await;
+            let r = cross_call(&app, &doc, &a, &foreign).await;
             assert_eq!((r.status, r.code().as_str()), (404, "NOT_FOUND"), "{}: {}", doc.name, r.text());
         }
     }
-    // B is untouched: its token still works and its log has only its own entries.
-    let still = app.call("api-token-issue").token(&b.token).json(&json!({"name": "ok", "scopes": ["lanes:read"]})).send().await;
+    // B is untouched: its token and harness still work, its lane still runs, its log is unchanged.
+    assert_eq!(app.audit_count(&b.workspace_id), audit_before);
+    assert_eq!(app.lane(&b, &b_run).await["state"], "running");
+    let beat = app.call("harness-heartbeat").token(&b_harness.credential).json(&json!({})).send().await;
+    assert_eq!(beat.status, 200);
+    let still =
+        app.call("api-token-issue").token(&b.token).json(&json!({"name": "ok", "scopes": ["lanes:read"]})).send().await;
     assert_eq!(still.status, 201);
-    assert_eq!(app.audit_count(&b.workspace_id), 2);
 }
 
 #[tokio::test]
@@ -63,7 +104,8 @@ async fn own_workspace_only_endpoints_never_reach_another_workspace() {
     let a = app.bootstrap("alpha", "us-east-1", "free").await;
     let b = app.bootstrap("bravo", "us-east-1", "free").await;
 
-    let issued = app.call("api-token-issue").token(&a.token).json(&json!({"name": "x", "scopes": ["lanes:read"]})).send().await;
+    let issued =
+        app.call("api-token-issue").token(&a.token).json(&json!({"name": "x", "scopes": ["lanes:read"]})).send().await;
     assert_eq!(issued.json()["workspace_id"], a.workspace_id.as_str());
 
     let sso = app
@@ -78,7 +120,21 @@ async fn own_workspace_only_endpoints_never_reach_another_workspace() {
     let handles: Vec<&str> =
         listed["providers"].as_array().unwrap().iter().map(|p| p["workspace_handle"].as_str().unwrap()).collect();
     assert_eq!(handles, ["alpha"]);
-    assert_eq!(app.audit_count(&b.workspace_id), 1, "only B's bootstrap");
+
+    // A's harness never sees B's lanes; A's lists never show B's.
+    let b_run = app.run_lane(&b, switchyard_tests::lane_body("shop", &["src/**"])).await;
+    let a_harness = app.register_harness(&a, "script", &[], 30).await;
+    let none = app.call("harness-dispatch").token(&a_harness.credential).json(&json!({})).send().await;
+    assert_eq!(none.status, 204);
+    let beat = app.call("harness-heartbeat").token(&a_harness.credential).json(&json!({})).send().await;
+    assert!(beat.json()["lanes"].as_array().unwrap().is_empty());
+    let lanes = app.call("lane-list").token(&a.token).json(&json!({})).send().await.json();
+    assert!(lanes["data"].as_array().unwrap().iter().all(|l| l["run_id"] != b_run.as_str()));
+    let tools = app.call("tool-list").token(&a.token).json(&json!({})).send().await;
+    assert_eq!(tools.status, 200);
+    // A lane of A may claim the same paths as B's: claims are per workspace.
+    app.run_lane(&a, switchyard_tests::lane_body("shop", &["src/**"])).await;
+    assert_eq!(app.audit_count(&b.workspace_id), 2, "only B's bootstrap and agent-run");
 }
 
 #[tokio::test]
@@ -88,10 +144,8 @@ async fn every_bearer_function_refuses_a_token_without_its_documented_scope() {
     for doc in bearer_functions() {
         let needed = doc.scope.unwrap();
         // Any scope but the needed one (and not admin, which implies all).
-        let other = switchyard_api::Scope::ALL
-            .iter()
-            .find(|s| **s != needed && **s != switchyard_api::Scope::Admin)
-            .unwrap();
+        let other =
+            switchyard_api::Scope::ALL.iter().find(|s| **s != needed && **s != switchyard_api::Scope::Admin).unwrap();
         let (token, _) = app.issue(&a, &[other.as_str()]).await;
         let r = app.call(&doc.name).token(&token).json(&json!({})).send().await;
         assert_eq!((r.status, r.code().as_str()), (403, "SCOPE_DENIED"), "{}: {}", doc.name, r.text());

@@ -7,8 +7,8 @@
 
 use switchyard_api::{IssueToken, IssuedToken};
 use switchyard_domain::validate;
-use switchyard_edge::prelude::*;
 use switchyard_edge::issue_token;
+use switchyard_edge::prelude::*;
 
 const ENDPOINT: Endpoint = Endpoint::post("api-token-issue", Auth::Bearer(Scope::TokensWrite), Some(RateFamily::Write));
 

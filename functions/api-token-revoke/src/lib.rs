@@ -9,7 +9,8 @@ use switchyard_api::{RevokeToken, RevokedToken};
 use switchyard_edge::now_rfc3339;
 use switchyard_edge::prelude::*;
 
-const ENDPOINT: Endpoint = Endpoint::post("api-token-revoke", Auth::Bearer(Scope::TokensWrite), Some(RateFamily::Write));
+const ENDPOINT: Endpoint =
+    Endpoint::post("api-token-revoke", Auth::Bearer(Scope::TokensWrite), Some(RateFamily::Write));
 
 #[http_component]
 fn handle(req: Request) -> Response {

@@ -26,7 +26,8 @@ fn lookup(ctx: &Ctx, input: ProvidersForEmail) -> Result<ProvidersForEmailResult
     )?;
     let mut providers = Vec::with_capacity(rows.len());
     for row in rows {
-        let (Some(id), Some(provider)) = (ProviderId::parse(&row.text("id")?), ProviderKind::parse(&row.text("provider")?))
+        let (Some(id), Some(provider)) =
+            (ProviderId::parse(&row.text("id")?), ProviderKind::parse(&row.text("provider")?))
         else {
             return Err(ApiError::internal("malformed sso_providers row"));
         };

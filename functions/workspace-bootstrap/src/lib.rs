@@ -5,7 +5,9 @@
 //! - scope: none
 //! - rate: none
 
-use switchyard_api::{BootstrapWorkspace, BootstrappedWorkspace, Member, MemberId, Role, Scope, Workspace, WorkspaceId};
+use switchyard_api::{
+    BootstrapWorkspace, BootstrappedWorkspace, Member, MemberId, Role, Scope, Workspace, WorkspaceId,
+};
 use switchyard_domain::validate;
 use switchyard_edge::prelude::*;
 use switchyard_edge::{issue_token, new_id, now_rfc3339};

@@ -101,4 +101,8 @@ pub struct ErrorDetail {
     /// The missing scope, for SCOPE_DENIED.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub scope: Option<String>,
+    /// Structured context, e.g. the conflicting lane and globs of LANE_SCOPE_DENIED,
+    /// or the current state of a CONFLICT.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub details: Option<serde_json::Value>,
 }

@@ -81,3 +81,12 @@ mod tests {
         assert!(err.contains("tok_"), "{err}");
     }
 }
+
+prefixed_id!(/// An agent lane (the reference's `run_id`).
+    LaneId, "lane_");
+prefixed_id!(/// A registered harness.
+    HarnessId, "hns_");
+prefixed_id!(/// A registered tool.
+    ToolId, "tool_");
+prefixed_id!(/// One recorded tool call.
+    ToolCallId, "call_");

@@ -9,10 +9,15 @@
 
 mod error;
 mod ids;
+mod lanes;
 mod scope;
 mod types;
 
 pub use error::{ErrorBody, ErrorCode, ErrorDetail};
-pub use ids::{ID_ALPHABET, ID_BODY_LEN, MemberId, ProviderId, RequestId, TokenId, WorkspaceId};
+pub use ids::{
+    HarnessId, ID_ALPHABET, ID_BODY_LEN, LaneId, MemberId, ProviderId, RequestId, TokenId, ToolCallId, ToolId,
+    WorkspaceId,
+};
+pub use lanes::*;
 pub use scope::{RateFamily, Scope, UnknownScope};
 pub use types::*;

@@ -100,10 +100,9 @@ impl Role {
         use Scope::*;
         match self {
             Self::Owner | Self::Admin => &[Admin],
-            Self::Member => &[
-                LanesRead, LanesWrite, ToolsInvoke, AuditRead, ContextRead, ContextWrite, CiWrite,
-                ChangelogWrite,
-            ],
+            Self::Member => {
+                &[LanesRead, LanesWrite, ToolsInvoke, AuditRead, ContextRead, ContextWrite, CiWrite, ChangelogWrite]
+            }
             Self::Viewer => &[LanesRead, AuditRead, ContextRead],
         }
     }

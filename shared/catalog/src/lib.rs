@@ -32,10 +32,7 @@ pub const FEATURED: &[(&str, &str)] = &[
         "api-token-issue",
         "Mints a `sl_pat_…` token carrying a subset of the caller's scopes, optionally expiring. The secret is returned once and stored only as a hash.",
     ),
-    (
-        "api-token-revoke",
-        "Revokes a token of the caller's workspace; the token is refused from the very next request.",
-    ),
+    ("api-token-revoke", "Revokes a token of the caller's workspace; the token is refused from the very next request."),
     (
         "badge",
         "Renders an SVG badge (`status`, `build`, `coverage`) for a workspace handle, cacheable for five minutes. Unknown workspaces get an `unknown` badge rather than an error page.",
@@ -48,6 +45,10 @@ pub enum AuthKind {
     Public,
     Bearer,
     ServiceRole,
+    /// A harness credential from `harness-register`.
+    Harness,
+    /// Not called over HTTP: a `[[trigger.cron]]` component.
+    Cron,
 }
 
 impl AuthKind {
@@ -56,6 +57,8 @@ impl AuthKind {
             Self::Public => "public",
             Self::Bearer => "bearer",
             Self::ServiceRole => "service-role",
+            Self::Harness => "harness",
+            Self::Cron => "cron",
         }
     }
 }
@@ -95,14 +98,12 @@ struct HttpTrigger {
 #[derive(Deserialize)]
 struct CronTrigger {
     component: String,
+    cron_expression: String,
 }
 
 fn parse_doc(name: &str, source: &str) -> Result<FunctionDoc, String> {
-    let doc: Vec<&str> = source
-        .lines()
-        .take_while(|l| l.starts_with("//!"))
-        .map(|l| l.trim_start_matches("//!").trim())
-        .collect();
+    let doc: Vec<&str> =
+        source.lines().take_while(|l| l.starts_with("//!")).map(|l| l.trim_start_matches("//!").trim()).collect();
     let summary = doc.first().copied().unwrap_or_default().to_owned();
     if summary.is_empty() {
         return Err(format!("functions/{name}: the doc comment must start with a one-line summary"));
@@ -114,15 +115,14 @@ fn parse_doc(name: &str, source: &str) -> Result<FunctionDoc, String> {
         }
     }
     let field = |key: &str| {
-        fields
-            .get(key)
-            .cloned()
-            .ok_or_else(|| format!("functions/{name}: the doc comment lacks `- {key}: …`"))
+        fields.get(key).cloned().ok_or_else(|| format!("functions/{name}: the doc comment lacks `- {key}: …`"))
     };
     let auth = match field("auth")?.as_str() {
         "public" => AuthKind::Public,
         "bearer" => AuthKind::Bearer,
         "service-role" => AuthKind::ServiceRole,
+        "harness" => AuthKind::Harness,
+        "cron" => AuthKind::Cron,
         other => return Err(format!("functions/{name}: unknown auth kind `{other}`")),
     };
     let scope = match field("scope")?.as_str() {
@@ -140,8 +140,13 @@ fn parse_doc(name: &str, source: &str) -> Result<FunctionDoc, String> {
         other => return Err(format!("functions/{name}: unknown rate family `{other}`")),
     };
     let methods: Vec<String> = field("method")?.split(',').map(|m| m.trim().to_owned()).collect();
-    if methods.iter().any(|m| !matches!(m.as_str(), "GET" | "POST")) {
-        return Err(format!("functions/{name}: methods must be GET and/or POST"));
+    let methods_ok = if auth == AuthKind::Cron {
+        methods == ["none"]
+    } else {
+        methods.iter().all(|m| matches!(m.as_str(), "GET" | "POST"))
+    };
+    if !methods_ok {
+        return Err(format!("functions/{name}: methods must be GET and/or POST (`none` for cron functions)"));
     }
     Ok(FunctionDoc { name: name.to_owned(), route: String::new(), summary, methods, auth, scope, rate })
 }
@@ -158,10 +163,21 @@ pub fn load(root: &Path) -> Result<Vec<FunctionDoc>, String> {
             return Err(format!("spin.toml: component `{}` must be routed at {expected}", trigger.component));
         }
         let source_path = root.join("functions").join(&trigger.component).join("src/lib.rs");
-        let source = std::fs::read_to_string(&source_path)
-            .map_err(|e| format!("{}: {e} (every routed component is a crate under functions/)", source_path.display()))?;
+        let source = std::fs::read_to_string(&source_path).map_err(|e| {
+            format!("{}: {e} (every routed component is a crate under functions/)", source_path.display())
+        })?;
         let mut doc = parse_doc(&trigger.component, &source)?;
         doc.route = trigger.route.clone();
+        docs.push(doc);
+    }
+    for trigger in &manifest.trigger.cron {
+        let source_path = root.join("functions").join(&trigger.component).join("src/lib.rs");
+        let source = std::fs::read_to_string(&source_path).map_err(|e| format!("{}: {e}", source_path.display()))?;
+        let mut doc = parse_doc(&trigger.component, &source)?;
+        if doc.auth != AuthKind::Cron {
+            return Err(format!("functions/{}: a cron function documents `- auth: cron`", trigger.component));
+        }
+        doc.route = format!("cron `{}`", trigger.cron_expression);
         docs.push(doc);
     }
     let deployed: Vec<&str> = manifest
@@ -187,7 +203,8 @@ pub fn render(docs: &[FunctionDoc]) -> String {
     let mut out = String::from(
         "# API catalog\n\n<!-- Generated by `cargo run -p switchyard-catalog` from spin.toml and each function's doc comment. Do not edit. -->\n\n\
          Every endpoint is `/functions/v1/<name>`. Bearer endpoints take `Authorization: Bearer sl_pat_…` (or a JWT) \
-         holding the listed scope; `service-role` endpoints take the deployment's service-role key; `public` ones take no token. \
+         holding the listed scope; `service-role` endpoints take the deployment's service-role key; `harness` endpoints take the `sl_hns_…` credential from \
+         `harness-register`; `public` ones take no token; `cron` functions run on a schedule. \
          Errors are `{\"error\":{\"code\",\"message\",\"request_id\"}}` (RFC 9457 with `Accept: application/problem+json`). \
          Rate limits per token and family: read 120/min, write 30/min, bulk 6/min (Team 5×, Enterprise 20×).\n\n",
     );
@@ -205,7 +222,9 @@ pub fn render(docs: &[FunctionDoc]) -> String {
         ));
     }
     for d in docs {
-        out.push_str(&format!("\n## {}\n\n`{} {}`\n\n{}\n", d.name, d.methods.join(" | "), d.route, d.summary));
+        let how =
+            if d.auth == AuthKind::Cron { d.route.clone() } else { format!("`{} {}`", d.methods.join(" | "), d.route) };
+        out.push_str(&format!("\n## {}\n\n{how}\n\n{}\n", d.name, d.summary));
         if let Some((_, featured)) = FEATURED.iter().find(|(n, _)| *n == d.name) {
             out.push_str(&format!("\n{featured}\n"));
         }
@@ -243,7 +262,8 @@ mod tests {
 
     #[test]
     fn missing_or_wrong_metadata_is_refused() {
-        let good = "//! Summary.\n//!\n//! - method: POST\n//! - auth: bearer\n//! - scope: lanes:read\n//! - rate: read\n";
+        let good =
+            "//! Summary.\n//!\n//! - method: POST\n//! - auth: bearer\n//! - scope: lanes:read\n//! - rate: read\n";
         assert!(parse_doc("x", good).is_ok());
         assert!(parse_doc("x", &good.replace("//! - rate: read\n", "")).unwrap_err().contains("rate"));
         assert!(parse_doc("x", &good.replace("lanes:read", "lanes:peek")).unwrap_err().contains("lanes:peek"));

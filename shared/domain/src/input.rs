@@ -34,9 +34,9 @@ pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, FieldError> {
         let inner = e.into_inner();
         let message = inner.to_string();
         let field = match inner.classify() {
-            serde_json::error::Category::Syntax | serde_json::error::Category::Eof | serde_json::error::Category::Io => {
-                "body".to_owned()
-            }
+            serde_json::error::Category::Syntax
+            | serde_json::error::Category::Eof
+            | serde_json::error::Category::Io => "body".to_owned(),
             serde_json::error::Category::Data => {
                 if message.starts_with("missing field") {
                     // The path points at the object that lacks the field.

@@ -6,7 +6,9 @@
 
 pub mod audit;
 pub mod badge;
+pub mod glob;
 pub mod input;
+pub mod lane;
 pub mod rate;
 pub mod token;
 pub mod validate;

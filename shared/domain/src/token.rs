@@ -1,13 +1,16 @@
-//! Personal access tokens: `sl_pat_<id>_<secret>`.
+//! Credentials: personal access tokens `sl_pat_<id>_<secret>` (row `tok_<id>`)
+//! and harness credentials `sl_hns_<id>_<secret>` (row `hns_<id>`).
 //!
-//! The id part finds the row (`tok_<id>`); the secret is stored only as a
+//! The id part finds the row; the secret is stored only as a
 //! SHA-256 hash (it has 200 random bits, so a slow hash adds nothing) and
 //! compared in constant time.
 
-use switchyard_api::TokenId;
+use switchyard_api::{HarnessId, TokenId};
 
 /// Every PAT starts with this.
 pub const PAT_PREFIX: &str = "sl_pat_";
+/// Every harness credential starts with this.
+pub const HARNESS_PREFIX: &str = "sl_hns_";
 /// Characters in the secret part.
 pub const SECRET_LEN: usize = 40;
 
@@ -32,30 +35,51 @@ pub struct MintedPat {
     pub secret_hash: String,
 }
 
+/// `(credential, secret hash)` for an id body and secret bytes.
+fn mint_parts(prefix: &str, id_body: &str, secret_bytes: &[u8; SECRET_LEN]) -> (String, String) {
+    let secret: String = secret_bytes.iter().map(|b| switchyard_api::ID_ALPHABET[(*b as usize) % 32] as char).collect();
+    (format!("{prefix}{id_body}_{secret}"), hash_secret(&secret))
+}
+
 pub fn mint(entropy: &PatEntropy) -> MintedPat {
     let token_id = TokenId::from_random(&entropy.id);
-    let secret: String = entropy
-        .secret
-        .iter()
-        .map(|b| switchyard_api::ID_ALPHABET[(*b as usize) % 32] as char)
-        .collect();
-    let id_body = &token_id.as_str()[TokenId::PREFIX.len()..];
-    MintedPat {
-        token: format!("{PAT_PREFIX}{id_body}_{secret}"),
-        secret_hash: hash_secret(&secret),
-        token_id,
-    }
+    let (token, secret_hash) = mint_parts(PAT_PREFIX, &token_id.as_str()[TokenId::PREFIX.len()..], &entropy.secret);
+    MintedPat { token, secret_hash, token_id }
+}
+
+/// A minted harness credential: the string shown once, the harness id, the hash to store.
+#[derive(Debug)]
+pub struct MintedHarness {
+    pub credential: String,
+    pub harness_id: HarnessId,
+    pub secret_hash: String,
+}
+
+pub fn mint_harness(entropy: &PatEntropy) -> MintedHarness {
+    let harness_id = HarnessId::from_random(&entropy.id);
+    let (credential, secret_hash) =
+        mint_parts(HARNESS_PREFIX, &harness_id.as_str()[HarnessId::PREFIX.len()..], &entropy.secret);
+    MintedHarness { credential, harness_id, secret_hash }
+}
+
+/// `(id body, secret)` of `prefix<id>_<secret>`, when well formed.
+fn split<'t>(token: &'t str, prefix: &str) -> Option<(&'t str, &'t str)> {
+    let (id_body, secret) = token.strip_prefix(prefix)?.split_once('_')?;
+    let ok = secret.len() == SECRET_LEN && secret.bytes().all(|b| switchyard_api::ID_ALPHABET.contains(&b));
+    ok.then_some((id_body, secret))
 }
 
 /// Splits a PAT; `None` when it is not shaped like one.
 pub fn parse(token: &str) -> Option<ParsedPat<'_>> {
-    let rest = token.strip_prefix(PAT_PREFIX)?;
-    let (id_body, secret) = rest.split_once('_')?;
-    if secret.len() != SECRET_LEN || !secret.bytes().all(|b| switchyard_api::ID_ALPHABET.contains(&b)) {
-        return None;
-    }
+    let (id_body, secret) = split(token, PAT_PREFIX)?;
     let token_id = TokenId::parse(&format!("{}{id_body}", TokenId::PREFIX))?;
     Some(ParsedPat { token_id, secret })
+}
+
+/// Splits a harness credential into its harness id and secret.
+pub fn parse_harness(credential: &str) -> Option<(HarnessId, &str)> {
+    let (id_body, secret) = split(credential, HARNESS_PREFIX)?;
+    Some((HarnessId::parse(&format!("{}{id_body}", HarnessId::PREFIX))?, secret))
 }
 
 pub fn hash_secret(secret: &str) -> String {
@@ -92,6 +116,16 @@ mod tests {
         assert_eq!(parsed.token_id, minted.token_id);
         assert!(verify(parsed.secret, &minted.secret_hash));
         assert!(!minted.secret_hash.contains(parsed.secret));
+    }
+
+    #[test]
+    fn harness_credentials_are_not_pats() {
+        let minted = mint_harness(&entropy(4));
+        let (id, secret) = parse_harness(&minted.credential).unwrap();
+        assert_eq!(id, minted.harness_id);
+        assert!(verify(secret, &minted.secret_hash));
+        assert_eq!(parse(&minted.credential), None);
+        assert_eq!(parse_harness(&mint(&entropy(4)).token), None);
     }
 
     #[test]

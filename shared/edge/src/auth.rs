@@ -3,7 +3,7 @@
 use std::collections::HashSet;
 
 use jwt_simple::prelude::*;
-use switchyard_api::{ErrorCode, Plan, Region, Role, Scope, TokenId, WorkspaceId};
+use switchyard_api::{ErrorCode, HarnessId, Plan, Region, Role, Scope, TokenId, WorkspaceId};
 use switchyard_domain::token;
 
 use crate::db::Db;
@@ -35,11 +35,22 @@ pub struct Principal {
     pub token_id: Option<TokenId>,
 }
 
+/// An authenticated harness (its credential is good only for harness calls).
+#[derive(Debug, Clone)]
+pub struct HarnessPrincipal {
+    pub workspace: WorkspaceRef,
+    pub harness_id: HarnessId,
+    pub kind: String,
+    pub labels: Vec<String>,
+    pub lease_seconds: u64,
+}
+
 #[derive(Debug, Clone)]
 pub enum Caller {
     Public { client: String },
     ServiceRole,
     Member(Principal),
+    Harness(HarnessPrincipal),
 }
 
 impl Caller {
@@ -49,6 +60,24 @@ impl Caller {
             Self::Public { client } => format!("public:{client}"),
             Self::ServiceRole => "service-role".to_owned(),
             Self::Member(p) => p.actor.clone(),
+            Self::Harness(h) => h.harness_id.to_string(),
+        }
+    }
+
+    /// The workspace of a member or harness.
+    pub fn workspace(&self) -> Option<&WorkspaceRef> {
+        match self {
+            Self::Member(p) => Some(&p.workspace),
+            Self::Harness(h) => Some(&h.workspace),
+            _ => None,
+        }
+    }
+
+    /// The harness, for harness endpoints (the edge guarantees it there).
+    pub fn harness(&self) -> Result<&HarnessPrincipal, ApiError> {
+        match self {
+            Self::Harness(h) => Ok(h),
+            _ => Err(ApiError::internal("a harness endpoint ran without a harness")),
         }
     }
 
@@ -112,23 +141,64 @@ pub(crate) fn member(header: Option<&str>, db: &Db) -> Result<Principal, ApiErro
         pat(token, db)?
     } else if token.matches('.').count() == 2 {
         jwt(token, db)?
+    } else if token.starts_with(token::HARNESS_PREFIX) {
+        return Err(ApiError::unauthorized("a harness credential is good only for harness calls"));
     } else {
         return Err(ApiError::unauthorized("unrecognised token: expected a `sl_pat_…` token or a JWT"));
     };
-    let here = deployment_region();
-    if principal.workspace.region != here {
-        return Err(ApiError::new(
-            ErrorCode::WrongRegion,
-            format!(
-                "workspace {} lives in region {}; this deployment serves {}. Send the request to the {} deployment.",
-                principal.workspace.id,
-                principal.workspace.region.as_str(),
-                here.as_str(),
-                principal.workspace.region.as_str()
-            ),
-        ));
-    }
+    check_region(&principal.workspace)?;
     Ok(principal)
+}
+
+/// Authenticates a harness credential (`sl_hns_…`).
+pub(crate) fn harness(header: Option<&str>, db: &Db) -> Result<HarnessPrincipal, ApiError> {
+    let invalid = || ApiError::unauthorized("invalid harness credential");
+    let token = bearer(header)?;
+    let (harness_id, secret) = token::parse_harness(token).ok_or_else(|| {
+        if token.starts_with(token::PAT_PREFIX) {
+            ApiError::unauthorized("harness calls take the harness credential from harness-register, not a PAT")
+        } else {
+            invalid()
+        }
+    })?;
+    let row = db
+        .query_one(
+            "SELECT workspace_id, kind, labels, credential_hash, lease_seconds, revoked_at FROM harnesses WHERE id = ?",
+            &[&harness_id.as_str()],
+        )?
+        .ok_or_else(invalid)?;
+    if !token::verify(secret, &row.text("credential_hash")?) {
+        return Err(invalid());
+    }
+    if row.opt_text("revoked_at")?.is_some() {
+        return Err(ApiError::unauthorized("this harness has been revoked"));
+    }
+    let workspace = workspace(db, &row.text("workspace_id")?)?.ok_or_else(invalid)?;
+    check_region(&workspace)?;
+    Ok(HarnessPrincipal {
+        workspace,
+        harness_id,
+        kind: row.text("kind")?,
+        labels: serde_json::from_str(&row.text("labels")?).unwrap_or_default(),
+        lease_seconds: u64::try_from(row.int("lease_seconds")?).unwrap_or(30),
+    })
+}
+
+/// Refuses a workspace that lives in another region, naming that region.
+fn check_region(workspace: &WorkspaceRef) -> Result<(), ApiError> {
+    let here = deployment_region();
+    if workspace.region == here {
+        return Ok(());
+    }
+    let there = workspace.region.as_str();
+    Err(ApiError::new(
+        ErrorCode::WrongRegion,
+        format!(
+            "workspace {} lives in region {there}; this deployment serves {}. Send the request to the {there} deployment.",
+            workspace.id,
+            here.as_str()
+        ),
+    ))
 }
 
 fn parse_scopes(text: &str) -> Vec<Scope> {
@@ -194,15 +264,15 @@ fn jwt(token: &str, db: &Db) -> Result<Principal, ApiError> {
         ..Default::default()
     };
     options.allowed_issuers = Some(HashSet::from([variable("jwt_issuer").unwrap_or_else(|| "switchyard".into())]));
-    options.allowed_audiences =
-        Some(HashSet::from([variable("jwt_audience").unwrap_or_else(|| "switchyard".into())]));
+    options.allowed_audiences = Some(HashSet::from([variable("jwt_audience").unwrap_or_else(|| "switchyard".into())]));
     let claims = match meta.algorithm() {
         "HS256" => {
             let secret = variable("jwt_hs256_secret").ok_or_else(|| invalid("HS256 tokens are not accepted here"))?;
             HS256Key::from_bytes(secret.as_bytes()).verify_token::<WorkspaceClaims>(token, Some(options))
         }
         "EdDSA" => {
-            let pem = variable("jwt_ed25519_public_key").ok_or_else(|| invalid("EdDSA tokens are not accepted here"))?;
+            let pem =
+                variable("jwt_ed25519_public_key").ok_or_else(|| invalid("EdDSA tokens are not accepted here"))?;
             let key = Ed25519PublicKey::from_pem(&pem.replace("\\n", "\n"))
                 .map_err(|e| ApiError::internal(format!("jwt_ed25519_public_key: {e}")))?;
             key.verify_token::<WorkspaceClaims>(token, Some(options))

@@ -11,6 +11,12 @@ pub fn rfc3339_after(seconds: u64) -> String {
     format(chrono::Utc::now() + delta)
 }
 
+/// `seconds` ago, in the same format.
+pub fn rfc3339_before(seconds: u64) -> String {
+    let delta = chrono::Duration::seconds(i64::try_from(seconds).unwrap_or(i64::MAX / 2_000));
+    format(chrono::Utc::now() - delta)
+}
+
 fn format(t: chrono::DateTime<chrono::Utc>) -> String {
     t.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string()
 }

@@ -57,6 +57,25 @@ impl Sql for Vec<u8> {
         Value::Blob(self.clone())
     }
 }
+/// Prefixed ids bind as their text.
+macro_rules! sql_ids {
+    ($($id:ty),*) => {$(
+        impl Sql for $id {
+            fn to_value(&self) -> Value {
+                Value::Text(self.as_str().to_owned())
+            }
+        }
+    )*};
+}
+sql_ids!(
+    switchyard_api::WorkspaceId,
+    switchyard_api::TokenId,
+    switchyard_api::LaneId,
+    switchyard_api::HarnessId,
+    switchyard_api::ToolId,
+    switchyard_api::ToolCallId
+);
+
 impl<T: Sql> Sql for Option<T> {
     fn to_value(&self) -> Value {
         self.as_ref().map_or(Value::Null, Sql::to_value)

@@ -28,6 +28,8 @@ pub enum Auth {
     Bearer(Scope),
     /// The deployment's service-role key only.
     ServiceRole,
+    /// A harness credential (`sl_hns_…`) from harness-register.
+    Harness,
 }
 
 /// The methods an endpoint answers.
@@ -99,9 +101,36 @@ impl Ctx {
         self.caller.principal()
     }
 
-    /// The caller's workspace; every tenant query is scoped by it.
+    /// Appends an audit entry for this request to `workspace`'s log, inside `tx`
+    /// (for handlers that change state outside [`Endpoint::mutate`]).
+    pub fn audit_in(
+        &self,
+        tx: &Db,
+        workspace: &WorkspaceId,
+        action: &str,
+        target: Option<&str>,
+    ) -> Result<(), ApiError> {
+        crate::audit::append(
+            tx,
+            NewEntry {
+                workspace_id: workspace.to_string(),
+                at: crate::clock::now_rfc3339(),
+                actor: self.caller.actor(),
+                action: action.to_owned(),
+                target: target.map(str::to_owned),
+                request_id: self.request_id.to_string(),
+                input_digest: self.body_digest.clone(),
+            },
+        )?;
+        Ok(())
+    }
+
+    /// The caller's workspace (member or harness); every tenant query is scoped by it.
     pub fn workspace_id(&self) -> Result<&WorkspaceId, ApiError> {
-        Ok(&self.principal()?.workspace.id)
+        self.caller
+            .workspace()
+            .map(|w| &w.id)
+            .ok_or_else(|| ApiError::internal("a tenant endpoint ran without a workspace"))
     }
 }
 
@@ -110,9 +139,27 @@ struct Incoming<'r> {
     path: String,
     query: String,
     body: &'r [u8],
+    declared_length: Option<usize>,
     authorization: Option<&'r str>,
     idempotency_key: Option<&'r str>,
     client: String,
+}
+
+impl<'r> Incoming<'r> {
+    fn new(req: &'r Request) -> Self {
+        Self {
+            method: req.method(),
+            path: req.path().to_owned(),
+            query: req.query().to_owned(),
+            body: req.body(),
+            declared_length: header(req, "content-length").and_then(|l| l.parse().ok()),
+            authorization: header(req, "authorization"),
+            idempotency_key: header(req, "idempotency-key"),
+            client: header(req, "spin-client-addr")
+                .map(|a| a.rsplit_once(':').map_or(a, |(ip, _)| ip).to_owned())
+                .unwrap_or_else(|| "unknown".to_owned()),
+        }
+    }
 }
 
 fn header<'r>(req: &'r Request, name: &str) -> Option<&'r str> {
@@ -159,16 +206,28 @@ impl Endpoint {
         I: DeserializeOwned,
         O: Serialize,
     {
+        self.mutate_after(req, |_, input| Ok(input), f)
+    }
+
+    /// A mutation with slow work (e.g. an outbound call) done in `prepare`,
+    /// before the write transaction opens, so writers are not held up by it.
+    pub fn mutate_after<I, P, O>(
+        &self,
+        req: Request,
+        prepare: impl FnOnce(&Ctx, I) -> Result<P, ApiError>,
+        f: impl FnOnce(&Ctx, &Db, P) -> Result<Change<O>, ApiError>,
+    ) -> Response
+    where
+        I: DeserializeOwned,
+        O: Serialize,
+    {
         self.serve(req, |ctx, incoming| {
             let input: I = self.parse(incoming)?;
             let claim = match incoming.idempotency_key {
                 None => None,
                 Some(key) => {
                     idempotency::validate_key(key)?;
-                    let scope = match &ctx.caller {
-                        Caller::Member(p) => p.workspace.id.to_string(),
-                        _ => "service".to_owned(),
-                    };
+                    let scope = ctx.caller.workspace().map_or_else(|| "service".to_owned(), |w| w.id.to_string());
                     let digest = sha256_hex(
                         &[incoming.method.to_string().as_bytes(), b" ", incoming.path.as_bytes(), b"\n", incoming.body]
                             .concat(),
@@ -179,30 +238,23 @@ impl Endpoint {
                     }
                 }
             };
-            let outcome = ctx.db.transaction(|tx| {
-                let change = f(ctx, tx, input)?;
-                let workspace = match (&change.audit_workspace, &ctx.caller) {
-                    (Some(ws), _) => ws.clone(),
-                    (None, Caller::Member(p)) => p.workspace.id.clone(),
-                    (None, _) => return Err(ApiError::internal("a mutation without a workspace to audit")),
-                };
-                crate::audit::append(
-                    tx,
-                    NewEntry {
-                        workspace_id: workspace.to_string(),
-                        at: crate::clock::now_rfc3339(),
-                        actor: ctx.caller.actor(),
-                        action: self.name.to_owned(),
-                        target: change.target.clone(),
-                        request_id: ctx.request_id.to_string(),
-                        input_digest: ctx.body_digest.clone(),
-                    },
-                )?;
-                let reply = Reply::json(change.status, &change.output);
-                if let Some(claim) = &claim {
-                    idempotency::complete(tx, claim, reply.status, &reply.content_type, &reply.body)?;
-                }
-                Ok(reply)
+            let outcome = prepare(ctx, input).and_then(|prepared| {
+                ctx.db.transaction(|tx| {
+                    let change = f(ctx, tx, prepared)?;
+                    let workspace = match (&change.audit_workspace, ctx.caller.workspace()) {
+                        (Some(ws), _) => ws.clone(),
+                        (None, Some(w)) => w.id.clone(),
+                        (None, None) => {
+                            return Err(ApiError::internal("a mutation without a workspace to audit"));
+                        }
+                    };
+                    ctx.audit_in(tx, &workspace, self.name, change.target.as_deref())?;
+                    let reply = Reply::json(change.status, &change.output);
+                    if let Some(claim) = &claim {
+                        idempotency::complete(tx, claim, reply.status, &reply.content_type, &reply.body)?;
+                    }
+                    Ok(reply)
+                })
             });
             if outcome.is_err()
                 && let Some(claim) = &claim
@@ -224,103 +276,149 @@ impl Endpoint {
     }
 
     fn serve(&self, req: Request, run: impl FnOnce(&Ctx, &Incoming<'_>) -> Result<Reply, ApiError>) -> Response {
-        let request_id = new_request_id();
-        let problem = header(&req, "accept").is_some_and(|a| a.contains("application/problem+json"));
-        let correlation = header(&req, "x-correlation-id")
-            .filter(|c| !c.is_empty() && c.len() <= 200 && c.bytes().all(|b| b.is_ascii_graphic()))
-            .map(str::to_owned);
-        let incoming = Incoming {
-            method: req.method(),
-            path: req.path().to_owned(),
-            query: req.query().to_owned(),
-            body: req.body(),
-            authorization: header(&req, "authorization"),
-            idempotency_key: header(&req, "idempotency-key"),
-            client: header(&req, "spin-client-addr")
-                .map(|a| a.rsplit_once(':').map_or(a, |(ip, _)| ip).to_owned())
-                .unwrap_or_else(|| "unknown".to_owned()),
+        let mut envelope = Envelope::new(&req);
+        let incoming = Incoming::new(&req);
+        let result = self.admit(&incoming, &mut envelope).and_then(|ctx| run(&ctx, &incoming));
+        envelope.respond(self.name, result)
+    }
+
+    /// Runs every check of a read (method, auth, scope, rate limit, input) for
+    /// a handler that streams its own response (Server-Sent Events). On
+    /// refusal, returns the finished error response.
+    /// `check` runs last, with the input (e.g. to load the streamed resource).
+    pub fn open_stream<I: DeserializeOwned, T>(
+        &self,
+        req: &Request,
+        check: impl FnOnce(&Ctx, &I) -> Result<T, ApiError>,
+    ) -> Result<OpenStream<I, T>, Response> {
+        let mut envelope = Envelope::new(req);
+        let incoming = Incoming::new(req);
+        let opened = self.admit(&incoming, &mut envelope).and_then(|ctx| {
+            let input = self.parse(&incoming)?;
+            let checked = check(&ctx, &input)?;
+            Ok((ctx, input, checked))
+        });
+        match opened {
+            Ok((ctx, input, checked)) => Ok(OpenStream { headers: envelope.headers(), ctx, input, checked }),
+            Err(e) => Err(envelope.respond(self.name, Err(e))),
+        }
+    }
+
+    /// Method → body size → authentication → region → scope → rate limit.
+    fn admit(&self, incoming: &Incoming<'_>, envelope: &mut Envelope) -> Result<Ctx, ApiError> {
+        if !self.methods.iter().any(|m| m.matches(incoming.method)) {
+            let allow: Vec<&str> = self.methods.iter().map(|m| m.as_str()).collect();
+            return Err(ApiError::new(
+                ErrorCode::MethodNotAllowed,
+                format!("{} is not allowed here; use {}", incoming.method, allow.join(", ")),
+            )
+            .with_header("allow", allow.join(", ")));
+        }
+        if incoming.declared_length.unwrap_or(0).max(incoming.body.len()) > MAX_BODY_BYTES {
+            return Err(ApiError::new(
+                ErrorCode::PayloadTooLarge,
+                format!("request body is larger than {MAX_BODY_BYTES} bytes"),
+            ));
+        }
+        let db = Db::open()?;
+        let caller = match self.auth {
+            Auth::Public => Caller::Public { client: incoming.client.clone() },
+            Auth::ServiceRole => auth::service_role(incoming.authorization)?,
+            Auth::Harness => Caller::Harness(auth::harness(incoming.authorization, &db)?),
+            Auth::Bearer(scope) => {
+                let principal = auth::member(incoming.authorization, &db)?;
+                if !scope.granted_by(&principal.scopes) {
+                    return Err(ApiError::scope_denied(scope));
+                }
+                Caller::Member(principal)
+            }
         };
-        let declared_length = header(&req, "content-length").and_then(|l| l.parse::<usize>().ok());
-
-        let mut rate_headers = Vec::new();
-        let result = (|| {
-            if !self.methods.iter().any(|m| m.matches(incoming.method)) {
-                let allow: Vec<&str> = self.methods.iter().map(|m| m.as_str()).collect();
-                return Err(ApiError::new(
-                    ErrorCode::MethodNotAllowed,
-                    format!("{} is not allowed here; use {}", incoming.method, allow.join(", ")),
-                )
-                .with_header("allow", allow.join(", ")));
-            }
-            if declared_length.unwrap_or(0).max(incoming.body.len()) > MAX_BODY_BYTES {
-                return Err(ApiError::new(
-                    ErrorCode::PayloadTooLarge,
-                    format!("request body is larger than {MAX_BODY_BYTES} bytes"),
-                ));
-            }
-            let db = Db::open()?;
-            let caller = match self.auth {
-                Auth::Public => Caller::Public { client: incoming.client.clone() },
-                Auth::ServiceRole => auth::service_role(incoming.authorization)?,
-                Auth::Bearer(scope) => {
-                    let principal = auth::member(incoming.authorization, &db)?;
-                    if !scope.granted_by(&principal.scopes) {
-                        return Err(ApiError::scope_denied(scope));
-                    }
-                    Caller::Member(principal)
-                }
+        if let Some(family) = self.family {
+            let limited = match &caller {
+                Caller::Member(p) => Some((p.actor.clone(), p.workspace.plan)),
+                Caller::Public { client } => Some((format!("ip:{client}"), Plan::Free)),
+                Caller::ServiceRole | Caller::Harness(_) => None,
             };
-            if let Some(family) = self.family {
-                let (key, plan) = match &caller {
-                    Caller::Member(p) => (p.actor.clone(), p.workspace.plan),
-                    Caller::Public { client } => (format!("ip:{client}"), Plan::Free),
-                    Caller::ServiceRole => (String::new(), Plan::Enterprise),
-                };
-                if !key.is_empty() {
-                    let decision = rate::check(&key, family, plan);
-                    rate_headers = rate::headers(&decision);
-                    if !decision.allowed {
-                        return Err(ApiError::new(
-                            ErrorCode::RateLimited,
-                            format!(
-                                "{} requests per minute allowed for the {} family; retry in {} s",
-                                decision.limit,
-                                family.as_str(),
-                                decision.reset_secs
-                            ),
-                        ));
-                    }
+            if let Some((key, plan)) = limited {
+                let decision = rate::check(&key, family, plan);
+                envelope.rate_headers = rate::headers(&decision);
+                if !decision.allowed {
+                    return Err(ApiError::new(
+                        ErrorCode::RateLimited,
+                        format!(
+                            "{} requests per minute allowed for the {} family; retry in {} s",
+                            decision.limit,
+                            family.as_str(),
+                            decision.reset_secs
+                        ),
+                    ));
                 }
             }
-            let ctx = Ctx { request_id: request_id.clone(), caller, db, body_digest: sha256_hex(incoming.body) };
-            run(&ctx, &incoming)
-        })();
+        }
+        Ok(Ctx { request_id: envelope.request_id.clone(), caller, db, body_digest: sha256_hex(incoming.body) })
+    }
+}
 
+/// A stream that passed every check: its context, input and the headers
+/// every response carries (`x-request-id`, `x-correlation-id`, `RateLimit-*`).
+pub struct OpenStream<I, T> {
+    pub ctx: Ctx,
+    pub input: I,
+    /// What the `check` returned.
+    pub checked: T,
+    pub headers: Vec<(String, String)>,
+}
+
+/// What every response carries, gathered while the request is admitted.
+struct Envelope {
+    request_id: RequestId,
+    correlation: Option<String>,
+    problem: bool,
+    path: String,
+    rate_headers: Vec<(String, String)>,
+}
+
+impl Envelope {
+    fn new(req: &Request) -> Self {
+        Self {
+            request_id: new_request_id(),
+            correlation: header(req, "x-correlation-id")
+                .filter(|c| !c.is_empty() && c.len() <= 200 && c.bytes().all(|b| b.is_ascii_graphic()))
+                .map(str::to_owned),
+            problem: header(req, "accept").is_some_and(|a| a.contains("application/problem+json")),
+            path: req.path().to_owned(),
+            rate_headers: Vec::new(),
+        }
+    }
+
+    fn headers(&self) -> Vec<(String, String)> {
+        let mut h = vec![("x-request-id".to_owned(), self.request_id.to_string())];
+        if let Some(c) = &self.correlation {
+            h.push(("x-correlation-id".to_owned(), c.clone()));
+        }
+        h.extend(self.rate_headers.iter().cloned());
+        h
+    }
+
+    fn respond(self, endpoint: &str, result: Result<Reply, ApiError>) -> Response {
         let mut reply = match result {
             Ok(reply) => reply,
             Err(e) => {
                 if let Some(cause) = &e.cause {
-                    eprintln!("{request_id} {}: {cause}", self.name);
+                    eprintln!("{} {endpoint}: {cause}", self.request_id);
                 }
-                let (content_type, body) = e.render(request_id.as_str(), &incoming.path, problem);
+                let (content_type, body) = e.render(self.request_id.as_str(), &self.path, self.problem);
                 let mut reply = Reply::bytes(e.status(), content_type, body);
                 reply.headers.extend(e.headers.iter().cloned());
                 reply
             }
         };
-        reply.headers.extend(rate_headers);
         if !reply.has_header("cache-control") {
             reply.headers.push(("cache-control".into(), "no-store".into()));
         }
         let mut builder = Response::builder();
-        builder
-            .status(reply.status)
-            .header("content-type", reply.content_type.as_str())
-            .header("x-request-id", request_id.as_str());
-        if let Some(correlation) = &correlation {
-            builder.header("x-correlation-id", correlation.as_str());
-        }
-        for (name, value) in &reply.headers {
+        builder.status(reply.status).header("content-type", reply.content_type.as_str());
+        for (name, value) in self.headers().iter().chain(&reply.headers) {
             builder.header(name.as_str(), value.as_str());
         }
         builder.body(reply.body).build()

@@ -10,6 +10,8 @@ pub struct ApiError {
     pub message: String,
     pub field: Option<String>,
     pub scope: Option<Scope>,
+    /// Structured context for the client (see `ErrorDetail::details`).
+    pub details: Option<serde_json::Value>,
     /// Extra response headers (`Allow`, `Retry-After`, …).
     pub headers: Vec<(String, String)>,
     /// Logged, never shown.
@@ -18,7 +20,20 @@ pub struct ApiError {
 
 impl ApiError {
     pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
-        Self { code, message: message.into(), field: None, scope: None, headers: Vec::new(), cause: None }
+        Self {
+            code,
+            message: message.into(),
+            field: None,
+            scope: None,
+            details: None,
+            headers: Vec::new(),
+            cause: None,
+        }
+    }
+
+    pub fn with_details(mut self, details: serde_json::Value) -> Self {
+        self.details = Some(details);
+        self
     }
 
     pub fn with_header(mut self, name: &str, value: impl Into<String>) -> Self {
@@ -72,6 +87,7 @@ impl ApiError {
                 request_id: request_id.to_owned(),
                 field: self.field.clone(),
                 scope: self.scope.map(|s| s.as_str().to_owned()),
+                details: self.details.clone(),
             },
         }
     }
@@ -96,6 +112,9 @@ impl ApiError {
         }
         if let Some(scope) = self.scope {
             doc["scope"] = scope.as_str().into();
+        }
+        if let Some(details) = &self.details {
+            doc["details"] = details.clone();
         }
         ("application/problem+json", serde_json::to_vec(&doc).unwrap_or_default())
     }

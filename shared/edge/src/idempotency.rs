@@ -9,9 +9,9 @@ use crate::response::Reply;
 
 pub(crate) const MAX_KEY_LEN: usize = 255;
 /// How long a first response is kept.
-const KEEP_SECS: i64 = 24 * 60 * 60;
+const KEEP_SECS: u64 = 24 * 60 * 60;
 /// A claim older than this is from an instance that died mid-request.
-const ABANDONED_SECS: i64 = 120;
+const ABANDONED_SECS: u64 = 120;
 
 /// Our claim on a key while the first request runs.
 #[derive(Debug, Clone)]
@@ -26,9 +26,7 @@ pub(crate) enum Begin {
     Replay(Reply),
 }
 
-fn ago(seconds: i64) -> String {
-    (chrono::Utc::now() - chrono::Duration::seconds(seconds)).format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string()
-}
+use crate::clock::rfc3339_before as ago;
 
 /// Checks the header's shape: 1–255 visible ASCII characters.
 pub(crate) fn validate_key(key: &str) -> Result<(), ApiError> {

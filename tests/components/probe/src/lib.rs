@@ -6,19 +6,11 @@ use spin_sdk::http::{IntoResponse, Method, Request, Response};
 use spin_sdk::{http_component, key_value, sqlite, variables};
 
 fn text(status: u16, body: impl Into<String>) -> Response {
-    Response::builder()
-        .status(status)
-        .header("content-type", "text/plain")
-        .body(body.into())
-        .build()
+    Response::builder().status(status).header("content-type", "text/plain").body(body.into()).build()
 }
 
 fn query<'r>(req: &'r Request, name: &str) -> &'r str {
-    req.query()
-        .split('&')
-        .filter_map(|pair| pair.split_once('='))
-        .find(|(k, _)| *k == name)
-        .map_or("", |(_, v)| v)
+    req.query().split('&').filter_map(|pair| pair.split_once('=')).find(|(k, _)| *k == name).map_or("", |(_, v)| v)
 }
 
 #[http_component]
@@ -44,19 +36,14 @@ async fn handle(req: Request) -> anyhow::Result<impl IntoResponse> {
             db.execute("CREATE TABLE IF NOT EXISTS probe (k TEXT PRIMARY KEY, v TEXT)", &[])?;
             db.execute(
                 "INSERT INTO probe (k, v) VALUES (?, ?) ON CONFLICT (k) DO UPDATE SET v = excluded.v",
-                &[
-                    sqlite::Value::Text(query(&req, "k").into()),
-                    sqlite::Value::Text(query(&req, "v").into()),
-                ],
+                &[sqlite::Value::Text(query(&req, "k").into()), sqlite::Value::Text(query(&req, "v").into())],
             )?;
             text(201, "stored")
         }
         (Method::Get, "/sqlite") => {
             let db = sqlite::Connection::open_default()?;
-            let rows = db.execute(
-                "SELECT v FROM probe WHERE k = ?",
-                &[sqlite::Value::Text(query(&req, "k").into())],
-            )?;
+            let rows =
+                db.execute("SELECT v FROM probe WHERE k = ?", &[sqlite::Value::Text(query(&req, "k").into())])?;
             match rows.rows().next().and_then(|r| r.get::<&str>("v").map(str::to_owned)) {
                 Some(v) => text(200, v),
                 None => text(404, "missing"),

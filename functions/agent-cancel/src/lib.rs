@@ -1,0 +1,23 @@
+//! Stop a lane in any active state and roll back its scope claim; its harness is told to stop.
+//!
+//! - method: POST
+//! - auth: bearer
+//! - scope: lanes:write
+//! - rate: write
+
+use switchyard_api::LaneAction;
+use switchyard_domain::lane::Event;
+use switchyard_edge::lanes::{apply, load_lane};
+use switchyard_edge::prelude::*;
+
+const ENDPOINT: Endpoint = Endpoint::post("agent-cancel", Auth::Bearer(Scope::LanesWrite), Some(RateFamily::Write));
+
+#[http_component]
+fn handle(req: Request) -> Response {
+    ENDPOINT.mutate(req, |ctx, tx, input: LaneAction| {
+        let mut lane = load_lane(tx, ctx.workspace_id()?, &input.run_id)?;
+        let reason = input.reason.unwrap_or_else(|| format!("cancelled by {}", ctx.caller.actor()));
+        apply(tx, &mut lane, Event::Cancel, Some(&reason))?;
+        Ok(Change::ok(lane.id.clone(), lane.to_api()))
+    })
+}

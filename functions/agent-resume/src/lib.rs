@@ -1,0 +1,57 @@
+//! Resume a paused lane, optionally raising its budget (a lane paused for `budget_exhausted` needs that).
+//!
+//! - method: POST
+//! - auth: bearer
+//! - scope: lanes:write
+//! - rate: write
+
+use serde_json::json;
+use switchyard_api::{Lane, ResumeLane};
+use switchyard_domain::lane::Event;
+use switchyard_edge::lanes::{apply, load_lane};
+use switchyard_edge::prelude::*;
+
+const ENDPOINT: Endpoint = Endpoint::post("agent-resume", Auth::Bearer(Scope::LanesWrite), Some(RateFamily::Write));
+
+#[http_component]
+fn handle(req: Request) -> Response {
+    ENDPOINT.mutate(req, |ctx, tx, input: ResumeLane| resume(ctx, tx, input))
+}
+
+fn resume(ctx: &Ctx, tx: &Db, input: ResumeLane) -> Result<Change<Lane>, ApiError> {
+    let mut lane = load_lane(tx, ctx.workspace_id()?, &input.run_id)?;
+    if let Some(budget) = input.token_budget {
+        if budget <= lane.tokens_used {
+            return Err(ApiError::validation(
+                "token_budget",
+                format!("must exceed the {} tokens already used", lane.tokens_used),
+            ));
+        }
+        lane.token_budget = Some(budget);
+    }
+    if let Some(budget) = input.cost_budget_cents {
+        if budget <= lane.cost_used_cents {
+            return Err(ApiError::validation(
+                "cost_budget_cents",
+                format!("must exceed the {} cents already used", lane.cost_used_cents),
+            ));
+        }
+        lane.cost_budget_cents = Some(budget);
+    }
+    if lane.budget_exhausted() {
+        return Err(ApiError::conflict(format!(
+            "lane {} has used its budget; raise token_budget or cost_budget_cents to resume",
+            lane.id
+        ))
+        .with_details(json!({"run_id": lane.id, "state": lane.state.as_str(), "tokens_used": lane.tokens_used})));
+    }
+    tx.exec(
+        "UPDATE lanes SET token_budget = ?, cost_budget_cents = ? WHERE id = ?",
+        &[&lane.token_budget, &lane.cost_budget_cents, &lane.id.as_str()],
+    )?;
+    // Back to its harness if one still holds it; otherwise to the queue.
+    let held = lane.harness_id.is_some()
+        && lane.lease_expires_at.as_deref().is_some_and(|l| l > switchyard_edge::now_rfc3339().as_str());
+    apply(tx, &mut lane, Event::Resume { held }, Some(&format!("resumed by {}", ctx.caller.actor())))?;
+    Ok(Change::ok(lane.id.clone(), lane.to_api()))
+}

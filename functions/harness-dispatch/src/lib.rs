@@ -1,0 +1,64 @@
+//! Atomically claim the oldest queued lane this harness can run and return it hydrated; 204 when there is none.
+//!
+//! - method: POST
+//! - auth: harness
+//! - scope: none
+//! - rate: none
+
+use switchyard_api::{Dispatched, DispatchedLane, NoInput};
+use switchyard_domain::lane::Event;
+use switchyard_edge::lanes::{LANE_COLUMNS, LaneRow, apply, pending_interrupts};
+use switchyard_edge::prelude::*;
+use switchyard_edge::rfc3339_after;
+
+const ENDPOINT: Endpoint = Endpoint::post("harness-dispatch", Auth::Harness, None);
+
+#[http_component]
+fn handle(req: Request) -> Response {
+    ENDPOINT.respond(req, |ctx, _: NoInput| {
+        let claimed = ctx.db.transaction(|tx| claim(ctx, tx))?;
+        Ok(match claimed {
+            Some(lane) => Reply::json(200, &Dispatched { lane }),
+            None => Reply::bytes(204, "application/json", Vec::new()),
+        })
+    })
+}
+
+/// In one write transaction, so racing harnesses never claim the same lane.
+fn claim(ctx: &Ctx, tx: &Db) -> Result<Option<DispatchedLane>, ApiError> {
+    let harness = ctx.caller.harness()?;
+    let rows = tx.query(
+        &format!(
+            "SELECT {LANE_COLUMNS} FROM lanes WHERE workspace_id = ? AND state = 'queued' AND harness_kind = ?
+             ORDER BY created_at, id LIMIT 200"
+        ),
+        &[&harness.workspace.id, &harness.kind],
+    )?;
+    for row in &rows {
+        let mut lane = LaneRow::from_row(row)?;
+        // A lane's labels are requirements the harness must carry.
+        if !lane.labels.iter().all(|l| harness.labels.contains(l)) {
+            continue;
+        }
+        apply(tx, &mut lane, Event::Dispatch, Some(&format!("claimed by {}", harness.harness_id)))?;
+        let lease = rfc3339_after(harness.lease_seconds);
+        tx.exec(
+            "UPDATE lanes SET harness_id = ?, lease_expires_at = ? WHERE id = ?",
+            &[&harness.harness_id, &lease, &lane.id],
+        )?;
+        ctx.audit_in(tx, &harness.workspace.id, "harness-dispatch", Some(lane.id.as_str()))?;
+        let interrupts = pending_interrupts(tx, &lane.id)?;
+        return Ok(Some(DispatchedLane {
+            lane_id: lane.id,
+            brief: lane.brief,
+            repository: lane.repository,
+            claim: lane.claim,
+            labels: lane.labels,
+            token_budget: lane.token_budget,
+            cost_budget_cents: lane.cost_budget_cents,
+            attempt: lane.attempt,
+            interrupts,
+        }));
+    }
+    Ok(None)
+}

@@ -1,0 +1,108 @@
+//! Record what a harness reports about a lane it holds: output, file changes, tokens used, completion, failure.
+//!
+//! - method: POST
+//! - auth: harness
+//! - scope: none
+//! - rate: none
+//!
+//! Output and file changes become lane events; completion, failure and a
+//! budget pause also change the lane's state and are audited.
+
+use serde_json::json;
+use switchyard_api::{HarnessEvents, HarnessEventsAccepted, HarnessReport};
+use switchyard_domain::lane::{Event, LaneState};
+use switchyard_edge::lanes::{LaneRow, append_event, apply, load_lane, signal};
+use switchyard_edge::prelude::*;
+
+const ENDPOINT: Endpoint = Endpoint::post("harness-event", Auth::Harness, None);
+
+const MAX_EVENTS: usize = 100;
+const MAX_LINE: usize = 8 * 1024;
+
+#[http_component]
+fn handle(req: Request) -> Response {
+    ENDPOINT.read(req, |ctx, input: HarnessEvents| ctx.db.transaction(|tx| record(ctx, tx, input)))
+}
+
+fn truncate(text: &str) -> &str {
+    if text.len() <= MAX_LINE {
+        return text;
+    }
+    let mut end = MAX_LINE;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    &text[..end]
+}
+
+fn record(ctx: &Ctx, tx: &Db, input: HarnessEvents) -> Result<HarnessEventsAccepted, ApiError> {
+    let harness = ctx.caller.harness()?;
+    if input.events.len() > MAX_EVENTS {
+        return Err(ApiError::validation("events", format!("at most {MAX_EVENTS} events per call")));
+    }
+    let mut lane = load_lane(tx, &harness.workspace.id, &input.lane_id)?;
+    let held = lane.harness_id.as_ref() == Some(&harness.harness_id) && matches!(lane.state, LaneState::Running | LaneState::Paused);
+    if !held {
+        return Err(ApiError::conflict(format!(
+            "this harness does not hold lane {} (it is {}); stop working on it",
+            lane.id,
+            lane.state.as_str()
+        ))
+        .with_details(json!({"run_id": lane.id, "state": lane.state.as_str(), "signal": "cancel"})));
+    }
+    for (i, report) in input.events.iter().enumerate() {
+        if !lane.state.is_active() {
+            return Err(ApiError::validation(format!("events[{i}]"), "follows the lane's completion or failure"));
+        }
+        apply_report(ctx, tx, &mut lane, report)?;
+    }
+    Ok(HarnessEventsAccepted { lane_id: lane.id.clone(), state: lane.state.as_str().to_owned(), signal: signal(lane.state).to_owned() })
+}
+
+fn apply_report(ctx: &Ctx, tx: &Db, lane: &mut LaneRow, report: &HarnessReport) -> Result<(), ApiError> {
+    match report {
+        HarnessReport::Output { stream, line } => {
+            append_event(tx, lane, "output", &json!({"stream": stream, "line": truncate(line)}))?;
+        }
+        HarnessReport::FileChange { path, change } => {
+            if path.is_empty() || path.len() > 1024 {
+                return Err(ApiError::validation("events.path", "must be 1-1024 bytes"));
+            }
+            let outside = !lane.claim.iter().any(|g| switchyard_domain::glob::matches(g, path));
+            append_event(tx, lane, "file_change", &json!({"path": path, "change": change, "outside_claim": outside}))?;
+        }
+        HarnessReport::Tokens { used, cost_cents } => {
+            lane.tokens_used = lane.tokens_used.saturating_add(*used);
+            lane.cost_used_cents = lane.cost_used_cents.saturating_add(*cost_cents);
+            tx.exec(
+                "UPDATE lanes SET tokens_used = ?, cost_used_cents = ? WHERE id = ?",
+                &[&lane.tokens_used, &lane.cost_used_cents, &lane.id],
+            )?;
+            append_event(tx, lane, "tokens", &json!({"used": used, "cost_cents": cost_cents, "tokens_used": lane.tokens_used, "cost_used_cents": lane.cost_used_cents}))?;
+            if lane.state == LaneState::Running && lane.budget_exhausted() {
+                apply(tx, lane, Event::Pause, Some("budget_exhausted"))?;
+                ctx.audit_in(tx, &lane.workspace_id, "harness-event:budget_exhausted", Some(lane.id.as_str()))?;
+            }
+        }
+        HarnessReport::Completed { exit_code, summary, diff_stat } => {
+            finish(tx, lane, Some(*exit_code), summary.as_deref())?;
+            append_event(tx, lane, "result", &json!({"outcome": "completed", "exit_code": exit_code, "summary": summary, "diff_stat": diff_stat}))?;
+            apply(tx, lane, Event::Complete, Some("the agent finished"))?;
+            ctx.audit_in(tx, &lane.workspace_id, "harness-event:completed", Some(lane.id.as_str()))?;
+        }
+        HarnessReport::Failed { exit_code, error } => {
+            finish(tx, lane, *exit_code, Some(truncate(error)))?;
+            append_event(tx, lane, "result", &json!({"outcome": "failed", "exit_code": exit_code, "error": truncate(error)}))?;
+            apply(tx, lane, Event::Fail, Some(truncate(error)))?;
+            ctx.audit_in(tx, &lane.workspace_id, "harness-event:failed", Some(lane.id.as_str()))?;
+        }
+    }
+    Ok(())
+}
+
+fn finish(tx: &Db, lane: &mut LaneRow, exit_code: Option<i64>, summary: Option<&str>) -> Result<(), ApiError> {
+    lane.exit_code = exit_code;
+    lane.summary = summary.map(str::to_owned);
+    tx.exec("UPDATE lanes SET exit_code = ?, summary = ? WHERE id = ?", &[&lane.exit_code, &lane.summary, &lane.id])?;
+    Ok(())
+}

@@ -1,0 +1,48 @@
+//! Revoke a harness: its credential stops working at once and the lanes it held go back to the queue.
+//!
+//! - method: POST
+//! - auth: bearer
+//! - scope: lanes:write
+//! - rate: write
+
+use switchyard_api::{HarnessRevoked, RevokeHarness};
+use switchyard_domain::lane::Event;
+use switchyard_edge::lanes::{LANE_COLUMNS, LaneRow, apply};
+use switchyard_edge::now_rfc3339;
+use switchyard_edge::prelude::*;
+
+const ENDPOINT: Endpoint = Endpoint::post("harness-revoke", Auth::Bearer(Scope::LanesWrite), Some(RateFamily::Write));
+
+#[http_component]
+fn handle(req: Request) -> Response {
+    ENDPOINT.mutate(req, |ctx, tx, input: RevokeHarness| revoke(ctx, tx, input))
+}
+
+fn revoke(ctx: &Ctx, tx: &Db, input: RevokeHarness) -> Result<Change<HarnessRevoked>, ApiError> {
+    let workspace = ctx.workspace_id()?;
+    let row = tx
+        .query_one("SELECT revoked_at FROM harnesses WHERE id = ? AND workspace_id = ?", &[&input.harness_id, workspace])?
+        .ok_or_else(|| ApiError::not_found(format!("harness {}", input.harness_id)))?;
+    let revoked_at = match row.opt_text("revoked_at")? {
+        Some(at) => at,
+        None => {
+            let now = now_rfc3339();
+            tx.exec("UPDATE harnesses SET revoked_at = ? WHERE id = ?", &[&now, &input.harness_id])?;
+            now
+        }
+    };
+    let held = tx.query(
+        &format!("SELECT {LANE_COLUMNS} FROM lanes WHERE harness_id = ? AND state IN ('running', 'paused')"),
+        &[&input.harness_id],
+    )?;
+    let mut requeued = Vec::new();
+    for row in &held {
+        let mut lane = LaneRow::from_row(row)?;
+        let retry = lane.attempt < lane.max_attempts;
+        apply(tx, &mut lane, Event::LeaseExpired { retry }, Some("its harness was revoked"))?;
+        if retry {
+            requeued.push(lane.id);
+        }
+    }
+    Ok(Change::ok(input.harness_id.clone(), HarnessRevoked { harness_id: input.harness_id, revoked_at, requeued }))
+}

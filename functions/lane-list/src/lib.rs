@@ -1,0 +1,86 @@
+//! List the workspace's lanes, newest first, filtered by state, repository, harness kind or label.
+//!
+//! - method: GET, POST
+//! - auth: bearer
+//! - scope: lanes:read
+//! - rate: read
+
+use switchyard_api::{Lane, ListLanes, Page};
+use switchyard_domain::lane::LaneState;
+use switchyard_edge::lanes::{LANE_COLUMNS, LaneRow};
+use switchyard_edge::prelude::*;
+
+const ENDPOINT: Endpoint =
+    Endpoint::new("lane-list", &[Verb::Get, Verb::Post], Auth::Bearer(Scope::LanesRead), Some(RateFamily::Read));
+
+#[http_component]
+fn handle(req: Request) -> Response {
+    ENDPOINT.read(req, |ctx, input: ListLanes| list(ctx, input))
+}
+
+/// The cursor is the last row's `created_at` and id, hex-encoded (opaque to clients).
+fn decode_cursor(cursor: &str) -> Result<(String, String), ApiError> {
+    let bad = || ApiError::validation("cursor", "is not a cursor returned by lane-list");
+    let bytes = (0..cursor.len())
+        .step_by(2)
+        .map(|i| cursor.get(i..i + 2).and_then(|h| u8::from_str_radix(h, 16).ok()))
+        .collect::<Option<Vec<u8>>>()
+        .ok_or_else(bad)?;
+    let text = String::from_utf8(bytes).map_err(|_| bad())?;
+    let (at, id) = text.split_once('|').ok_or_else(bad)?;
+    Ok((at.to_owned(), id.to_owned()))
+}
+
+fn encode_cursor(lane: &LaneRow) -> String {
+    format!("{}|{}", lane.created_at, lane.id).bytes().map(|b| format!("{b:02x}")).collect()
+}
+
+fn list(ctx: &Ctx, input: ListLanes) -> Result<Page<Lane>, ApiError> {
+    let limit = input.limit.unwrap_or(50);
+    if !(1..=100).contains(&limit) {
+        return Err(ApiError::validation("limit", "must be between 1 and 100"));
+    }
+    if let Some(state) = &input.state
+        && LaneState::parse(state).is_none()
+    {
+        return Err(ApiError::validation("state", "must be queued, running, paused, completed, failed or cancelled"));
+    }
+    let workspace = ctx.workspace_id()?.to_string();
+    let (after_at, after_id) = match &input.cursor {
+        Some(c) => decode_cursor(c)?,
+        None => ("9999".to_owned(), String::new()),
+    };
+    let label = input.label.as_ref().map(|l| format!("%\"{}\"%", l.replace(['%', '_', '"'], "")));
+    let rows = ctx.db.query(
+        &format!(
+            "SELECT {LANE_COLUMNS} FROM lanes WHERE workspace_id = ?
+               AND (? IS NULL OR state = ?) AND (? IS NULL OR repository = ?)
+               AND (? IS NULL OR harness_kind = ?) AND (? IS NULL OR labels LIKE ?)
+               AND (created_at < ? OR (created_at = ? AND id < ?))
+             ORDER BY created_at DESC, id DESC LIMIT ?"
+        ),
+        &[
+            &workspace,
+            &input.state,
+            &input.state,
+            &input.repository,
+            &input.repository,
+            &input.harness_kind,
+            &input.harness_kind,
+            &label,
+            &label,
+            &after_at,
+            &after_at,
+            &after_id,
+            &(limit + 1),
+        ],
+    )?;
+    let mut lanes = rows.iter().map(LaneRow::from_row).collect::<Result<Vec<_>, _>>()?;
+    let next_cursor = if lanes.len() as u64 > limit {
+        lanes.truncate(limit as usize);
+        lanes.last().map(encode_cursor)
+    } else {
+        None
+    };
+    Ok(Page { data: lanes.iter().map(LaneRow::to_api).collect(), next_cursor })
+}

@@ -1,0 +1,277 @@
+//! The little git the harness needs, run as the `git` CLI (no git library):
+//! a detached worktree per lane, `status --porcelain` to spot file changes
+//! while the agent works, and `diff --numstat` for the final summary.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::process::Stdio;
+
+use anyhow::{Context, Result, bail};
+use tokio::process::Command;
+
+use crate::protocol::{Change, DiffStat};
+
+/// Variables that would point git (ours or the agent's) at another repository
+/// than the worktree it runs in, e.g. when the harness itself runs from a hook.
+pub const GIT_LOCATION_VARS: [&str; 5] =
+    ["GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE", "GIT_COMMON_DIR", "GIT_OBJECT_DIRECTORY"];
+
+/// Runs `git <args>` in `dir` and returns its stdout; a non-zero exit is an
+/// error carrying git's stderr.
+async fn git(dir: &Path, args: &[&str]) -> Result<Vec<u8>> {
+    let mut cmd = Command::new("git");
+    cmd.arg("-C").arg(dir).args(args).stdin(Stdio::null()).kill_on_drop(true);
+    for var in GIT_LOCATION_VARS {
+        cmd.env_remove(var);
+    }
+    let out = cmd.output().await.with_context(|| format!("cannot run git {}", args.join(" ")))?;
+    if !out.status.success() {
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        let stderr: Vec<&str> = stderr.lines().map(str::trim).filter(|l| !l.is_empty()).collect();
+        bail!("git {} failed ({}): {}", args.join(" "), out.status, stderr.join(" | "));
+    }
+    Ok(out.stdout)
+}
+
+/// `git -C <repo> worktree add --detach <dest> HEAD`: a fresh checkout of the
+/// repository's current commit that the agent may change freely.
+///
+/// A worktree whose directory was deleted by hand stays registered and makes
+/// git refuse the path; then the add is retried with `--force`, which
+/// overrides exactly that (the caller has checked the path does not exist).
+pub async fn add_worktree(repo: &Path, dest: &Path) -> Result<()> {
+    let dest = dest.to_str().context("worktree path is not UTF-8")?;
+    match git(repo, &["worktree", "add", "--detach", dest, "HEAD"]).await {
+        Err(e) if e.to_string().contains("missing but already registered worktree") => {
+            git(repo, &["worktree", "add", "--force", "--detach", dest, "HEAD"]).await.map(|_| ())
+        }
+        other => other.map(|_| ()),
+    }
+}
+
+/// The worktree's status, path → two-letter porcelain code (`??`, ` M`, `A `, …).
+/// `--no-optional-locks` keeps this background poll from taking `index.lock`
+/// under an agent that is running git itself.
+pub async fn status(worktree: &Path) -> Result<BTreeMap<String, String>> {
+    let out = git(worktree, &["--no-optional-locks", "status", "--porcelain", "-z", "--untracked-files=all"]).await?;
+    Ok(parse_porcelain_z(&out))
+}
+
+/// Parses `git status --porcelain -z`: entries `XY path\0`; a rename or copy
+/// entry is followed by its original path (`XY new\0old\0`), which is reported
+/// as deleted (`D `) for a rename and skipped for a copy.
+pub fn parse_porcelain_z(out: &[u8]) -> BTreeMap<String, String> {
+    let mut entries = BTreeMap::new();
+    let mut fields = out.split(|b| *b == 0).filter(|f| !f.is_empty());
+    while let Some(field) = fields.next() {
+        if field.len() < 4 {
+            continue;
+        }
+        let code = String::from_utf8_lossy(&field[..2]).into_owned();
+        let path = String::from_utf8_lossy(&field[3..]).into_owned();
+        // A rename or copy entry is followed by its original path; a rename removed it.
+        let orig = if code.contains('R') || code.contains('C') { fields.next() } else { None };
+        if let Some(orig) = orig
+            && code.contains('R')
+        {
+            entries.insert(String::from_utf8_lossy(orig).into_owned(), "D ".to_owned());
+        }
+        entries.insert(path, code);
+    }
+    entries
+}
+
+/// What a porcelain code means for the file on disk: gone if either column
+/// says deleted, new if untracked, added, renamed or copied, otherwise modified.
+pub fn classify(code: &str) -> Change {
+    if code.contains('D') {
+        Change::Deleted
+    } else if code == "??" || code.contains('A') || code.contains('R') || code.contains('C') {
+        Change::Added
+    } else {
+        Change::Modified
+    }
+}
+
+/// Remembers the last status so only what appeared or changed is reported.
+#[derive(Debug, Default)]
+pub struct StatusTracker {
+    last: BTreeMap<String, String>,
+}
+
+impl StatusTracker {
+    /// The changes since the previous look, in path order. A path that drops
+    /// out of the status (it is back to its committed content, or an untracked
+    /// file was removed) is reported too: deleted if it was new, else modified.
+    pub fn update(&mut self, now: BTreeMap<String, String>) -> Vec<(String, Change)> {
+        let mut changes = Vec::new();
+        for (path, code) in &now {
+            if self.last.get(path) != Some(code) {
+                changes.push((path.clone(), classify(code)));
+            }
+        }
+        for (path, code) in &self.last {
+            if !now.contains_key(path) {
+                let change = if classify(code) == Change::Added { Change::Deleted } else { Change::Modified };
+                changes.push((path.clone(), change));
+            }
+        }
+        changes.sort_by(|a, b| a.0.cmp(&b.0));
+        self.last = now;
+        changes
+    }
+}
+
+/// Stages everything (`git add -A`) and sums `git diff --cached --numstat HEAD`.
+/// The staging stays in the worktree, so `git diff --cached` there shows the
+/// same change the summary describes.
+pub async fn diff_stat(worktree: &Path) -> Result<DiffStat> {
+    git(worktree, &["add", "-A"]).await?;
+    let out = git(worktree, &["diff", "--cached", "--numstat", "HEAD"]).await?;
+    Ok(parse_numstat(&String::from_utf8_lossy(&out)))
+}
+
+/// Sums `--numstat` lines (`ins\tdel\tpath`); binary files (`-\t-\tpath`)
+/// count as a changed file with no lines.
+pub fn parse_numstat(out: &str) -> DiffStat {
+    let mut stat = DiffStat::default();
+    for line in out.lines() {
+        let mut cols = line.splitn(3, '\t');
+        let (Some(ins), Some(del), Some(_path)) = (cols.next(), cols.next(), cols.next()) else {
+            continue;
+        };
+        stat.files_changed += 1;
+        stat.insertions += ins.trim().parse::<u64>().unwrap_or(0);
+        stat.deletions += del.trim().parse::<u64>().unwrap_or(0);
+    }
+    stat
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    fn map(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
+        pairs.iter().map(|(p, c)| ((*p).to_owned(), (*c).to_owned())).collect()
+    }
+
+    #[test]
+    fn porcelain_z_entries_renames_and_odd_names() {
+        let out = b"?? new file.txt\0 M src/lib.rs\0D  gone.rs\0R  to.rs\0from.rs\0C  copy.rs\0orig.rs\0AM staged.rs\0";
+        let got = parse_porcelain_z(out);
+        assert_eq!(
+            got,
+            map(&[
+                ("new file.txt", "??"),
+                ("src/lib.rs", " M"),
+                ("gone.rs", "D "),
+                ("to.rs", "R "),
+                ("from.rs", "D "),
+                ("copy.rs", "C "),
+                ("staged.rs", "AM"),
+            ])
+        );
+        assert!(parse_porcelain_z(b"").is_empty());
+    }
+
+    #[test]
+    fn codes_classify() {
+        assert_eq!(classify("??"), Change::Added);
+        assert_eq!(classify("A "), Change::Added);
+        assert_eq!(classify("AM"), Change::Added);
+        assert_eq!(classify("R "), Change::Added);
+        assert_eq!(classify(" M"), Change::Modified);
+        assert_eq!(classify("MM"), Change::Modified);
+        assert_eq!(classify("UU"), Change::Modified);
+        assert_eq!(classify(" D"), Change::Deleted);
+        assert_eq!(classify("D "), Change::Deleted);
+        assert_eq!(classify("AD"), Change::Deleted);
+    }
+
+    #[test]
+    fn tracker_reports_only_what_appeared_or_changed() {
+        let mut t = StatusTracker::default();
+        assert_eq!(
+            t.update(map(&[("a.rs", " M"), ("b.txt", "??")])),
+            vec![("a.rs".to_owned(), Change::Modified), ("b.txt".to_owned(), Change::Added)]
+        );
+        // Same status: nothing new.
+        assert!(t.update(map(&[("a.rs", " M"), ("b.txt", "??")])).is_empty());
+        // a.rs staged (code changed), c.rs deleted, b.txt removed again.
+        assert_eq!(
+            t.update(map(&[("a.rs", "M "), ("c.rs", " D")])),
+            vec![
+                ("a.rs".to_owned(), Change::Modified),
+                ("b.txt".to_owned(), Change::Deleted),
+                ("c.rs".to_owned(), Change::Deleted),
+            ]
+        );
+        // a.rs reverted to HEAD: it changed again.
+        assert_eq!(t.update(map(&[("c.rs", " D")])), vec![("a.rs".to_owned(), Change::Modified)]);
+    }
+
+    #[test]
+    fn numstat_sums_and_counts_binaries() {
+        let out = "10\t1\tsrc/lib.rs\n3\t0\tREADME.md\n-\t-\tlogo.png\n0\t5\told => new.rs\n";
+        assert_eq!(parse_numstat(out), DiffStat { files_changed: 4, insertions: 13, deletions: 6 });
+        assert_eq!(parse_numstat(""), DiffStat::default());
+    }
+
+    /// End to end against a real repository, when git is installed.
+    #[tokio::test]
+    async fn worktree_status_and_diff_stat() {
+        if std::process::Command::new("git").arg("--version").output().is_err() {
+            return;
+        }
+        let tmp = tempfile::tempdir().unwrap();
+        let repo = tmp.path().join("demo");
+        std::fs::create_dir_all(&repo).unwrap();
+        let run = |args: &[&str]| {
+            let ok = std::process::Command::new("git")
+                .arg("-C")
+                .arg(&repo)
+                .args(["-c", "user.name=t", "-c", "user.email=t@example.com"])
+                .args(args)
+                .output()
+                .unwrap()
+                .status
+                .success();
+            assert!(ok, "git {args:?}");
+        };
+        run(&["init", "-q"]);
+        std::fs::write(repo.join("a.txt"), "one\ntwo\n").unwrap();
+        std::fs::write(repo.join("gone.txt"), "x\n").unwrap();
+        run(&["add", "-A"]);
+        run(&["commit", "-q", "-m", "init"]);
+
+        let wt = tmp.path().join("work").join("lane_1");
+        std::fs::create_dir_all(wt.parent().unwrap()).unwrap();
+        add_worktree(&repo, &wt).await.unwrap();
+        assert!(wt.join("a.txt").exists());
+
+        std::fs::write(wt.join("a.txt"), "one\nTWO\nthree\n").unwrap();
+        std::fs::remove_file(wt.join("gone.txt")).unwrap();
+        std::fs::create_dir_all(wt.join("dir")).unwrap();
+        std::fs::write(wt.join("dir/new.bin"), [0u8, 1, 2, 0]).unwrap();
+        let mut tracker = StatusTracker::default();
+        let changes = tracker.update(status(&wt).await.unwrap());
+        assert_eq!(
+            changes,
+            vec![
+                ("a.txt".to_owned(), Change::Modified),
+                ("dir/new.bin".to_owned(), Change::Added),
+                ("gone.txt".to_owned(), Change::Deleted),
+            ]
+        );
+        let stat = diff_stat(&wt).await.unwrap();
+        assert_eq!(stat, DiffStat { files_changed: 3, insertions: 2, deletions: 2 });
+        // A second worktree at the same path is refused, with git's reason.
+        let err = add_worktree(&repo, &wt).await.unwrap_err().to_string();
+        assert!(err.contains("worktree add"), "{err}");
+        // A worktree deleted by hand does not block its path.
+        std::fs::remove_dir_all(&wt).unwrap();
+        add_worktree(&repo, &wt).await.unwrap();
+        assert!(wt.join("a.txt").exists());
+    }
+}

@@ -1,0 +1,146 @@
+//! Path globs for scope claims, and whether two of them can match a common path.
+//!
+//! Syntax: `/`-separated segments; `**` as a whole segment matches zero or
+//! more segments; inside a segment `*` matches any run of characters and `?`
+//! one character. Character classes and braces are refused so overlap can be
+//! decided exactly: two globs overlap iff some path matches both, which is
+//! checked by walking both patterns together (no string-prefix shortcuts).
+
+use std::collections::HashMap;
+
+/// Why a glob is refused.
+pub fn validate(glob: &str) -> Result<(), String> {
+    if glob.is_empty() || glob.len() > 512 {
+        return Err("must be 1-512 characters".into());
+    }
+    if glob.starts_with('/') {
+        return Err("must be relative to the repository root (no leading `/`)".into());
+    }
+    if glob.contains(['[', ']', '{', '}', '\\']) || glob.chars().any(char::is_control) {
+        return Err("character classes, braces, backslashes and control characters are not supported".into());
+    }
+    for segment in glob.split('/') {
+        if segment.is_empty() {
+            return Err("has an empty path segment".into());
+        }
+        if segment == "." || segment == ".." {
+            return Err("must not contain `.` or `..` segments".into());
+        }
+        if segment.contains("**") && segment != "**" {
+            return Err("`**` must be a whole segment".into());
+        }
+    }
+    Ok(())
+}
+
+/// Whether a path can match both globs (both already [`validate`]d).
+pub fn overlap(a: &str, b: &str) -> bool {
+    let a: Vec<&str> = a.split('/').collect();
+    let b: Vec<&str> = b.split('/').collect();
+    let mut memo = HashMap::new();
+    segments_overlap(&a, &b, 0, 0, &mut memo)
+}
+
+fn segments_overlap(a: &[&str], b: &[&str], i: usize, j: usize, memo: &mut HashMap<(usize, usize), bool>) -> bool {
+    if let Some(&known) = memo.get(&(i, j)) {
+        return known;
+    }
+    let result = match (a.get(i), b.get(j)) {
+        (None, None) => true,
+        // `**` may match zero segments.
+        (Some(&"**"), None) => segments_overlap(a, b, i + 1, j, memo),
+        (None, Some(&"**")) => segments_overlap(a, b, i, j + 1, memo),
+        (None, Some(_)) | (Some(_), None) => false,
+        (Some(&"**"), Some(_)) => {
+            // `**` matches nothing more, or swallows the segment b produces next.
+            segments_overlap(a, b, i + 1, j, memo) || segments_overlap(a, b, i, j + 1, memo)
+        }
+        (Some(_), Some(&"**")) => segments_overlap(a, b, i, j + 1, memo) || segments_overlap(a, b, i + 1, j, memo),
+        (Some(x), Some(y)) => segment_overlap(x, y) && segments_overlap(a, b, i + 1, j + 1, memo),
+    };
+    memo.insert((i, j), result);
+    result
+}
+
+/// Whether some non-empty segment matches both single-segment patterns.
+fn segment_overlap(x: &str, y: &str) -> bool {
+    let x: Vec<char> = x.chars().collect();
+    let y: Vec<char> = y.chars().collect();
+    let mut memo = HashMap::new();
+    chars_overlap(&x, &y, 0, 0, &mut memo)
+}
+
+fn chars_overlap(x: &[char], y: &[char], i: usize, j: usize, memo: &mut HashMap<(usize, usize), bool>) -> bool {
+    if let Some(&known) = memo.get(&(i, j)) {
+        return known;
+    }
+    let result = match (x.get(i), y.get(j)) {
+        (None, None) => true,
+        (Some('*'), _) if chars_overlap(x, y, i + 1, j, memo) => true,
+        (_, Some('*')) if chars_overlap(x, y, i, j + 1, memo) => true,
+        // A star consumes one character produced by the other side (or by another star).
+        (Some('*'), Some(_)) => chars_overlap(x, y, i, j + 1, memo),
+        (Some(_), Some('*')) => chars_overlap(x, y, i + 1, j, memo),
+        (Some(p), Some(q)) => (*p == '?' || *q == '?' || p == q) && chars_overlap(x, y, i + 1, j + 1, memo),
+        _ => false,
+    };
+    memo.insert((i, j), result);
+    result
+}
+
+/// Whether a path matches a glob (used by tests and by the harness's file checks).
+pub fn matches(glob: &str, path: &str) -> bool {
+    validate(path).is_ok() && !path.contains(['*', '?']) && overlap(glob, path)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn both(a: &str, b: &str) -> bool {
+        let forward = overlap(a, b);
+        assert_eq!(forward, overlap(b, a), "overlap must be symmetric for {a} / {b}");
+        forward
+    }
+
+    #[test]
+    fn the_issue_examples() {
+        assert!(both("src/**", "src/billing/*.rs"));
+        assert!(!both("docs/*.md", "src/**"));
+        assert!(!both("**/*.rs", "src/a.txt"));
+        assert!(both("src/*/mod.rs", "src/net/*"));
+    }
+
+    #[test]
+    fn not_a_string_prefix_test() {
+        assert!(!both("src/bill/**", "src/billing/**"));
+        assert!(!both("src/a", "src/ab"));
+        assert!(both("src/a*", "src/ab"));
+        assert!(both("**", "anything/at/all.txt"));
+        assert!(both("src/**/test.rs", "src/**/*.rs"));
+        assert!(!both("src/**/*.py", "src/**/*.rs"));
+        assert!(both("a/**/b", "a/b"));
+        assert!(both("a/**/b/**/c", "a/x/b/c"));
+        assert!(!both("a/*/b", "a/b"));
+        assert!(both("?.rs", "a.rs"));
+        assert!(!both("?.rs", "ab.rs"));
+        assert!(both("*a*", "*b*"));
+        assert!(!both("*.rs", "*.py"));
+        assert!(both("x*y", "*"));
+    }
+
+    #[test]
+    fn matching_concrete_paths() {
+        assert!(matches("src/**", "src/a/b.rs"));
+        assert!(matches("src/**", "src"));
+        assert!(!matches("src/*.rs", "src/a/b.rs"));
+    }
+
+    #[test]
+    fn refuses_what_it_cannot_decide() {
+        for bad in ["", "/abs", "src//a", "src/../x", "src/[ab].rs", "src/{a,b}", "src/a**"] {
+            assert!(validate(bad).is_err(), "{bad}");
+        }
+        assert!(validate("src/**/*.rs").is_ok());
+    }
+}
