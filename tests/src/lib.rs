@@ -143,7 +143,9 @@ pub fn app_config() -> (HostConfig, jwt_simple::prelude::Ed25519KeyPair) {
     let config = HostConfig::new(workspace_root().join("spin.toml"))
         .env("SPIN_VARIABLE_SERVICE_ROLE_KEY", SERVICE_ROLE_KEY)
         .env("SPIN_VARIABLE_JWT_HS256_SECRET", JWT_HS256_SECRET)
-        .env("SPIN_VARIABLE_JWT_ED25519_PUBLIC_KEY", &ed.public_key().to_pem());
+        .env("SPIN_VARIABLE_JWT_ED25519_PUBLIC_KEY", &ed.public_key().to_pem())
+        // Test MCP servers listen on loopback.
+        .env("SPIN_VARIABLE_MCP_OUTBOUND_HOSTS", "http://127.0.0.1:*");
     (config, ed)
 }
 
@@ -492,4 +494,11 @@ pub fn http_functions() -> Vec<switchyard_catalog::FunctionDoc> {
         .into_iter()
         .filter(|d| d.auth != switchyard_catalog::AuthKind::Cron)
         .collect()
+}
+
+/// The reference harness binary built by `scripts/test`.
+pub fn harness_binary() -> PathBuf {
+    let path = target_dir().join("debug").join("switchyard-harness");
+    assert!(path.is_file(), "{} is missing: run `scripts/test` (or `cargo build -p switchyard-harness`)", path.display());
+    path
 }

@@ -4,8 +4,10 @@
 
 mod auth;
 mod edge;
+mod harness;
 mod host;
 mod lanes;
+mod live;
 mod product;
 mod public;
 mod tenancy;

@@ -1,0 +1,46 @@
+#!/bin/sh
+# A stand-in for an agent CLI, driven by the reference harness in tests.
+# The brief arrives on stdin; its `mode:` line says how to behave.
+#   quick        change a file, print a summary, exit 0
+#   interactive  change a file, wait for an interrupt, then tick 40 times (0.2 s each) and exit 0
+#   hang         tick forever (until cancelled)
+#   hang-first   hang on attempt 1, quick on later attempts
+set -u
+brief=$(cat)
+mode=$(printf '%s\n' "$brief" | sed -n 's/^mode: *//p' | head -n 1)
+echo "agent: attempt ${SWITCHYARD_ATTEMPT:-?} mode ${mode}"
+if [ "$mode" = "hang-first" ]; then
+  if [ "${SWITCHYARD_ATTEMPT:-1}" = "1" ]; then mode=hang; else mode=quick; fi
+fi
+mkdir -p src
+case "$mode" in
+  quick)
+    echo "quick change" >> src/feature.txt
+    echo "agent: done quickly"
+    ;;
+  interactive)
+    echo "interactive change" >> src/feature.txt
+    echo "agent: waiting for an interrupt"
+    n=0
+    while ! grep -q . "$SWITCHYARD_INTERRUPTS_FILE" 2>/dev/null; do
+      sleep 0.1
+      n=$((n + 1))
+      if [ "$n" -gt 600 ]; then echo "agent: no interrupt came" >&2; exit 3; fi
+    done
+    echo "agent: got interrupt $(head -n 1 "$SWITCHYARD_INTERRUPTS_FILE")"
+    i=0
+    while [ "$i" -lt 40 ]; do
+      i=$((i + 1))
+      echo "tick $i"
+      sleep 0.2
+    done
+    echo "agent: finished after the interrupt"
+    ;;
+  hang)
+    while true; do echo "still working"; sleep 0.2; done
+    ;;
+  *)
+    echo "agent: unknown mode '$mode'" >&2
+    exit 2
+    ;;
+esac

@@ -1,0 +1,279 @@
+//! End to end: the reference harness binary runs a scripted agent (a shell
+//! script standing in for an agent CLI) in git worktrees, against the host.
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+use switchyard_tests::{TestApp, Tenant, harness_binary, spawn_app, workspace_root};
+
+/// A git repository `shop` with one commit, under a fresh `repos/` directory.
+fn repos() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let repo = dir.path().join("repos/shop");
+    std::fs::create_dir_all(repo.join("src")).unwrap();
+    std::fs::write(repo.join("src/lib.rs"), "pub fn answer() -> u32 { 42 }\n").unwrap();
+    let git = |args: &[&str]| {
+        let ok = Command::new("git")
+            .args(["-c", "user.name=test", "-c", "user.email=test@example.com", "-c", "init.defaultBranch=main"])
+            .args(args)
+            .current_dir(&repo)
+            .output()
+            .unwrap();
+        assert!(ok.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&ok.stderr));
+    };
+    git(&["init", "-q"]);
+    git(&["add", "."]);
+    git(&["commit", "-q", "-m", "initial"]);
+    dir
+}
+
+/// A running reference harness; killed on drop.
+struct Harness {
+    child: Child,
+    log: PathBuf,
+}
+
+impl Harness {
+    fn start(app: &TestApp, token: &str, dir: &Path, name: &str) -> Self {
+        let log = dir.join(format!("{name}.log"));
+        let out = std::fs::File::create(&log).unwrap();
+        let child = Command::new(harness_binary())
+            .args(["--url", &app.address, "--token", token, "--kind", "script", "--name", name])
+            .arg("--repos-dir")
+            .arg(dir.join("repos"))
+            .arg("--work-dir")
+            .arg(dir.join(format!("work-{name}")))
+            .arg("--command")
+            .arg(workspace_root().join("tests/agents/scripted-agent.sh"))
+            .args(["--lease-seconds", "5", "--poll-interval-ms", "200"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::from(out))
+            .spawn()
+            .unwrap();
+        Self { child, log }
+    }
+
+    fn log(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    async fn wait_for(&self, needle: &str) {
+        let deadline = Instant::now() + Duration::from_secs(45);
+        while !self.log().contains(needle) {
+            assert!(Instant::now() < deadline, "harness never logged `{needle}`:\n{}", self.log());
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    /// Kills the harness (SIGKILL, no goodbye) and the agent it started.
+    fn kill_hard(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        for line in self.log().lines() {
+            if let Some(group) = line.split("process group ").nth(1) {
+                let group = group.trim_end_matches(')');
+                let _ = Command::new("kill").args(["-KILL", &format!("-{group}")]).status();
+            }
+        }
+    }
+}
+
+impl Drop for Harness {
+    fn drop(&mut self) {
+        let _ = Command::new("kill").args(["-TERM", &self.child.id().to_string()]).status();
+        std::thread::sleep(Duration::from_millis(300));
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+async fn lane_with_mode(app: &TestApp, acme: &Tenant, mode: &str, claim: &str) -> String {
+    app.run_lane(
+        acme,
+        json!({"harness_kind": "script", "brief": format!("Implement the feature.\nmode: {mode}\n"), "repository": "shop", "claim": [claim]}),
+    )
+    .await
+}
+
+async fn wait_state(app: &TestApp, acme: &Tenant, run_id: &str, state: &str) -> Value {
+    let deadline = Instant::now() + Duration::from_secs(45);
+    loop {
+        let lane = app.lane(acme, run_id).await;
+        if lane["state"] == state {
+            return lane;
+        }
+        assert!(Instant::now() < deadline, "lane never became {state}: {lane}");
+        tokio::time::sleep(Duration::from_millis(150)).await;
+    }
+}
+
+async fn output_lines(app: &TestApp, acme: &Tenant, run_id: &str) -> Vec<String> {
+    let page = app
+        .call("lane-events")
+        .token(&acme.token)
+        .json(&json!({"run_id": run_id, "types": ["output"], "limit": 1000}))
+        .send()
+        .await
+        .json();
+    page["data"].as_array().unwrap().iter().map(|e| e["data"]["line"].as_str().unwrap_or_default().to_owned()).collect()
+}
+
+/// Reads the lane's SSE stream until it ends; returns every `data:` event.
+async fn watch(client: reqwest::Client, base: String, token: String, run_id: String) -> Vec<Value> {
+    use futures::StreamExt;
+    let mut seen = Vec::new();
+    let mut last: Option<u64> = None;
+    // Streams are bounded (20 s); reconnect with Last-Event-ID until `end`.
+    for _ in 0..10 {
+        let mut req = client
+            .get(format!("{base}/functions/v1/lane-events?run_id={run_id}"))
+            .bearer_auth(&token)
+            .header("accept", "text/event-stream");
+        if let Some(id) = last {
+            req = req.header("last-event-id", id.to_string());
+        }
+        let mut stream = req.send().await.unwrap().bytes_stream();
+        let mut buffer = String::new();
+        while let Some(Ok(chunk)) = stream.next().await {
+            buffer.push_str(&String::from_utf8_lossy(&chunk));
+            while let Some(end) = buffer.find("\n\n") {
+                let frame: String = buffer.drain(..end + 2).collect();
+                if frame.contains("event: end") {
+                    return seen;
+                }
+                if let Some(data) = frame.lines().find_map(|l| l.strip_prefix("data: ")) {
+                    let event: Value = serde_json::from_str(data).unwrap();
+                    last = event["id"].as_u64();
+                    seen.push(event);
+                }
+            }
+        }
+    }
+    panic!("the stream never ended");
+}
+
+#[tokio::test]
+async fn a_real_harness_runs_a_lane_with_live_events_interrupts_pause_and_resume() {
+    let app = spawn_app().await;
+    let acme = app.bootstrap("acme", "us-east-1", "enterprise").await;
+    let dir = repos();
+    let (token, _) = app.issue(&acme, &["lanes:write", "lanes:read"]).await;
+    let harness = Harness::start(&app, &token, dir.path(), "h1");
+    harness.wait_for("registered harness").await;
+
+    let run_id = lane_with_mode(&app, &acme, "interactive", "src/**").await;
+    let watcher = tokio::spawn(watch(app.client.clone(), app.address.clone(), acme.token.clone(), run_id.clone()));
+    harness.wait_for(&format!("claimed lane {run_id}")).await;
+    wait_for_line(&app, &acme, &run_id, "agent: waiting for an interrupt").await;
+
+    let interrupt = app
+        .call("agent-interrupt")
+        .token(&acme.token)
+        .json(&json!({"run_id": run_id, "kind": "redirect", "message": "Also update the changelog."}))
+        .send()
+        .await;
+    assert_eq!(interrupt.status, 201);
+    wait_for_line(&app, &acme, &run_id, "Also update the changelog.").await;
+    wait_for_line(&app, &acme, &run_id, "tick 3").await;
+
+    // Pause: the agent's process group is stopped, so its output stops.
+    let paused = app.call("agent-pause").token(&acme.token).json(&json!({"run_id": run_id})).send().await;
+    assert_eq!(paused.json()["state"], "paused");
+    harness.wait_for("agent stopped (SIGSTOP)").await;
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    let frozen = output_lines(&app, &acme, &run_id).await.len();
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert_eq!(output_lines(&app, &acme, &run_id).await.len(), frozen, "output continued while paused");
+    let resumed = app.call("agent-resume").token(&acme.token).json(&json!({"run_id": run_id})).send().await;
+    assert_eq!(resumed.json()["state"], "running", "{}", resumed.text());
+    harness.wait_for("agent continued (SIGCONT)").await;
+
+    let lane = wait_state(&app, &acme, &run_id, "completed").await;
+    assert_eq!(lane["exit_code"], 0);
+    assert_eq!(lane["summary"], "agent: finished after the interrupt");
+    let lines = output_lines(&app, &acme, &run_id).await;
+    let ticks: Vec<&String> = lines.iter().filter(|l| l.starts_with("tick ")).collect();
+    assert_eq!(ticks.len(), 40, "every tick once, none lost across the pause");
+    let interrupt_lines = lines.iter().filter(|l| l.contains("Also update the changelog.")).count();
+    assert_eq!(interrupt_lines, 1, "the interrupt reached the agent exactly once");
+
+    // The live stream saw the same story, in order, ending with the result.
+    let streamed = watcher.await.unwrap();
+    let states: Vec<&str> = streamed.iter().filter(|e| e["type"] == "state").filter_map(|e| e["data"]["to"].as_str()).collect();
+    assert_eq!(states, ["queued", "running", "paused", "running", "completed"]);
+    let result = streamed.iter().find(|e| e["type"] == "result").unwrap();
+    assert_eq!(result["data"]["diff_stat"]["files_changed"], 1);
+    assert!(streamed.iter().any(|e| e["type"] == "file_change" && e["data"]["path"] == "src/feature.txt"));
+    assert!(streamed.iter().any(|e| e["type"] == "interrupt_delivered"));
+    // The worktree holds the agent's change; the repository itself is untouched.
+    let worktree = dir.path().join("work-h1").join(&run_id);
+    assert!(std::fs::read_to_string(worktree.join("src/feature.txt")).unwrap().contains("interactive change"));
+    assert!(!dir.path().join("repos/shop/src/feature.txt").exists());
+}
+
+async fn wait_for_line(app: &TestApp, acme: &Tenant, run_id: &str, needle: &str) {
+    let deadline = Instant::now() + Duration::from_secs(45);
+    while !output_lines(app, acme, run_id).await.iter().any(|l| l.contains(needle)) {
+        assert!(Instant::now() < deadline, "never saw `{needle}` in the lane's output");
+        tokio::time::sleep(Duration::from_millis(150)).await;
+    }
+}
+
+#[tokio::test]
+async fn cancel_terminates_the_agent_and_claim_conflicts_hold_across_harnesses() {
+    let app = spawn_app().await;
+    let acme = app.bootstrap("acme", "us-east-1", "enterprise").await;
+    let dir = repos();
+    let (token, _) = app.issue(&acme, &["lanes:write"]).await;
+    let harness = Harness::start(&app, &token, dir.path(), "h1");
+    let run_id = lane_with_mode(&app, &acme, "hang", "src/**").await;
+    harness.wait_for(&format!("claimed lane {run_id}")).await;
+    wait_for_line(&app, &acme, &run_id, "still working").await;
+
+    let clash = app
+        .call("agent-run")
+        .token(&acme.token)
+        .json(&json!({"harness_kind": "script", "brief": "mode: quick", "repository": "shop", "claim": ["src/lib.rs"]}))
+        .send()
+        .await;
+    assert_eq!((clash.status, clash.code().as_str()), (403, "LANE_SCOPE_DENIED"));
+
+    let cancelled = app.call("agent-cancel").token(&acme.token).json(&json!({"run_id": run_id})).send().await;
+    assert_eq!(cancelled.json()["state"], "cancelled");
+    harness.wait_for("terminating agent (SIGTERM)").await;
+    harness.wait_for(&format!("lane {run_id} cancelled")).await;
+
+    // The claim is free again, and the same harness takes the next lane.
+    let next = lane_with_mode(&app, &acme, "quick", "src/lib.rs").await;
+    let lane = wait_state(&app, &acme, &next, "completed").await;
+    assert_eq!(lane["summary"], "agent: done quickly");
+}
+
+#[tokio::test]
+async fn a_lane_of_a_killed_harness_is_requeued_and_completed_by_another() {
+    let app = spawn_app().await;
+    let acme = app.bootstrap("acme", "us-east-1", "enterprise").await;
+    let dir = repos();
+    let (token, _) = app.issue(&acme, &["lanes:write"]).await;
+    let mut first = Harness::start(&app, &token, dir.path(), "h1");
+    let run_id = lane_with_mode(&app, &acme, "hang-first", "src/**").await;
+    first.wait_for(&format!("claimed lane {run_id}")).await;
+    wait_for_line(&app, &acme, &run_id, "still working").await;
+    first.kill_hard();
+
+    // Its lease (5 s) runs out; the tick requeues the lane with its attempt raised.
+    tokio::time::sleep(Duration::from_millis(5500)).await;
+    app.tick("dispatch-status-tick");
+    let lane = app.lane(&acme, &run_id).await;
+    assert_eq!((lane["state"].as_str(), lane["attempt"].as_u64()), (Some("queued"), Some(2)), "{lane}");
+
+    let second = Harness::start(&app, &token, dir.path(), "h2");
+    second.wait_for(&format!("claimed lane {run_id}")).await;
+    let lane = wait_state(&app, &acme, &run_id, "completed").await;
+    assert_eq!(lane["summary"], "agent: done quickly");
+    let events = app.call("lane-events").token(&acme.token).json(&json!({"run_id": run_id, "types": ["state"]})).send().await.json();
+    let reasons: Vec<&str> = events["data"].as_array().unwrap().iter().filter_map(|e| e["data"]["reason"].as_str()).collect();
+    assert!(reasons.iter().any(|r| r.contains("lease expired")), "{reasons:?}");
+}
