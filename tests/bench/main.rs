@@ -150,6 +150,56 @@ fn status(url: &str) -> std::io::Result<u16> {
     Ok(std::str::from_utf8(&head[9..12]).unwrap_or("0").parse().unwrap_or(0))
 }
 
+/// Lane throughput: `agent-run` creating lanes, then N harnesses racing to
+/// claim them; each run in its own workspace (rate limits are per token).
+async fn lanes(app: &switchyard_tests::TestApp) -> String {
+    const LANES: usize = 400;
+    let mut out = String::from("| harnesses | lanes created/s (agent-run, 8 clients) | claims/s (harness-dispatch) | double claims |\n|---|---|---|---|\n");
+    for (round, harnesses) in [1usize, 10, 50].into_iter().enumerate() {
+        let tenant = app.bootstrap(&format!("bench-{round}"), "us-east-1", "enterprise").await;
+        let started = Instant::now();
+        let next = std::sync::atomic::AtomicUsize::new(0);
+        let creators = (0..8).map(|_| async {
+            loop {
+                let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                if i >= LANES {
+                    break;
+                }
+                let body = switchyard_tests::lane_body("bench", &[&format!("part{i}/**")]);
+                let r = app.call("agent-run").token(&tenant.token).json(&body).send().await;
+                assert_eq!(r.status, 201, "{}", r.text());
+            }
+        });
+        futures::future::join_all(creators).await;
+        let created_per_sec = LANES as f64 / started.elapsed().as_secs_f64();
+        let mut registered = Vec::new();
+        for _ in 0..harnesses {
+            registered.push(app.register_harness(&tenant, "script", &[], 60).await);
+        }
+        let started = Instant::now();
+        let claimers = registered.iter().map(|h| async {
+            let mut mine = Vec::new();
+            loop {
+                let r = app.call("harness-dispatch").token(&h.credential).json(&serde_json::json!({})).send().await;
+                match r.status {
+                    200 => mine.push(r.json()["lane"]["lane_id"].as_str().unwrap().to_owned()),
+                    204 => return mine,
+                    other => panic!("dispatch answered {other}: {}", r.text()),
+                }
+            }
+        });
+        let claimed: Vec<String> = futures::future::join_all(claimers).await.into_iter().flatten().collect();
+        let claims_per_sec = claimed.len() as f64 / started.elapsed().as_secs_f64();
+        let unique: std::collections::HashSet<&String> = claimed.iter().collect();
+        assert_eq!(unique.len(), LANES, "every lane claimed");
+        out.push_str(&format!(
+            "| {harnesses} | {created_per_sec:.0} | {claims_per_sec:.0} | {} |\n",
+            claimed.len() - unique.len()
+        ));
+    }
+    out
+}
+
 fn row(name: &str, run: &Run) -> String {
     format!(
         "| {name} | {:.0} | {:.2} | {:.2} | {} |",
@@ -178,6 +228,7 @@ async fn main() {
     let (product, _) = app_config();
     let app = spawn_host(product.clone()).await;
     let health = load(&app.url("/functions/v1/health"), seconds, concurrency).await;
+    let lanes = lanes(&app).await;
     drop(app);
 
     let cold_cache = tempfile::tempdir().unwrap();
@@ -197,6 +248,7 @@ async fn main() {
         100.0 * trivial.rps() / native.rps().max(1.0)
     );
     println!("\nInstantiation (host counters over the trivial run): {instantiate}.");
+    println!("\n## Lanes\n\n{} lanes per row, through the host with the product manifest.\n\n{lanes}", 400);
     println!(
         "\nProcess start to first 200 on `/functions/v1/health` (product manifest, {} components): \
          **{cold:.0} ms** with an empty compile cache, **{warm:.0} ms** with a warm one.",
