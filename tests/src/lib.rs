@@ -17,7 +17,7 @@ pub fn workspace_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf()
 }
 
-fn target_dir() -> PathBuf {
+pub fn target_dir() -> PathBuf {
     std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| workspace_root().join("target"), PathBuf::from)
 }
 
@@ -133,6 +133,8 @@ fn start(config: &HostConfig, data: &Path) -> Result<(Child, String, PathBuf), S
 
 /// The service-role key every test deployment is started with.
 pub const SERVICE_ROLE_KEY: &str = "test-service-role-key-7f3a9c1e5b";
+/// The Ed25519 seed test deployments sign exports and heads with.
+pub const AUDIT_SIGNING_KEY: &str = "5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a";
 /// The HS256 secret test deployments accept JWTs for.
 pub const JWT_HS256_SECRET: &str = "test-jwt-hs256-secret-a81d0c55e2";
 
@@ -144,6 +146,7 @@ pub fn app_config() -> (HostConfig, jwt_simple::prelude::Ed25519KeyPair) {
         .env("SPIN_VARIABLE_SERVICE_ROLE_KEY", SERVICE_ROLE_KEY)
         .env("SPIN_VARIABLE_JWT_HS256_SECRET", JWT_HS256_SECRET)
         .env("SPIN_VARIABLE_JWT_ED25519_PUBLIC_KEY", &ed.public_key().to_pem())
+        .env("SPIN_VARIABLE_AUDIT_SIGNING_KEY", AUDIT_SIGNING_KEY)
         // Test MCP servers listen on loopback.
         .env("SPIN_VARIABLE_MCP_OUTBOUND_HOSTS", "http://127.0.0.1:*");
     (config, ed)
@@ -429,7 +432,13 @@ pub struct TestHarness {
 }
 
 impl TestApp {
-    pub async fn register_harness(&self, tenant: &Tenant, kind: &str, labels: &[&str], lease_seconds: u64) -> TestHarness {
+    pub async fn register_harness(
+        &self,
+        tenant: &Tenant,
+        kind: &str,
+        labels: &[&str],
+        lease_seconds: u64,
+    ) -> TestHarness {
         let r = self
             .call("harness-register")
             .token(&tenant.token)
@@ -499,6 +508,69 @@ pub fn http_functions() -> Vec<switchyard_catalog::FunctionDoc> {
 /// The reference harness binary built by `scripts/test`.
 pub fn harness_binary() -> PathBuf {
     let path = target_dir().join("debug").join("switchyard-harness");
-    assert!(path.is_file(), "{} is missing: run `scripts/test` (or `cargo build -p switchyard-harness`)", path.display());
+    assert!(
+        path.is_file(),
+        "{} is missing: run `scripts/test` (or `cargo build -p switchyard-harness`)",
+        path.display()
+    );
     path
+}
+
+impl TestApp {
+    /// Appends `n` entries to a workspace's audit log straight into the
+    /// database (fast set-up for big logs), continuing its chain; entry `i`
+    /// is dated `i` hours after 2030-01-01 (28-day months).
+    pub fn seed_audit(&self, workspace_id: &str, n: u64) {
+        use switchyard_domain::audit::{NewEntry, seal};
+        let mut db = self.db();
+        let tx = db.transaction().unwrap();
+        let (mut seq, mut hash): (i64, String) = tx
+            .query_row(
+                "SELECT seq, hash FROM audit_log WHERE workspace_id = ?1 ORDER BY seq DESC LIMIT 1",
+                [workspace_id],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .unwrap();
+        {
+            let mut insert = tx
+                .prepare(
+                    "INSERT INTO audit_log (workspace_id, seq, at, actor, action, target, request_id, input_digest, prev_hash, hash)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+                )
+                .unwrap();
+            for i in 0..n {
+                let (day, hour) = (i / 24, i % 24);
+                let (month, day) = (1 + (day / 28) % 12, 1 + day % 28);
+                let e = seal(
+                    NewEntry {
+                        workspace_id: workspace_id.to_owned(),
+                        at: format!("2030-{month:02}-{day:02}T{hour:02}:00:00.000Z"),
+                        actor: "tok_seed".into(),
+                        action: "agent-run".into(),
+                        target: Some(format!("lane_seed{i}")),
+                        request_id: format!("req_seed{i}"),
+                        input_digest: switchyard_domain::sha256_hex(i.to_string().as_bytes()),
+                    },
+                    Some((u64::try_from(seq).unwrap(), &hash)),
+                );
+                insert
+                    .execute(rusqlite::params![
+                        e.workspace_id,
+                        e.seq as i64,
+                        e.at,
+                        e.actor,
+                        e.action,
+                        e.target,
+                        e.request_id,
+                        e.input_digest,
+                        e.prev_hash,
+                        e.hash
+                    ])
+                    .unwrap();
+                seq = e.seq as i64;
+                hash = e.hash;
+            }
+        }
+        tx.commit().unwrap();
+    }
 }

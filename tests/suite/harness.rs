@@ -6,7 +6,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
-use switchyard_tests::{TestApp, Tenant, harness_binary, spawn_app, workspace_root};
+use switchyard_tests::{Tenant, TestApp, harness_binary, spawn_app, workspace_root};
 
 /// A git repository `shop` with one commit, under a fresh `repos/` directory.
 fn repos() -> tempfile::TempDir {
@@ -201,7 +201,8 @@ async fn a_real_harness_runs_a_lane_with_live_events_interrupts_pause_and_resume
 
     // The live stream saw the same story, in order, ending with the result.
     let streamed = watcher.await.unwrap();
-    let states: Vec<&str> = streamed.iter().filter(|e| e["type"] == "state").filter_map(|e| e["data"]["to"].as_str()).collect();
+    let states: Vec<&str> =
+        streamed.iter().filter(|e| e["type"] == "state").filter_map(|e| e["data"]["to"].as_str()).collect();
     assert_eq!(states, ["queued", "running", "paused", "running", "completed"]);
     let result = streamed.iter().find(|e| e["type"] == "result").unwrap();
     assert_eq!(result["data"]["diff_stat"]["files_changed"], 1);
@@ -273,7 +274,14 @@ async fn a_lane_of_a_killed_harness_is_requeued_and_completed_by_another() {
     second.wait_for(&format!("claimed lane {run_id}")).await;
     let lane = wait_state(&app, &acme, &run_id, "completed").await;
     assert_eq!(lane["summary"], "agent: done quickly");
-    let events = app.call("lane-events").token(&acme.token).json(&json!({"run_id": run_id, "types": ["state"]})).send().await.json();
-    let reasons: Vec<&str> = events["data"].as_array().unwrap().iter().filter_map(|e| e["data"]["reason"].as_str()).collect();
+    let events = app
+        .call("lane-events")
+        .token(&acme.token)
+        .json(&json!({"run_id": run_id, "types": ["state"]}))
+        .send()
+        .await
+        .json();
+    let reasons: Vec<&str> =
+        events["data"].as_array().unwrap().iter().filter_map(|e| e["data"]["reason"].as_str()).collect();
     assert!(reasons.iter().any(|r| r.contains("lease expired")), "{reasons:?}");
 }

@@ -31,15 +31,24 @@ async fn a_lane_lives_from_queued_to_completed_through_the_harness_protocol() {
     let app = spawn_app().await;
     let acme = app.bootstrap("acme", "us-east-1", "free").await;
     let h = app.register_harness(&acme, "script", &["linux"], 30).await;
-    let run_id = app.run_lane(&acme, json!({
-        "harness_kind": "script", "brief": "Fix billing.", "repository": "shop",
-        "claim": ["src/billing/**"], "labels": ["linux"], "token_budget": 10000
-    })).await;
+    let run_id = app
+        .run_lane(
+            &acme,
+            json!({
+                "harness_kind": "script", "brief": "Fix billing.", "repository": "shop",
+                "claim": ["src/billing/**"], "labels": ["linux"], "token_budget": 10000
+            }),
+        )
+        .await;
     assert_eq!(app.lane(&acme, &run_id).await["state"], "queued");
 
     // An interrupt queued before dispatch arrives with the lane.
-    let note = app.call("agent-interrupt").token(&acme.token)
-        .json(&json!({"run_id": run_id, "kind": "note", "message": "Use the new tax table."})).send().await;
+    let note = app
+        .call("agent-interrupt")
+        .token(&acme.token)
+        .json(&json!({"run_id": run_id, "kind": "note", "message": "Use the new tax table."}))
+        .send()
+        .await;
     assert_eq!(note.status, 201, "{}", note.text());
     let lane = dispatch(&app, &h).await.expect("a lane to claim");
     assert_eq!(lane["lane_id"], run_id.as_str());
@@ -52,8 +61,12 @@ async fn a_lane_lives_from_queued_to_completed_through_the_harness_protocol() {
     // Pause and resume travel to the harness as signals; interrupts until acked.
     let paused = app.call("agent-pause").token(&acme.token).json(&json!({"run_id": run_id})).send().await;
     assert_eq!(paused.json()["state"], "paused");
-    let redirect = app.call("agent-interrupt").token(&acme.token)
-        .json(&json!({"run_id": run_id, "kind": "redirect", "message": "Stop; fix invoices first."})).send().await;
+    let redirect = app
+        .call("agent-interrupt")
+        .token(&acme.token)
+        .json(&json!({"run_id": run_id, "kind": "redirect", "message": "Stop; fix invoices first."}))
+        .send()
+        .await;
     let second_interrupt = redirect.json()["interrupt"]["id"].as_u64().unwrap();
     assert!(second_interrupt > first_interrupt);
     let beat = harness_call(&app, &h, "harness-heartbeat", json!({"acks": {run_id.clone(): first_interrupt}})).await;
@@ -79,7 +92,10 @@ async fn a_lane_lives_from_queued_to_completed_through_the_harness_protocol() {
     assert_eq!(report.json()["state"], "completed");
 
     let lane = app.lane(&acme, &run_id).await;
-    assert_eq!((lane["state"].as_str(), lane["exit_code"].as_i64(), lane["summary"].as_str()), (Some("completed"), Some(0), Some("tax fixed")));
+    assert_eq!(
+        (lane["state"].as_str(), lane["exit_code"].as_i64(), lane["summary"].as_str()),
+        (Some("completed"), Some(0), Some("tax fixed"))
+    );
     assert_eq!(lane["tokens_used"], 1200);
     let log = events(&app, &acme.token, &run_id).await;
     let kinds: Vec<&str> = log.iter().map(|e| e["type"].as_str().unwrap()).collect();
@@ -88,13 +104,20 @@ async fn a_lane_lives_from_queued_to_completed_through_the_harness_protocol() {
     }
     let ids: Vec<u64> = log.iter().map(|e| e["id"].as_u64().unwrap()).collect();
     assert!(ids.windows(2).all(|w| w[0] < w[1]), "event ids increase: {ids:?}");
-    let outside: Vec<&Value> = log.iter().filter(|e| e["type"] == "file_change" && e["data"]["outside_claim"] == true).collect();
+    let outside: Vec<&Value> =
+        log.iter().filter(|e| e["type"] == "file_change" && e["data"]["outside_claim"] == true).collect();
     assert_eq!(outside.len(), 1, "README.md is outside the claim");
 
     // The claim was released: an overlapping lane is accepted now.
     app.run_lane(&acme, lane_body("shop", &["src/billing/tax.rs"])).await;
     // The finished lane refuses further reports.
-    let late = harness_call(&app, &h, "harness-event", json!({"lane_id": run_id, "events": [{"type": "output", "stream": "stdout", "line": "late"}]})).await;
+    let late = harness_call(
+        &app,
+        &h,
+        "harness-event",
+        json!({"lane_id": run_id, "events": [{"type": "output", "stream": "stdout", "line": "late"}]}),
+    )
+    .await;
     assert_eq!((late.status, late.code().as_str()), (409, "CONFLICT"));
 }
 
@@ -103,7 +126,12 @@ async fn overlapping_claims_are_refused_naming_the_lane_and_globs() {
     let app = spawn_app().await;
     let acme = app.bootstrap("acme", "us-east-1", "enterprise").await;
     let first = app.run_lane(&acme, lane_body("shop", &["src/**"])).await;
-    let clash = app.call("agent-run").token(&acme.token).json(&lane_body("shop", &["docs/*.md", "src/billing/*.rs"])).send().await;
+    let clash = app
+        .call("agent-run")
+        .token(&acme.token)
+        .json(&lane_body("shop", &["docs/*.md", "src/billing/*.rs"]))
+        .send()
+        .await;
     assert_eq!((clash.status, clash.code().as_str()), (403, "LANE_SCOPE_DENIED"), "{}", clash.text());
     let details = &clash.json()["error"]["details"];
     assert_eq!(details["conflicting_run_id"], first.as_str());
@@ -153,7 +181,8 @@ async fn fifty_racing_harnesses_never_claim_a_lane_twice() {
         harnesses.push(app.register_harness(&acme, "script", &[], 30).await);
     }
     let claims = futures::future::join_all(harnesses.iter().map(|h| dispatch(&app, h))).await;
-    let claimed: Vec<String> = claims.into_iter().flatten().map(|l| l["lane_id"].as_str().unwrap().to_owned()).collect();
+    let claimed: Vec<String> =
+        claims.into_iter().flatten().map(|l| l["lane_id"].as_str().unwrap().to_owned()).collect();
     let unique: HashSet<String> = claimed.iter().cloned().collect();
     assert_eq!(claimed.len(), unique.len(), "double claim");
     assert_eq!(unique, lanes, "every lane claimed exactly once");
@@ -191,8 +220,12 @@ async fn illegal_transitions_answer_409_naming_the_state() {
         assert_eq!(r.status, 409, "{action}");
         assert_eq!(r.json()["error"]["details"]["state"], "cancelled", "{action}");
     }
-    let interrupt = app.call("agent-interrupt").token(&acme.token)
-        .json(&json!({"run_id": run_id, "kind": "note", "message": "hello?"})).send().await;
+    let interrupt = app
+        .call("agent-interrupt")
+        .token(&acme.token)
+        .json(&json!({"run_id": run_id, "kind": "note", "message": "hello?"}))
+        .send()
+        .await;
     assert_eq!(interrupt.status, 409);
     let missing = app.call("agent-cancel").token(&acme.token).json(&json!({"run_id": "lane_nope"})).send().await;
     assert_eq!(missing.status, 404);
@@ -238,16 +271,24 @@ async fn an_exhausted_budget_pauses_the_lane_until_it_is_raised() {
     let run_id = app.run_lane(&acme, body).await;
     let h = app.register_harness(&acme, "script", &[], 30).await;
     dispatch(&app, &h).await.unwrap();
-    let r = harness_call(&app, &h, "harness-event", json!({"lane_id": run_id, "events": [{"type": "tokens", "used": 1500}]})).await;
+    let r = harness_call(
+        &app,
+        &h,
+        "harness-event",
+        json!({"lane_id": run_id, "events": [{"type": "tokens", "used": 1500}]}),
+    )
+    .await;
     assert_eq!((r.json()["state"].as_str(), r.json()["signal"].as_str()), (Some("paused"), Some("pause")));
     let lane = app.lane(&acme, &run_id).await;
     assert_eq!(lane["pause_reason"], "budget_exhausted");
 
     let still = app.call("agent-resume").token(&acme.token).json(&json!({"run_id": run_id})).send().await;
     assert_eq!(still.status, 409, "{}", still.text());
-    let too_small = app.call("agent-resume").token(&acme.token).json(&json!({"run_id": run_id, "token_budget": 1200})).send().await;
+    let too_small =
+        app.call("agent-resume").token(&acme.token).json(&json!({"run_id": run_id, "token_budget": 1200})).send().await;
     assert_eq!((too_small.status, too_small.json()["error"]["field"].as_str()), (422, Some("token_budget")));
-    let raised = app.call("agent-resume").token(&acme.token).json(&json!({"run_id": run_id, "token_budget": 5000})).send().await;
+    let raised =
+        app.call("agent-resume").token(&acme.token).json(&json!({"run_id": run_id, "token_budget": 5000})).send().await;
     assert_eq!(raised.json()["state"], "running", "{}", raised.text());
 }
 
@@ -296,17 +337,29 @@ async fn event_backfill_filters_by_id_and_type() {
     let run_id = app.run_lane(&acme, lane_body("shop", &["a/**"])).await;
     let h = app.register_harness(&acme, "script", &[], 30).await;
     dispatch(&app, &h).await.unwrap();
-    let lines: Vec<Value> = (0..5).map(|i| json!({"type": "output", "stream": "stdout", "line": format!("line {i}")})).collect();
+    let lines: Vec<Value> =
+        (0..5).map(|i| json!({"type": "output", "stream": "stdout", "line": format!("line {i}")})).collect();
     harness_call(&app, &h, "harness-event", json!({"lane_id": run_id, "events": lines})).await;
     let all = events(&app, &acme.token, &run_id).await;
     let since = all[1]["id"].as_u64().unwrap();
-    let page = app.call("lane-events").token(&acme.token)
-        .json(&json!({"run_id": run_id, "since": since, "types": ["output"], "limit": 2})).send().await.json();
+    let page = app
+        .call("lane-events")
+        .token(&acme.token)
+        .json(&json!({"run_id": run_id, "since": since, "types": ["output"], "limit": 2}))
+        .send()
+        .await
+        .json();
     let got: Vec<&str> = page["data"].as_array().unwrap().iter().map(|e| e["data"]["line"].as_str().unwrap()).collect();
     assert_eq!(got, ["line 0", "line 1"]);
     assert_eq!(page["next_since"], page["data"][1]["id"]);
-    let query = app.get_with_token(&format!("/functions/v1/lane-events?run_id={run_id}&types=output,state&since={since}"), &acme.token).await;
+    let query = app
+        .get_with_token(
+            &format!("/functions/v1/lane-events?run_id={run_id}&types=output,state&since={since}"),
+            &acme.token,
+        )
+        .await;
     assert!(query["data"].as_array().unwrap().iter().all(|e| e["type"] == "output" || e["type"] == "state"));
-    let bad = app.call("lane-events").token(&acme.token).json(&json!({"run_id": run_id, "types": ["gossip"]})).send().await;
+    let bad =
+        app.call("lane-events").token(&acme.token).json(&json!({"run_id": run_id, "types": ["gossip"]})).send().await;
     assert_eq!((bad.status, bad.json()["error"]["field"].as_str()), (422, Some("types[0]")));
 }

@@ -7,7 +7,7 @@ use bytes::Bytes;
 use futures::StreamExt;
 use http_body_util::{BodyExt, Full};
 use serde_json::{Value, json};
-use switchyard_tests::{TestApp, TestHarness, Tenant, lane_body, spawn_app};
+use switchyard_tests::{Tenant, TestApp, TestHarness, lane_body, spawn_app};
 
 /// A lane claimed by a fresh harness.
 async fn running_lane(app: &TestApp, acme: &Tenant) -> (String, TestHarness) {
@@ -19,9 +19,15 @@ async fn running_lane(app: &TestApp, acme: &Tenant) -> (String, TestHarness) {
 }
 
 async fn output(app: &TestApp, h: &TestHarness, run_id: &str, lines: std::ops::Range<u32>) {
-    let events: Vec<Value> = lines.map(|i| json!({"type": "output", "stream": "stdout", "line": format!("line {i}")})).collect();
+    let events: Vec<Value> =
+        lines.map(|i| json!({"type": "output", "stream": "stdout", "line": format!("line {i}")})).collect();
     for chunk in events.chunks(100) {
-        let r = app.call("harness-event").token(&h.credential).json(&json!({"lane_id": run_id, "events": chunk})).send().await;
+        let r = app
+            .call("harness-event")
+            .token(&h.credential)
+            .json(&json!({"lane_id": run_id, "events": chunk}))
+            .send()
+            .await;
         assert_eq!(r.status, 200, "{}", r.text());
     }
 }
@@ -36,7 +42,13 @@ struct Frame {
 }
 
 /// Opens the SSE stream and collects frames until `stop` says so or the stream ends.
-async fn read_sse(app: &TestApp, token: &str, run_id: &str, last_event_id: Option<u64>, stop: impl Fn(&[Frame]) -> bool) -> (Vec<Frame>, reqwest::header::HeaderMap) {
+async fn read_sse(
+    app: &TestApp,
+    token: &str,
+    run_id: &str,
+    last_event_id: Option<u64>,
+    stop: impl Fn(&[Frame]) -> bool,
+) -> (Vec<Frame>, reqwest::header::HeaderMap) {
     let mut req = app
         .client
         .get(app.url(&format!("/functions/v1/lane-events?run_id={run_id}")))
@@ -101,16 +113,25 @@ async fn sse_replays_after_last_event_id_without_gaps_or_duplicates() {
         f.iter().any(|x| x.data.as_ref().is_some_and(|d| d["data"]["line"] == "line 14"))
     })
     .await;
-    let all: Vec<u64> = app
-        .call("lane-events").token(&acme.token).json(&json!({"run_id": run_id, "limit": 1000})).send().await
-        .json()["data"].as_array().unwrap().iter().map(|e| e["id"].as_u64().unwrap()).collect();
+    let all: Vec<u64> =
+        app.call("lane-events").token(&acme.token).json(&json!({"run_id": run_id, "limit": 1000})).send().await.json()
+            ["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["id"].as_u64().unwrap())
+            .collect();
     let mut seen = first_ids[..5].to_vec();
     seen.extend(ids(&second));
     assert_eq!(seen, all, "replay after Last-Event-ID has no gap and no duplicate");
 
     // A finished lane ends the stream with `event: end`.
-    let done = app.call("harness-event").token(&h.credential)
-        .json(&json!({"lane_id": run_id, "events": [{"type": "completed", "exit_code": 0}]})).send().await;
+    let done = app
+        .call("harness-event")
+        .token(&h.credential)
+        .json(&json!({"lane_id": run_id, "events": [{"type": "completed", "exit_code": 0}]}))
+        .send()
+        .await;
     assert_eq!(done.status, 200);
     let (tail, _) = read_sse(&app, &acme.token, &run_id, all.last().copied(), |_| false).await;
     let end = tail.iter().find(|f| f.event.as_deref() == Some("end")).expect("an end event");
@@ -123,7 +144,9 @@ async fn sse_sends_keep_alives_and_bounds_each_stream() {
     let acme = app.bootstrap("acme", "us-east-1", "enterprise").await;
     let (run_id, h) = running_lane(&app, &acme).await;
     // Quiet lane: a keep-alive comment comes within ~5 s.
-    let (quiet, _) = read_sse(&app, &acme.token, &run_id, None, |f| f.iter().any(|x| x.comment.as_deref() == Some("keep-alive"))).await;
+    let (quiet, _) =
+        read_sse(&app, &acme.token, &run_id, None, |f| f.iter().any(|x| x.comment.as_deref() == Some("keep-alive")))
+            .await;
     assert!(quiet.iter().any(|x| x.comment.as_deref() == Some("keep-alive")));
 
     // A long backlog: one stream stops at 1000 events; the client reconnects for the rest.
@@ -146,8 +169,14 @@ async fn sse_refuses_like_any_endpoint() {
     let other = app.bootstrap("other", "us-east-1", "free").await;
     let (run_id, _) = running_lane(&app, &acme).await;
     for (token, status) in [("nope", 401), (other.token.as_str(), 404)] {
-        let r = app.client.get(app.url(&format!("/functions/v1/lane-events?run_id={run_id}")))
-            .bearer_auth(token).header("accept", "text/event-stream").send().await.unwrap();
+        let r = app
+            .client
+            .get(app.url(&format!("/functions/v1/lane-events?run_id={run_id}")))
+            .bearer_auth(token)
+            .header("accept", "text/event-stream")
+            .send()
+            .await
+            .unwrap();
         assert_eq!(r.status(), status);
         let body: Value = r.json().await.unwrap();
         assert!(body["error"]["code"].is_string());
@@ -190,7 +219,9 @@ async fn mcp_server() -> String {
                         _ => reply(200, "application/json", json!({"jsonrpc": "2.0", "id": msg["id"], "error": {"code": -32601, "message": "no such method"}}).to_string()),
                     }
                 });
-                let _ = hyper::server::conn::http1::Builder::new().serve_connection(hyper_util::rt::TokioIo::new(stream), service).await;
+                let _ = hyper::server::conn::http1::Builder::new()
+                    .serve_connection(hyper_util::rt::TokioIo::new(stream), service)
+                    .await;
             });
         }
     });
@@ -204,15 +235,27 @@ async fn tools_are_registered_validated_invoked_over_mcp_and_logged() {
     let url = mcp_server().await;
     let schema = json!({"type": "object", "properties": {"message": {"type": "string"}}, "required": ["message"], "additionalProperties": false});
     for name in ["echo", "fail"] {
-        let r = app.call("tool-register").token(&acme.token)
-            .json(&json!({"name": name, "description": "Echo a message.", "input_schema": schema, "mcp_url": url})).send().await;
+        let r = app
+            .call("tool-register")
+            .token(&acme.token)
+            .json(&json!({"name": name, "description": "Echo a message.", "input_schema": schema, "mcp_url": url}))
+            .send()
+            .await;
         assert_eq!(r.status, 201, "{}", r.text());
     }
-    let dup = app.call("tool-register").token(&acme.token)
-        .json(&json!({"name": "echo", "description": "again", "input_schema": schema, "mcp_url": url})).send().await;
+    let dup = app
+        .call("tool-register")
+        .token(&acme.token)
+        .json(&json!({"name": "echo", "description": "again", "input_schema": schema, "mcp_url": url}))
+        .send()
+        .await;
     assert_eq!(dup.status, 409);
-    let bad_schema = app.call("tool-register").token(&acme.token)
-        .json(&json!({"name": "x", "description": "d", "input_schema": {"type": 5}, "mcp_url": url})).send().await;
+    let bad_schema = app
+        .call("tool-register")
+        .token(&acme.token)
+        .json(&json!({"name": "x", "description": "d", "input_schema": {"type": 5}, "mcp_url": url}))
+        .send()
+        .await;
     assert_eq!((bad_schema.status, bad_schema.json()["error"]["field"].as_str()), (422, Some("input_schema")));
     let listed = app.call("tool-list").token(&acme.token).json(&json!({})).send().await.json();
     let names: Vec<&str> = listed["data"].as_array().unwrap().iter().map(|t| t["name"].as_str().unwrap()).collect();
@@ -221,27 +264,71 @@ async fn tools_are_registered_validated_invoked_over_mcp_and_logged() {
     let mut waiting = lane_body("other", &["x/**"]);
     waiting["harness_kind"] = json!("codex"); // no codex harness: it stays queued
     let queued = app.run_lane(&acme, waiting).await;
-    let r = app.call("agent-tool-invoke").token(&acme.token).json(&json!({"run_id": queued, "tool": "echo", "input": {"message": "hi"}})).send().await;
+    let r = app
+        .call("agent-tool-invoke")
+        .token(&acme.token)
+        .json(&json!({"run_id": queued, "tool": "echo", "input": {"message": "hi"}}))
+        .send()
+        .await;
     assert_eq!((r.status, r.json()["error"]["details"]["state"].as_str()), (409, Some("queued")));
 
     let (run_id, _) = running_lane(&app, &acme).await;
-    let invalid = app.call("agent-tool-invoke").token(&acme.token).json(&json!({"run_id": run_id, "tool": "echo", "input": {"message": 5}})).send().await;
-    assert_eq!((invalid.status, invalid.json()["error"]["field"].as_str()), (422, Some("input.message")), "{}", invalid.text());
-    let missing = app.call("agent-tool-invoke").token(&acme.token).json(&json!({"run_id": run_id, "tool": "nope", "input": {}})).send().await;
+    let invalid = app
+        .call("agent-tool-invoke")
+        .token(&acme.token)
+        .json(&json!({"run_id": run_id, "tool": "echo", "input": {"message": 5}}))
+        .send()
+        .await;
+    assert_eq!(
+        (invalid.status, invalid.json()["error"]["field"].as_str()),
+        (422, Some("input.message")),
+        "{}",
+        invalid.text()
+    );
+    let missing = app
+        .call("agent-tool-invoke")
+        .token(&acme.token)
+        .json(&json!({"run_id": run_id, "tool": "nope", "input": {}}))
+        .send()
+        .await;
     assert_eq!(missing.status, 404);
 
-    let ok = app.call("agent-tool-invoke").token(&acme.token).json(&json!({"run_id": run_id, "tool": "echo", "input": {"message": "hi"}})).send().await;
+    let ok = app
+        .call("agent-tool-invoke")
+        .token(&acme.token)
+        .json(&json!({"run_id": run_id, "tool": "echo", "input": {"message": "hi"}}))
+        .send()
+        .await;
     assert_eq!(ok.status, 200, "{}", ok.text());
     let call = ok.json();
     assert_eq!(call["status"], "ok", "{call}");
     assert_eq!(call["output"]["content"][0]["text"], "echo: hi");
-    let failed = app.call("agent-tool-invoke").token(&acme.token).json(&json!({"run_id": run_id, "tool": "fail", "input": {"message": "x"}})).send().await;
+    let failed = app
+        .call("agent-tool-invoke")
+        .token(&acme.token)
+        .json(&json!({"run_id": run_id, "tool": "fail", "input": {"message": "x"}}))
+        .send()
+        .await;
     assert_eq!(failed.json()["status"], "error");
 
     let lane = app.lane(&acme, &run_id).await;
-    let log: Vec<(&str, &str)> = lane["tool_calls"].as_array().unwrap().iter().map(|c| (c["tool"].as_str().unwrap(), c["status"].as_str().unwrap())).collect();
+    let log: Vec<(&str, &str)> = lane["tool_calls"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| (c["tool"].as_str().unwrap(), c["status"].as_str().unwrap()))
+        .collect();
     assert_eq!(log, [("echo", "ok"), ("fail", "error")]);
-    assert_eq!(lane["tool_calls"][0]["input_digest"], switchyard_domain::sha256_hex(json!({"message": "hi"}).to_string().as_bytes()));
-    let events = app.call("lane-events").token(&acme.token).json(&json!({"run_id": run_id, "types": ["tool_call"]})).send().await.json();
+    assert_eq!(
+        lane["tool_calls"][0]["input_digest"],
+        switchyard_domain::sha256_hex(json!({"message": "hi"}).to_string().as_bytes())
+    );
+    let events = app
+        .call("lane-events")
+        .token(&acme.token)
+        .json(&json!({"run_id": run_id, "types": ["tool_call"]}))
+        .send()
+        .await
+        .json();
     assert_eq!(events["data"].as_array().unwrap().len(), 2);
 }

@@ -18,8 +18,19 @@ fn crossing(name: &str) -> Option<Crossing> {
     match name {
         "api-token-revoke" | "agent-cancel" | "agent-pause" | "agent-resume" | "agent-interrupt" | "lane-get"
         | "lane-events" | "agent-tool-invoke" | "harness-revoke" | "harness-event" => Some(Crossing::ForeignId),
-        "api-token-issue" | "sso-config-update" | "agent-run" | "harness-register" | "tool-register" | "lane-list"
-        | "tool-list" | "harness-dispatch" | "harness-heartbeat" => Some(Crossing::OwnWorkspaceOnly),
+        "api-token-issue"
+        | "sso-config-update"
+        | "agent-run"
+        | "harness-register"
+        | "tool-register"
+        | "lane-list"
+        | "tool-list"
+        | "harness-dispatch"
+        | "harness-heartbeat"
+        | "audit-export"
+        | "audit-log-export"
+        | "audit-proof"
+        | "federation-publish-head" => Some(Crossing::OwnWorkspaceOnly),
         _ => None,
     }
 }
@@ -132,6 +143,15 @@ async fn own_workspace_only_endpoints_never_reach_another_workspace() {
     assert!(lanes["data"].as_array().unwrap().iter().all(|l| l["run_id"] != b_run.as_str()));
     let tools = app.call("tool-list").token(&a.token).json(&json!({})).send().await;
     assert_eq!(tools.status, 200);
+    // A's audit export, proofs and heads cover A's log only.
+    let export = app.call("audit-export").token(&a.token).json(&json!({})).send().await;
+    let text = export.text();
+    assert!(text.lines().all(|l| !l.contains(&b.workspace_id)), "B's entries leaked into A's export");
+    assert!(text.lines().count() >= 3);
+    let head = app.call("federation-publish-head").token(&a.token).json(&json!({})).send().await.json();
+    assert_eq!(head["head"]["workspace_id"], a.workspace_id.as_str());
+    let proof = app.call("audit-proof").token(&a.token).json(&json!({"seq": 1})).send().await.json();
+    assert_eq!(proof["entry_hash"].as_str().map(str::len), Some(64));
     // A lane of A may claim the same paths as B's: claims are per workspace.
     app.run_lane(&a, switchyard_tests::lane_body("shop", &["src/**"])).await;
     assert_eq!(app.audit_count(&b.workspace_id), 2, "only B's bootstrap and agent-run");

@@ -21,7 +21,8 @@ use switchyard_edge::lanes::{LaneRow, append_event, load_lane};
 use switchyard_edge::prelude::*;
 use switchyard_edge::{new_id, now_rfc3339};
 
-const ENDPOINT: Endpoint = Endpoint::post("agent-tool-invoke", Auth::Bearer(Scope::ToolsInvoke), Some(RateFamily::Write));
+const ENDPOINT: Endpoint =
+    Endpoint::post("agent-tool-invoke", Auth::Bearer(Scope::ToolsInvoke), Some(RateFamily::Write));
 
 const PROTOCOL_VERSION: &str = "2025-06-18";
 
@@ -61,12 +62,19 @@ fn prepare(ctx: &Ctx, input: InvokeTool) -> Result<Called, ApiError> {
     }
     let tool = ctx
         .db
-        .query_one("SELECT input_schema, mcp_url FROM tools WHERE workspace_id = ? AND name = ?", &[ctx.workspace_id()?, &input.tool])?
+        .query_one(
+            "SELECT input_schema, mcp_url FROM tools WHERE workspace_id = ? AND name = ?",
+            &[ctx.workspace_id()?, &input.tool],
+        )?
         .ok_or_else(|| ApiError::not_found(format!("tool `{}`", input.tool)))?;
     let schema: Value = serde_json::from_str(&tool.text("input_schema")?).unwrap_or_default();
-    let validator = jsonschema::validator_for(&schema).map_err(|e| ApiError::internal(format!("stored schema: {e}")))?;
+    let validator =
+        jsonschema::validator_for(&schema).map_err(|e| ApiError::internal(format!("stored schema: {e}")))?;
     if let Some(error) = validator.iter_errors(&input.input).next() {
-        return Err(ApiError::validation(format!("input{}", pointer_to_field(error.instance_path().as_str())), error.to_string()));
+        return Err(ApiError::validation(
+            format!("input{}", pointer_to_field(error.instance_path().as_str())),
+            error.to_string(),
+        ));
     }
     let started = Instant::now();
     let (ok, output) = match call_tool(&tool.text("mcp_url")?, &input.tool, &input.input) {
@@ -140,13 +148,15 @@ fn rpc(url: &str, session: Option<&str>, message: &Value) -> Result<(Option<Valu
     if !(200..300).contains(&status) {
         return Err(format!("the MCP server answered HTTP {status}"));
     }
-    let sse = response.header("content-type").and_then(|v| v.as_str()).is_some_and(|c| c.starts_with("text/event-stream"));
+    let sse =
+        response.header("content-type").and_then(|v| v.as_str()).is_some_and(|c| c.starts_with("text/event-stream"));
     let body = String::from_utf8_lossy(response.body()).into_owned();
     let id = &message["id"];
     let parsed = if sse {
         body.split("\n\n")
             .filter_map(|frame| {
-                let data: Vec<&str> = frame.lines().filter_map(|l| l.strip_prefix("data:")).map(str::trim_start).collect();
+                let data: Vec<&str> =
+                    frame.lines().filter_map(|l| l.strip_prefix("data:")).map(str::trim_start).collect();
                 serde_json::from_str::<Value>(&data.join("\n")).ok()
             })
             .find(|m| &m["id"] == id)
@@ -169,7 +179,8 @@ fn call_tool(url: &str, tool: &str, arguments: &Value) -> Result<Value, String> 
         return Err(format!("initialize failed: {error}"));
     }
     rpc(url, session.as_deref(), &json!({"jsonrpc": "2.0", "method": "notifications/initialized"}))?;
-    let call = json!({"jsonrpc": "2.0", "id": 2, "method": "tools/call", "params": {"name": tool, "arguments": arguments}});
+    let call =
+        json!({"jsonrpc": "2.0", "id": 2, "method": "tools/call", "params": {"name": tool, "arguments": arguments}});
     let (answer, _) = rpc(url, session.as_deref(), &call)?;
     let answer = answer.ok_or_else(|| "tools/call got no answer".to_owned())?;
     if let Some(error) = answer.get("error") {
@@ -177,4 +188,3 @@ fn call_tool(url: &str, tool: &str, arguments: &Value) -> Result<Value, String> 
     }
     answer.get("result").cloned().ok_or_else(|| "tools/call answer has no result".to_owned())
 }
-

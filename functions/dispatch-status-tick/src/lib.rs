@@ -22,7 +22,9 @@ struct Tick;
 impl Guest for Tick {
     fn handle_cron_event(_metadata: Metadata) -> Result<(), Error> {
         let db = Db::open().map_err(|e| Error::Other(e.to_string()))?;
-        let changed = db.transaction(|tx| sweep(tx)).map_err(|e: ApiError| Error::Other(format!("{}: {:?}", e.message, e.cause)))?;
+        let changed = db
+            .transaction(|tx| sweep(tx))
+            .map_err(|e: ApiError| Error::Other(format!("{}: {:?}", e.message, e.cause)))?;
         if changed > 0 {
             println!("dispatch-status-tick: {changed} lane(s) changed");
         }

@@ -41,7 +41,8 @@ fn record(ctx: &Ctx, tx: &Db, input: HarnessEvents) -> Result<HarnessEventsAccep
         return Err(ApiError::validation("events", format!("at most {MAX_EVENTS} events per call")));
     }
     let mut lane = load_lane(tx, &harness.workspace.id, &input.lane_id)?;
-    let held = lane.harness_id.as_ref() == Some(&harness.harness_id) && matches!(lane.state, LaneState::Running | LaneState::Paused);
+    let held = lane.harness_id.as_ref() == Some(&harness.harness_id)
+        && matches!(lane.state, LaneState::Running | LaneState::Paused);
     if !held {
         return Err(ApiError::conflict(format!(
             "this harness does not hold lane {} (it is {}); stop working on it",
@@ -56,7 +57,11 @@ fn record(ctx: &Ctx, tx: &Db, input: HarnessEvents) -> Result<HarnessEventsAccep
         }
         apply_report(ctx, tx, &mut lane, report)?;
     }
-    Ok(HarnessEventsAccepted { lane_id: lane.id.clone(), state: lane.state.as_str().to_owned(), signal: signal(lane.state).to_owned() })
+    Ok(HarnessEventsAccepted {
+        lane_id: lane.id.clone(),
+        state: lane.state.as_str().to_owned(),
+        signal: signal(lane.state).to_owned(),
+    })
 }
 
 fn apply_report(ctx: &Ctx, tx: &Db, lane: &mut LaneRow, report: &HarnessReport) -> Result<(), ApiError> {
@@ -78,7 +83,12 @@ fn apply_report(ctx: &Ctx, tx: &Db, lane: &mut LaneRow, report: &HarnessReport) 
                 "UPDATE lanes SET tokens_used = ?, cost_used_cents = ? WHERE id = ?",
                 &[&lane.tokens_used, &lane.cost_used_cents, &lane.id],
             )?;
-            append_event(tx, lane, "tokens", &json!({"used": used, "cost_cents": cost_cents, "tokens_used": lane.tokens_used, "cost_used_cents": lane.cost_used_cents}))?;
+            append_event(
+                tx,
+                lane,
+                "tokens",
+                &json!({"used": used, "cost_cents": cost_cents, "tokens_used": lane.tokens_used, "cost_used_cents": lane.cost_used_cents}),
+            )?;
             if lane.state == LaneState::Running && lane.budget_exhausted() {
                 apply(tx, lane, Event::Pause, Some("budget_exhausted"))?;
                 ctx.audit_in(tx, &lane.workspace_id, "harness-event:budget_exhausted", Some(lane.id.as_str()))?;
@@ -86,13 +96,23 @@ fn apply_report(ctx: &Ctx, tx: &Db, lane: &mut LaneRow, report: &HarnessReport) 
         }
         HarnessReport::Completed { exit_code, summary, diff_stat } => {
             finish(tx, lane, Some(*exit_code), summary.as_deref())?;
-            append_event(tx, lane, "result", &json!({"outcome": "completed", "exit_code": exit_code, "summary": summary, "diff_stat": diff_stat}))?;
+            append_event(
+                tx,
+                lane,
+                "result",
+                &json!({"outcome": "completed", "exit_code": exit_code, "summary": summary, "diff_stat": diff_stat}),
+            )?;
             apply(tx, lane, Event::Complete, Some("the agent finished"))?;
             ctx.audit_in(tx, &lane.workspace_id, "harness-event:completed", Some(lane.id.as_str()))?;
         }
         HarnessReport::Failed { exit_code, error } => {
             finish(tx, lane, *exit_code, Some(truncate(error)))?;
-            append_event(tx, lane, "result", &json!({"outcome": "failed", "exit_code": exit_code, "error": truncate(error)}))?;
+            append_event(
+                tx,
+                lane,
+                "result",
+                &json!({"outcome": "failed", "exit_code": exit_code, "error": truncate(error)}),
+            )?;
             apply(tx, lane, Event::Fail, Some(truncate(error)))?;
             ctx.audit_in(tx, &lane.workspace_id, "harness-event:failed", Some(lane.id.as_str()))?;
         }

@@ -34,7 +34,8 @@ fn words(field: &str, values: &[String]) -> Result<(), ApiError> {
 }
 
 fn register(ctx: &Ctx, tx: &Db, input: RegisterHarness) -> Result<Change<RegisteredHarness>, ApiError> {
-    words("kind", std::slice::from_ref(&input.kind)).map_err(|_| ApiError::validation("kind", "must be 1-64 of a-z, 0-9, `-_.:`"))?;
+    words("kind", std::slice::from_ref(&input.kind))
+        .map_err(|_| ApiError::validation("kind", "must be 1-64 of a-z, 0-9, `-_.:`"))?;
     switchyard_domain::validate::name(&input.name).map_err(|m| ApiError::validation("name", m))?;
     words("capabilities", &input.capabilities)?;
     words("labels", &input.labels)?;

@@ -21,7 +21,10 @@ fn handle(req: Request) -> Response {
 fn revoke(ctx: &Ctx, tx: &Db, input: RevokeHarness) -> Result<Change<HarnessRevoked>, ApiError> {
     let workspace = ctx.workspace_id()?;
     let row = tx
-        .query_one("SELECT revoked_at FROM harnesses WHERE id = ? AND workspace_id = ?", &[&input.harness_id, workspace])?
+        .query_one(
+            "SELECT revoked_at FROM harnesses WHERE id = ? AND workspace_id = ?",
+            &[&input.harness_id, workspace],
+        )?
         .ok_or_else(|| ApiError::not_found(format!("harness {}", input.harness_id)))?;
     let revoked_at = match row.opt_text("revoked_at")? {
         Some(at) => at,

@@ -14,11 +14,11 @@
 use std::time::{Duration, Instant};
 
 use futures::SinkExt;
-use spin_sdk::http::conversions::TryFromIncomingRequest;
-use spin_sdk::http::{IncomingRequest, OutgoingResponse, ResponseOutparam};
+use spin_sdk::http::{IncomingRequest, ResponseOutparam};
 use switchyard_api::{EventPage, LaneEvent, LaneEventsQuery, LaneId};
 use switchyard_edge::lanes::{LaneRow, load_lane};
 use switchyard_edge::prelude::*;
+use switchyard_edge::stream;
 
 const ENDPOINT: Endpoint =
     Endpoint::new("lane-events", &[Verb::Get, Verb::Post], Auth::Bearer(Scope::LanesRead), Some(RateFamily::Read));
@@ -34,31 +34,15 @@ const POLL_EVERY: Duration = Duration::from_millis(200);
 
 #[http_component]
 async fn handle(incoming: IncomingRequest, out: ResponseOutparam) {
-    let req = match Request::try_from_incoming_request(incoming).await {
+    let req = match stream::read_request(incoming).await {
         Ok(req) => req,
-        Err(e) => {
-            eprintln!("lane-events: unreadable request: {e:?}");
-            return send(out, Response::new(400, "unreadable request")).await;
-        }
+        Err(response) => return stream::send(out, response).await,
     };
     let wants_stream = req.header("accept").and_then(|v| v.as_str()).is_some_and(|a| a.contains("text/event-stream"));
     if wants_stream {
-        stream(req, out).await;
+        serve_stream(req, out).await;
     } else {
-        let response = ENDPOINT.read(req, |ctx, input: LaneEventsQuery| backfill(ctx, input));
-        send(out, response).await;
-    }
-}
-
-async fn send(out: ResponseOutparam, response: Response) {
-    let body = response.body().to_vec();
-    match OutgoingResponse::try_from(response) {
-        Ok(og) => {
-            if let Err(e) = out.set_with_body(og, body).await {
-                eprintln!("lane-events: client went away: {e:?}");
-            }
-        }
-        Err(e) => eprintln!("lane-events: cannot build the response: {e:?}"),
+        stream::send(out, ENDPOINT.read(req, backfill)).await;
     }
 }
 
@@ -123,7 +107,7 @@ fn frame(event: &LaneEvent) -> Vec<u8> {
     format!("id: {}\nevent: {}\ndata: {data}\n\n", event.id, event.kind).into_bytes()
 }
 
-async fn stream(req: Request, out: ResponseOutparam) {
+async fn serve_stream(req: Request, out: ResponseOutparam) {
     let last_event_id = req.header("last-event-id").and_then(|v| v.as_str()).and_then(|v| v.trim().parse::<u64>().ok());
     let opened = ENDPOINT.open_stream(&req, |ctx, input: &LaneEventsQuery| {
         check_types(&input.types)?;
@@ -131,23 +115,11 @@ async fn stream(req: Request, out: ResponseOutparam) {
     });
     let open = match opened {
         Ok(open) => open,
-        Err(response) => return send(out, response).await,
+        Err(response) => return stream::send(out, response).await,
     };
-    let lane = &open.checked;
-    let mut headers: Vec<(String, Vec<u8>)> = vec![
-        ("content-type".into(), b"text/event-stream".to_vec()),
-        ("cache-control".into(), b"no-cache".to_vec()),
-        ("x-accel-buffering".into(), b"no".to_vec()),
-    ];
-    headers.extend(open.headers.iter().map(|(k, v)| (k.clone(), v.clone().into_bytes())));
-    let response = match spin_sdk::http::Headers::from_list(&headers) {
-        Ok(fields) => OutgoingResponse::new(fields),
-        Err(e) => return eprintln!("lane-events: bad headers: {e:?}"),
-    };
-    let mut body = response.take_body();
-    out.set(response);
-    let _ = run_stream(&open.ctx, lane, last_event_id.or(open.input.since).unwrap_or(0), &open.input.types, &mut body)
-        .await;
+    let Some(mut body) = stream::start(out, "text/event-stream", &open.headers) else { return };
+    let since = last_event_id.or(open.input.since).unwrap_or(0);
+    let _ = run_stream(&open.ctx, &open.checked, since, &open.input.types, &mut body).await;
 }
 
 /// Writes frames until the lane ends, the stream bound is reached, or the client goes away.

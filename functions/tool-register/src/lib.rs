@@ -32,7 +32,9 @@ fn validate(input: &RegisterTool) -> Result<(), ApiError> {
         .map_err(|e| ApiError::validation("input_schema", format!("is not a valid JSON Schema: {e}")))?;
     let rest = input.mcp_url.strip_prefix("https://").or_else(|| input.mcp_url.strip_prefix("http://"));
     let url_ok = input.mcp_url.len() <= 2048
-        && rest.is_some_and(|r| !r.is_empty() && !r.starts_with('/') && !r.chars().any(|c| c.is_whitespace() || c.is_control()));
+        && rest.is_some_and(|r| {
+            !r.is_empty() && !r.starts_with('/') && !r.chars().any(|c| c.is_whitespace() || c.is_control())
+        });
     if !url_ok {
         return Err(ApiError::validation("mcp_url", "must be an http:// or https:// URL"));
     }

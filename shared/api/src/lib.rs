@@ -7,12 +7,14 @@
 
 #![forbid(unsafe_code)]
 
+mod audit;
 mod error;
 mod ids;
 mod lanes;
 mod scope;
 mod types;
 
+pub use audit::*;
 pub use error::{ErrorBody, ErrorCode, ErrorDetail};
 pub use ids::{
     HarnessId, ID_ALPHABET, ID_BODY_LEN, LaneId, MemberId, ProviderId, RequestId, TokenId, ToolCallId, ToolId,

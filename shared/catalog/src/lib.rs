@@ -160,6 +160,10 @@ pub fn load(root: &Path) -> Result<Vec<FunctionDoc>, String> {
     for trigger in &manifest.trigger.http {
         let expected = format!("/functions/v1/{}", trigger.component);
         if trigger.route != expected {
+            // An alias (e.g. /.well-known/jwks.json) is fine beside the canonical route.
+            if manifest.trigger.http.iter().any(|t| t.component == trigger.component && t.route == expected) {
+                continue;
+            }
             return Err(format!("spin.toml: component `{}` must be routed at {expected}", trigger.component));
         }
         let source_path = root.join("functions").join(&trigger.component).join("src/lib.rs");

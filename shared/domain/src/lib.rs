@@ -6,9 +6,11 @@
 
 pub mod audit;
 pub mod badge;
+pub mod export;
 pub mod glob;
 pub mod input;
 pub mod lane;
+pub mod merkle;
 pub mod rate;
 pub mod token;
 pub mod validate;

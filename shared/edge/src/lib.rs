@@ -14,7 +14,7 @@
 //! [`Endpoint`] runs them in a fixed order, and [`ApiError`] is the one error
 //! type, mapped to a response in one place.
 
-mod audit;
+pub mod audit;
 mod auth;
 mod clock;
 mod db;
@@ -24,6 +24,7 @@ mod idempotency;
 pub mod lanes;
 mod rate;
 mod response;
+pub mod stream;
 mod tokens;
 
 pub use audit::append as append_audit;
