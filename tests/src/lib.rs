@@ -574,3 +574,33 @@ impl TestApp {
         tx.commit().unwrap();
     }
 }
+
+impl TestApp {
+    /// A workspace's audit log as stored, in seq order.
+    pub fn audit_entries(&self, workspace_id: &str) -> Vec<switchyard_domain::audit::AuditEntry> {
+        let db = self.db();
+        let mut stmt = db
+            .prepare(
+                "SELECT workspace_id, seq, at, actor, action, target, request_id, input_digest, prev_hash, hash
+                 FROM audit_log WHERE workspace_id = ?1 ORDER BY seq",
+            )
+            .unwrap();
+        stmt.query_map([workspace_id], |r| {
+            Ok(switchyard_domain::audit::AuditEntry {
+                workspace_id: r.get(0)?,
+                seq: u64::try_from(r.get::<_, i64>(1)?).unwrap_or(0),
+                at: r.get(2)?,
+                actor: r.get(3)?,
+                action: r.get(4)?,
+                target: r.get(5)?,
+                request_id: r.get(6)?,
+                input_digest: r.get(7)?,
+                prev_hash: r.get(8)?,
+                hash: r.get(9)?,
+            })
+        })
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap()
+    }
+}

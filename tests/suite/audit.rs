@@ -4,7 +4,6 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use serde_json::{Value, json};
-use switchyard_domain::audit::AuditEntry;
 use switchyard_tests::{AUDIT_SIGNING_KEY, Tenant, TestApp, spawn_app, spawn_host, target_dir};
 
 async fn export(app: &TestApp, tenant: &Tenant, body: Value) -> Vec<u8> {
@@ -191,28 +190,7 @@ fn rewrite_history(app: &TestApp, workspace_id: &str, seq: u64) {
     let mut db = app.db();
     let tx = db.transaction().unwrap();
     tx.execute_batch("DROP TRIGGER audit_log_no_update;").unwrap();
-    let mut entries: Vec<AuditEntry> = {
-        let mut stmt = tx
-            .prepare("SELECT workspace_id, seq, at, actor, action, target, request_id, input_digest, prev_hash, hash FROM audit_log WHERE workspace_id = ?1 ORDER BY seq")
-            .unwrap();
-        stmt.query_map([workspace_id], |r| {
-            Ok(AuditEntry {
-                workspace_id: r.get(0)?,
-                seq: r.get::<_, i64>(1)? as u64,
-                at: r.get(2)?,
-                actor: r.get(3)?,
-                action: r.get(4)?,
-                target: r.get(5)?,
-                request_id: r.get(6)?,
-                input_digest: r.get(7)?,
-                prev_hash: r.get(8)?,
-                hash: r.get(9)?,
-            })
-        })
-        .unwrap()
-        .collect::<Result<_, _>>()
-        .unwrap()
-    };
+    let mut entries = app.audit_entries(workspace_id);
     let start = (seq - 1) as usize;
     entries[start].actor = "tok_innocent".into();
     for i in start..entries.len() {

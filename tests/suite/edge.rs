@@ -2,7 +2,7 @@
 //! idempotency and audit.
 
 use serde_json::json;
-use switchyard_domain::audit::{AuditEntry, GENESIS_HASH, verify_chain};
+use switchyard_domain::audit::{GENESIS_HASH, verify_chain};
 use switchyard_tests::{TestApp, spawn_app};
 
 fn issue_body(name: &str) -> serde_json::Value {
@@ -198,33 +198,6 @@ async fn racing_duplicates_create_exactly_one_token() {
     assert_eq!(tokens, 1);
 }
 
-fn chain(app: &TestApp, workspace_id: &str) -> Vec<AuditEntry> {
-    let db = app.db();
-    let mut stmt = db
-        .prepare(
-            "SELECT workspace_id, seq, at, actor, action, target, request_id, input_digest, prev_hash, hash
-             FROM audit_log WHERE workspace_id = ?1 ORDER BY seq",
-        )
-        .unwrap();
-    stmt.query_map([workspace_id], |r| {
-        Ok(AuditEntry {
-            workspace_id: r.get(0)?,
-            seq: r.get::<_, i64>(1)?.try_into().unwrap(),
-            at: r.get(2)?,
-            actor: r.get(3)?,
-            action: r.get(4)?,
-            target: r.get(5)?,
-            request_id: r.get(6)?,
-            input_digest: r.get(7)?,
-            prev_hash: r.get(8)?,
-            hash: r.get(9)?,
-        })
-    })
-    .unwrap()
-    .collect::<Result<_, _>>()
-    .unwrap()
-}
-
 #[tokio::test]
 async fn every_mutation_appends_to_a_verifiable_hash_chain() {
     let app = spawn_app().await;
@@ -234,7 +207,7 @@ async fn every_mutation_appends_to_a_verifiable_hash_chain() {
     let failed = app.call("api-token-revoke").token(&acme.token).json(&json!({"token_id": "tok_missing"})).send().await;
     assert_eq!(failed.status, 404);
 
-    let entries = chain(&app, &acme.workspace_id);
+    let entries = app.audit_entries(&acme.workspace_id);
     let actions: Vec<&str> = entries.iter().map(|e| e.action.as_str()).collect();
     assert_eq!(
         actions,
@@ -262,7 +235,7 @@ async fn parallel_mutations_leave_a_gapless_chain() {
         (0..25).map(|i| app.call("api-token-issue").token(&acme.token).json(&issue_body(&format!("p{i}"))).send());
     let responses = futures::future::join_all(calls).await;
     assert!(responses.iter().all(|r| r.status == 201), "{:?}", responses.iter().map(|r| r.status).collect::<Vec<_>>());
-    let entries = chain(&app, &acme.workspace_id);
+    let entries = app.audit_entries(&acme.workspace_id);
     assert_eq!(entries.len(), 26);
     verify_chain(&entries, GENESIS_HASH).unwrap();
 }
