@@ -3,7 +3,7 @@
 
 use serde_json::json;
 use switchyard_domain::audit::{GENESIS_HASH, verify_chain};
-use switchyard_tests::{TestApp, spawn_app};
+use switchyard_tests::spawn_app;
 
 fn issue_body(name: &str) -> serde_json::Value {
     json!({"name": name, "scopes": ["lanes:read"]})
