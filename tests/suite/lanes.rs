@@ -363,3 +363,32 @@ async fn event_backfill_filters_by_id_and_type() {
         app.call("lane-events").token(&acme.token).json(&json!({"run_id": run_id, "types": ["gossip"]})).send().await;
     assert_eq!((bad.status, bad.json()["error"]["field"].as_str()), (422, Some("types[0]")));
 }
+
+#[tokio::test]
+async fn a_revoked_harness_loses_its_credential_and_its_lanes() {
+    let app = spawn_app().await;
+    let acme = app.bootstrap("acme", "us-east-1", "free").await;
+    let run_id = app.run_lane(&acme, lane_body("shop", &["a/**"])).await;
+    let h = app.register_harness(&acme, "script", &[], 30).await;
+    dispatch(&app, &h).await.unwrap();
+    // A harness credential is not a workspace token, and a PAT is not a harness credential.
+    let as_token = app.call("lane-list").token(&h.credential).json(&json!({})).send().await;
+    assert_eq!(as_token.status, 401);
+    let as_harness = harness_call(
+        &app,
+        &TestHarness { id: h.id.clone(), credential: acme.token.clone() },
+        "harness-heartbeat",
+        json!({}),
+    )
+    .await;
+    assert_eq!(as_harness.status, 401);
+
+    let revoked = app.call("harness-revoke").token(&acme.token).json(&json!({"harness_id": h.id})).send().await;
+    assert_eq!(revoked.status, 200, "{}", revoked.text());
+    assert_eq!(revoked.json()["requeued"], json!([run_id]));
+    let lane = app.lane(&acme, &run_id).await;
+    assert_eq!((lane["state"].as_str(), lane["attempt"].as_u64()), (Some("queued"), Some(2)));
+    let refused = harness_call(&app, &h, "harness-heartbeat", json!({})).await;
+    assert_eq!((refused.status, refused.code().as_str()), (401, "UNAUTHORIZED"));
+    assert!(refused.text().contains("revoked"));
+}
