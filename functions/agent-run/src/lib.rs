@@ -7,7 +7,7 @@
 
 use serde_json::json;
 use switchyard_api::{ErrorCode, Lane, LaneId, RunAgent};
-use switchyard_domain::glob;
+use switchyard_domain::{glob, validate};
 use switchyard_edge::lanes::{LaneRow, append_event};
 use switchyard_edge::prelude::*;
 use switchyard_edge::{new_id, now_rfc3339};
@@ -19,15 +19,8 @@ fn handle(req: Request) -> Response {
     ENDPOINT.mutate(req, |ctx, tx, input: RunAgent| run(ctx, tx, input))
 }
 
-/// A short machine-readable word: harness kinds and labels.
-fn word(field: &str, value: &str) -> Result<(), ApiError> {
-    let ok = (1..=64).contains(&value.len())
-        && value.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_' || b == b'.');
-    if ok { Ok(()) } else { Err(ApiError::validation(field, "must be 1-64 of a-z, 0-9, `-`, `_`, `.`")) }
-}
-
 fn validate(input: &RunAgent) -> Result<(), ApiError> {
-    word("harness_kind", &input.harness_kind)?;
+    validate::word(&input.harness_kind).map_err(|m| ApiError::validation("harness_kind", m))?;
     if input.brief.trim().is_empty() || input.brief.len() > 100_000 {
         return Err(ApiError::validation("brief", "must be 1-100000 bytes"));
     }
@@ -42,12 +35,7 @@ fn validate(input: &RunAgent) -> Result<(), ApiError> {
     for (i, g) in input.claim.iter().enumerate() {
         glob::validate(g).map_err(|m| ApiError::validation(format!("claim[{i}]"), m))?;
     }
-    if input.labels.len() > 20 {
-        return Err(ApiError::validation("labels", "at most 20 labels"));
-    }
-    for (i, l) in input.labels.iter().enumerate() {
-        word(&format!("labels[{i}]"), l)?;
-    }
+    validate::words(&input.labels, 20).map_err(|(i, m)| ApiError::validation_at("labels", i, m))?;
     if input.token_budget == Some(0) {
         return Err(ApiError::validation("token_budget", "must be at least 1"));
     }

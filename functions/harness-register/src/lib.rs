@@ -7,6 +7,7 @@
 
 use switchyard_api::{RegisterHarness, RegisteredHarness};
 use switchyard_domain::token::{PatEntropy, mint_harness};
+use switchyard_domain::validate;
 use switchyard_edge::prelude::*;
 use switchyard_edge::{now_rfc3339, random_bytes, rfc3339_after};
 
@@ -19,26 +20,11 @@ fn handle(req: Request) -> Response {
     ENDPOINT.mutate(req, |ctx, tx, input: RegisterHarness| register(ctx, tx, input))
 }
 
-fn words(field: &str, values: &[String]) -> Result<(), ApiError> {
-    if values.len() > 50 {
-        return Err(ApiError::validation(field, "at most 50 entries"));
-    }
-    for (i, v) in values.iter().enumerate() {
-        let ok = (1..=64).contains(&v.len())
-            && v.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"-_.:".contains(&b));
-        if !ok {
-            return Err(ApiError::validation(format!("{field}[{i}]"), "must be 1-64 of a-z, 0-9, `-_.:`"));
-        }
-    }
-    Ok(())
-}
-
 fn register(ctx: &Ctx, tx: &Db, input: RegisterHarness) -> Result<Change<RegisteredHarness>, ApiError> {
-    words("kind", std::slice::from_ref(&input.kind))
-        .map_err(|_| ApiError::validation("kind", "must be 1-64 of a-z, 0-9, `-_.:`"))?;
-    switchyard_domain::validate::name(&input.name).map_err(|m| ApiError::validation("name", m))?;
-    words("capabilities", &input.capabilities)?;
-    words("labels", &input.labels)?;
+    validate::word(&input.kind).map_err(|m| ApiError::validation("kind", m))?;
+    validate::name(&input.name).map_err(|m| ApiError::validation("name", m))?;
+    validate::words(&input.capabilities, 50).map_err(|(i, m)| ApiError::validation_at("capabilities", i, m))?;
+    validate::words(&input.labels, 50).map_err(|(i, m)| ApiError::validation_at("labels", i, m))?;
     let lease_seconds = input.lease_seconds.unwrap_or(DEFAULT_LEASE_SECS);
     if !(5..=300).contains(&lease_seconds) {
         return Err(ApiError::validation("lease_seconds", "must be between 5 and 300"));

@@ -36,6 +36,26 @@ pub fn email_domain(email: &str) -> Result<String, String> {
     Ok(d)
 }
 
+/// A short machine word — harness kinds, labels, capabilities: 1–64 of
+/// `a-z`, `0-9`, `-`, `_`, `.`, `:`. Lanes and harnesses share this alphabet
+/// so any lane label can be matched by a harness label.
+pub fn word(w: &str) -> Result<(), String> {
+    let ok = (1..=64).contains(&w.len())
+        && w.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"-_.:".contains(&b));
+    if ok { Ok(()) } else { Err("must be 1-64 of a-z, 0-9, `-`, `_`, `.`, `:`".into()) }
+}
+
+/// A list of [`word`]s of at most `max`; the error names the bad entry's index.
+pub fn words(list: &[String], max: usize) -> Result<(), (Option<usize>, String)> {
+    if list.len() > max {
+        return Err((None, format!("at most {max} entries")));
+    }
+    for (i, w) in list.iter().enumerate() {
+        word(w).map_err(|m| (Some(i), m))?;
+    }
+    Ok(())
+}
+
 /// A short free-text name: 1–100 characters, no control characters.
 pub fn name(n: &str) -> Result<(), String> {
     let len = n.chars().count();
@@ -65,6 +85,18 @@ mod tests {
         }
         assert!(domain("sub.example.co.uk").is_ok());
         assert!(domain("example").is_err());
+    }
+
+    #[test]
+    fn words_share_one_alphabet() {
+        assert!(word("gpu:a100").is_ok());
+        assert!(word("claude-code").is_ok());
+        for bad in ["", "GPU", "a b", &"a".repeat(65)] {
+            assert!(word(bad).is_err(), "{bad}");
+        }
+        let list = vec!["ok".to_owned(), "Not".to_owned()];
+        assert_eq!(words(&list, 5).unwrap_err().0, Some(1));
+        assert_eq!(words(&list, 1).unwrap_err().0, None);
     }
 
     #[test]

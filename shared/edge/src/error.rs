@@ -53,6 +53,14 @@ impl ApiError {
         e
     }
 
+    /// VALIDATION_FAILED for a list field, naming the entry (`labels[2]`) when known.
+    pub fn validation_at(field: &str, index: Option<usize>, message: impl std::fmt::Display) -> Self {
+        match index {
+            Some(i) => Self::validation(format!("{field}[{i}]"), message),
+            None => Self::validation(field, message),
+        }
+    }
+
     pub fn scope_denied(scope: Scope) -> Self {
         let mut e = Self::new(ErrorCode::ScopeDenied, format!("this call needs the `{scope}` scope"));
         e.scope = Some(scope);
