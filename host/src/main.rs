@@ -4,6 +4,7 @@
 
 #![forbid(unsafe_code)]
 
+mod compile;
 mod manifest;
 mod outbound;
 mod platform;
@@ -45,6 +46,9 @@ enum Command {
         /// The component id, as in `[component.<id>]`.
         component: String,
     },
+    /// Compile every component into the cache, then exit (a build step:
+    /// the next start only loads them).
+    Compile,
 }
 
 #[derive(Args)]
@@ -74,6 +78,30 @@ struct AppArgs {
     /// Instances that may run at once.
     #[arg(long, global = true, env = "SWITCHYARD_MAX_INSTANCES", default_value_t = 256)]
     max_instances: u32,
+    /// How components become machine code: `tiered` serves Winch-compiled code
+    /// at once and swaps in Cranelift's as it is ready.
+    #[arg(long, global = true, env = "SWITCHYARD_COMPILER", value_enum, default_value = "tiered")]
+    compiler: compile::Compiler,
+    /// Shut down when standard input closes: a supervisor (the test harness)
+    /// that dies without cleaning up takes the host with it.
+    #[arg(long, global = true, hide = true)]
+    exit_on_stdin_close: bool,
+}
+
+impl AppArgs {
+    /// Makes every path absolute against the current directory, once, before
+    /// anything uses it (wasmtime's cache refuses a relative directory).
+    fn absolutize(&mut self) -> Result<()> {
+        let absolute = |p: &PathBuf| {
+            std::path::absolute(p)
+                .with_context(|| format!("cannot resolve {} against the current directory", p.display()))
+        };
+        self.manifest = absolute(&self.manifest)?;
+        self.data_dir = absolute(&self.data_dir)?;
+        self.cache_dir = absolute(&self.cache_dir)?;
+        self.migrations = self.migrations.as_ref().map(absolute).transpose()?;
+        Ok(())
+    }
 }
 
 struct Loaded {
@@ -81,15 +109,19 @@ struct Loaded {
     runtime: Arc<Runtime>,
 }
 
-fn load(args: &AppArgs, only: Option<&str>) -> Result<Loaded> {
+/// Reads the manifest, opens storage (applying migrations when `migrate`),
+/// resolves every component's grants and starts compiling in the background.
+fn load(args: &AppArgs, only: Option<&str>, migrate: bool) -> Result<Loaded> {
     let started = Instant::now();
     let manifest = Manifest::load(&args.manifest)?;
     std::fs::create_dir_all(&args.data_dir)
         .with_context(|| format!("cannot create data directory {}", args.data_dir.display()))?;
     let storage = Storage::open(&args.data_dir, manifest.sqlite_labels())?;
     let migrations = args.migrations.clone().unwrap_or_else(|| manifest.base_dir.join("migrations"));
-    for name in storage.migrate(&migrations)? {
-        println!("Applied migration {name}");
+    if migrate {
+        for name in storage.migrate(&migrations)? {
+            println!("Applied migration {name}");
+        }
     }
     let limits = Limits {
         request_timeout: Duration::from_secs(args.request_timeout_secs.max(1)),
@@ -97,9 +129,9 @@ fn load(args: &AppArgs, only: Option<&str>) -> Result<Loaded> {
         max_instances: args.max_instances.max(1),
     };
     let app = Arc::new(App { storage, max_memory: limits.max_memory });
-    let runtime = Runtime::new(&manifest, app, limits, Some(args.cache_dir.clone()), only)?;
+    let runtime = Runtime::new(&manifest, app, limits, Some(args.cache_dir.clone()), args.compiler, only)?;
     println!(
-        "Loaded {} ({} components) in {:.0} ms",
+        "Loaded {} ({} components, compiling in the background) in {:.0} ms",
         manifest.app_name,
         manifest.components.len(),
         started.elapsed().as_secs_f64() * 1000.0
@@ -108,7 +140,12 @@ fn load(args: &AppArgs, only: Option<&str>) -> Result<Loaded> {
 }
 
 async fn up(args: &AppArgs) -> Result<()> {
-    let Loaded { manifest, runtime } = load(args, None)?;
+    let Loaded { manifest, runtime } = load(args, None, true)?;
+    let compiling = Arc::clone(&runtime);
+    tokio::spawn(async move {
+        // Failures are printed as they happen and answer 500 on their routes.
+        let _ = compiling.wait_compiled().await;
+    });
     let listener = tokio::net::TcpListener::bind(&args.listen)
         .await
         .with_context(|| format!("cannot listen on {}", args.listen))?;
@@ -126,7 +163,7 @@ async fn up(args: &AppArgs) -> Result<()> {
     }
 
     let server = Arc::new(server::Server::new(Arc::clone(&runtime), routes, local));
-    server::serve(listener, server, shutdown_signal()).await?;
+    server::serve(listener, server, shutdown_signal(args.exit_on_stdin_close)).await?;
     println!("Stopped: {}", runtime.stats.summary());
     Ok(())
 }
@@ -157,7 +194,33 @@ async fn tick(runtime: &Runtime, component: &str) -> bool {
     }
 }
 
-async fn shutdown_signal() {
+/// Resolves on SIGINT or SIGTERM, or (when asked) when standard input closes.
+async fn shutdown_signal(exit_on_stdin_close: bool) {
+    if exit_on_stdin_close {
+        tokio::select! {
+            () = stdin_closed() => println!("Standard input closed: shutting down"),
+            () = signals() => {}
+        }
+    } else {
+        signals().await;
+    }
+}
+
+async fn stdin_closed() {
+    let (closed, wait) = tokio::sync::oneshot::channel::<()>();
+    // A plain thread: tokio's stdin would keep the runtime from shutting down.
+    let spawned = std::thread::Builder::new().name("stdin-watch".into()).spawn(move || {
+        let _ = std::io::copy(&mut std::io::stdin().lock(), &mut std::io::sink());
+        let _ = closed.send(());
+    });
+    if spawned.is_ok() {
+        let _ = wait.await;
+    } else {
+        std::future::pending::<()>().await;
+    }
+}
+
+async fn signals() {
     let ctrl_c = tokio::signal::ctrl_c();
     #[cfg(unix)]
     {
@@ -175,7 +238,11 @@ async fn shutdown_signal() {
 }
 
 fn main() -> std::process::ExitCode {
-    let cli = Cli::parse();
+    let mut cli = Cli::parse();
+    if let Err(e) = cli.app.absolutize() {
+        eprintln!("Error: {e:#}");
+        return std::process::ExitCode::FAILURE;
+    }
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(rt) => rt,
         Err(e) => {
@@ -186,8 +253,12 @@ fn main() -> std::process::ExitCode {
     let result = runtime.block_on(async {
         match &cli.command {
             None | Some(Command::Up) => up(&cli.app).await,
+            Some(Command::Compile) => {
+                let loaded = load(&cli.app, None, false)?;
+                loaded.runtime.wait_compiled().await
+            }
             Some(Command::CronTick { component }) => {
-                let loaded = load(&cli.app, Some(component))?;
+                let loaded = load(&cli.app, Some(component), true)?;
                 if tick(&loaded.runtime, component).await {
                     Ok(())
                 } else {

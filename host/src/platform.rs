@@ -5,7 +5,7 @@
 use wasmtime::component::{HasSelf, Linker, Resource};
 
 use crate::state::RequestState;
-use crate::storage::Pooled;
+use crate::storage::{Pooled, WriteTicket};
 
 wasmtime::component::bindgen!({
     path: "wit/spin-platform.wit",
@@ -19,8 +19,43 @@ wasmtime::component::bindgen!({
 
 use fermyon::spin::{key_value, sqlite, variables};
 
-/// An open `fermyon:spin/sqlite` connection: a pooled rusqlite connection.
-pub struct SqliteConnection(Pooled);
+/// An open `fermyon:spin/sqlite` connection: a pooled rusqlite connection and,
+/// while it is writing, the right to write (released when the connection is
+/// back in autocommit mode — after the write, or at COMMIT / ROLLBACK).
+pub struct SqliteConnection {
+    // Declared first so a transaction left open is rolled back before the ticket is released.
+    conn: Pooled,
+    ticket: Option<WriteTicket>,
+}
+
+impl SqliteConnection {
+    fn execute(
+        &mut self,
+        statement: &str,
+        parameters: Vec<sqlite::Value>,
+    ) -> Result<sqlite::QueryResult, sqlite::Error> {
+        let io = |e: rusqlite::Error| sqlite::Error::Io(e.to_string());
+        if self.ticket.is_none()
+            && (begins_write_transaction(statement) || !self.conn.prepare_cached(statement).map_err(io)?.readonly())
+        {
+            let ticket = self.conn.gate().enter().ok_or_else(|| sqlite::Error::Io("database is locked".into()))?;
+            self.ticket = Some(ticket);
+        }
+        let result = execute(&self.conn, statement, parameters).map_err(io);
+        if self.conn.is_autocommit() {
+            self.ticket = None;
+        }
+        result
+    }
+}
+
+/// `BEGIN IMMEDIATE` / `BEGIN EXCLUSIVE` take SQLite's write lock at once,
+/// though SQLite counts them as read-only statements.
+fn begins_write_transaction(statement: &str) -> bool {
+    let mut words = statement.split(|c: char| c.is_whitespace() || c == ';').filter(|w| !w.is_empty());
+    words.next().is_some_and(|w| w.eq_ignore_ascii_case("BEGIN"))
+        && words.next().is_some_and(|w| w.eq_ignore_ascii_case("IMMEDIATE") || w.eq_ignore_ascii_case("EXCLUSIVE"))
+}
 
 /// An open `fermyon:spin/key-value` store: its label names a namespace in the
 /// key-value database.
@@ -97,7 +132,7 @@ impl sqlite::HostConnection for RequestState {
             return Ok(Err(sqlite::Error::NoSuchDatabase));
         };
         match pool.get() {
-            Ok(conn) => Ok(Ok(self.table.push(SqliteConnection(conn))?)),
+            Ok(conn) => Ok(Ok(self.table.push(SqliteConnection { conn, ticket: None })?)),
             Err(e) => Ok(Err(sqlite::Error::Io(format!("{e:#}")))),
         }
     }
@@ -108,9 +143,8 @@ impl sqlite::HostConnection for RequestState {
         statement: String,
         parameters: Vec<sqlite::Value>,
     ) -> wasmtime::Result<Result<sqlite::QueryResult, sqlite::Error>> {
-        let conn = self.table.get(&conn)?;
-        let result = blocking(|| execute(&conn.0, &statement, parameters));
-        Ok(result.map_err(|e| sqlite::Error::Io(e.to_string())))
+        let conn = self.table.get_mut(&conn)?;
+        Ok(blocking(|| conn.execute(&statement, parameters)))
     }
 
     fn drop(&mut self, conn: Resource<SqliteConnection>) -> wasmtime::Result<()> {
@@ -126,9 +160,11 @@ fn kv_error(e: rusqlite::Error) -> key_value::Error {
 }
 
 impl RequestState {
+    /// Runs `f` on a key-value connection; a `write` first passes the file's write gate.
     fn kv<T>(
         &mut self,
         store: &Resource<KeyValueStore>,
+        write: bool,
         f: impl FnOnce(&rusqlite::Connection, &str) -> rusqlite::Result<T>,
     ) -> wasmtime::Result<Result<T, key_value::Error>> {
         let label = self.table.get(store)?.label.clone();
@@ -136,7 +172,14 @@ impl RequestState {
             Ok(conn) => conn,
             Err(e) => return Ok(Err(key_value::Error::Other(format!("{e:#}")))),
         };
-        Ok(blocking(|| f(&conn, &label)).map_err(kv_error))
+        Ok(blocking(|| {
+            let _ticket = if write {
+                Some(conn.gate().enter().ok_or_else(|| key_value::Error::Other("database is locked".into()))?)
+            } else {
+                None
+            };
+            f(&conn, &label).map_err(kv_error)
+        }))
     }
 }
 
@@ -156,7 +199,7 @@ impl key_value::HostStore for RequestState {
         key: String,
     ) -> wasmtime::Result<Result<Option<Vec<u8>>, key_value::Error>> {
         use rusqlite::OptionalExtension;
-        self.kv(&store, |c, label| {
+        self.kv(&store, false, |c, label| {
             c.prepare_cached("SELECT value FROM spin_key_value WHERE store = ?1 AND key = ?2")?
                 .query_row((label, &key), |r| r.get(0))
                 .optional()
@@ -169,7 +212,7 @@ impl key_value::HostStore for RequestState {
         key: String,
         value: Vec<u8>,
     ) -> wasmtime::Result<Result<(), key_value::Error>> {
-        self.kv(&store, |c, label| {
+        self.kv(&store, true, |c, label| {
             c.prepare_cached(
                 "INSERT INTO spin_key_value (store, key, value) VALUES (?1, ?2, ?3)
                  ON CONFLICT (store, key) DO UPDATE SET value = excluded.value",
@@ -184,7 +227,7 @@ impl key_value::HostStore for RequestState {
         store: Resource<KeyValueStore>,
         key: String,
     ) -> wasmtime::Result<Result<(), key_value::Error>> {
-        self.kv(&store, |c, label| {
+        self.kv(&store, true, |c, label| {
             c.prepare_cached("DELETE FROM spin_key_value WHERE store = ?1 AND key = ?2")?
                 .execute((label, &key))
                 .map(drop)
@@ -196,14 +239,14 @@ impl key_value::HostStore for RequestState {
         store: Resource<KeyValueStore>,
         key: String,
     ) -> wasmtime::Result<Result<bool, key_value::Error>> {
-        self.kv(&store, |c, label| {
+        self.kv(&store, false, |c, label| {
             c.prepare_cached("SELECT EXISTS (SELECT 1 FROM spin_key_value WHERE store = ?1 AND key = ?2)")?
                 .query_row((label, &key), |r| r.get(0))
         })
     }
 
     fn get_keys(&mut self, store: Resource<KeyValueStore>) -> wasmtime::Result<Result<Vec<String>, key_value::Error>> {
-        self.kv(&store, |c, label| {
+        self.kv(&store, false, |c, label| {
             c.prepare_cached("SELECT key FROM spin_key_value WHERE store = ?1 ORDER BY key")?
                 .query_map([label], |r| r.get(0))?
                 .collect()
@@ -227,5 +270,18 @@ impl variables::Host for RequestState {
             Some(value) => Ok(value.to_owned()),
             None => Err(variables::Error::Undefined(format!("no variable named `{name}`"))),
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn write_transactions_are_recognised_whatever_the_spacing_or_case() {
+        for yes in ["BEGIN IMMEDIATE", "begin  exclusive;", "\n Begin Immediate Transaction"] {
+            assert!(super::begins_write_transaction(yes), "{yes}");
+        }
+        for no in ["BEGIN", "BEGIN DEFERRED", "SELECT 1", "COMMIT", "", "BEGINIMMEDIATE"] {
+            assert!(!super::begins_write_transaction(no), "{no}");
+        }
     }
 }

@@ -3,32 +3,32 @@
 //! with a memory cap and a deadline.
 
 use std::collections::HashMap;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, anyhow, bail};
-use wasmtime::component::{Component, Linker};
-use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig, Store, UpdateDeadline};
+use wasmtime::component::Linker;
+use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig, Store, Strategy, UpdateDeadline};
 use wasmtime_wasi_http::WasiHttpView;
-use wasmtime_wasi_http::p2::bindings::ProxyPre;
 use wasmtime_wasi_http::p2::bindings::http::types::Scheme;
 use wasmtime_wasi_http::p2::body::HyperOutgoingBody;
 
+use crate::compile::{CompileQueue, Compiler, Slot, Tier};
 use crate::manifest::Manifest;
 use crate::outbound::AllowList;
 use crate::state::{App, Grants, RequestState};
 use crate::{platform, variables};
 
-mod cron_bindings {
+pub(crate) mod cron_bindings {
     wasmtime::component::bindgen!({
         path: "../wit/spin-cron.wit",
         world: "spin-cron",
         exports: { default: async },
     });
 }
-use cron_bindings::{SpinCronPre, fermyon::spin_cron::cron_types::Metadata};
+use cron_bindings::fermyon::spin_cron::cron_types::Metadata;
 
 /// How often the epoch advances; the granularity of deadlines and of the
 /// cooperative yields that keep a spinning guest from hogging a worker thread.
@@ -78,21 +78,29 @@ impl Stats {
 
 pub struct Runtime {
     pub stats: Arc<Stats>,
-    engine: Engine,
     app: Arc<App>,
-    http: HashMap<String, (ProxyPre<RequestState>, Arc<Grants>)>,
-    cron: HashMap<String, (SpinCronPre<RequestState>, Arc<Grants>)>,
+    /// Every component a trigger reaches, by id.
+    components: HashMap<String, Arc<Slot>>,
+    queue: Arc<CompileQueue>,
     limits: Limits,
 }
 
-fn engine(limits: &Limits, cache_dir: Option<PathBuf>) -> Result<Engine> {
+/// One engine per compiler: the same settings, a different strategy.
+fn engine(limits: &Limits, cache_dir: Option<&Path>, strategy: Strategy) -> Result<Engine> {
     let mut config = Config::new();
     config.wasm_component_model(true);
     config.epoch_interruption(true);
+    config.strategy(strategy);
     if let Some(dir) = cache_dir {
-        std::fs::create_dir_all(&dir).with_context(|| format!("cannot create compile cache {}", dir.display()))?;
+        std::fs::create_dir_all(dir).with_context(|| format!("cannot create compile cache {}", dir.display()))?;
         let mut cache = wasmtime::CacheConfig::new();
-        cache.with_directory(dir);
+        // Fast zstd for new entries, and never the background recompression at
+        // level 20 that would compete with requests for the two cores.
+        cache
+            .with_directory(dir)
+            .with_baseline_compression_level(1)
+            .with_optimized_compression_usage_counter_threshold(u64::MAX)
+            .with_worker_event_queue_size(1024);
         config.cache(Some(wasmtime::Cache::new(cache).map_err(|e| anyhow!("{e}"))?));
     }
     let mut pool = PoolingAllocationConfig::default();
@@ -102,108 +110,109 @@ fn engine(limits: &Limits, cache_dir: Option<PathBuf>) -> Result<Engine> {
         .total_memories(n * 2)
         .total_tables(n * 8)
         .total_stacks(n)
-        .max_memory_size(limits.max_memory);
+        .max_memory_size(limits.max_memory)
+        // Keep the first pages of a reused slot mapped instead of handing them
+        // back to the kernel and faulting them in again on the next request.
+        .linear_memory_keep_resident(KEEP_RESIDENT)
+        .table_keep_resident(KEEP_RESIDENT);
     config.allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
     Engine::new(&config).map_err(|e| anyhow!("cannot configure wasmtime: {e}"))
 }
 
+/// Bytes of memory and table a slot keeps resident between instances.
+const KEEP_RESIDENT: usize = 1 << 20;
+
+fn tier(
+    name: &'static str,
+    strategy: Strategy,
+    optimized: bool,
+    limits: &Limits,
+    cache_dir: Option<&Path>,
+) -> Result<Arc<Tier>> {
+    let engine = engine(limits, cache_dir, strategy)?;
+    let mut linker: Linker<RequestState> = Linker::new(&engine);
+    wasmtime_wasi::p2::add_to_linker_async(&mut linker).map_err(|e| anyhow!("{e}"))?;
+    wasmtime_wasi_http::p2::add_only_http_to_linker_async(&mut linker).map_err(|e| anyhow!("{e}"))?;
+    platform::add_to_linker(&mut linker).map_err(|e| anyhow!("{e}"))?;
+    Ok(Arc::new(Tier { name, engine, linker, optimized }))
+}
+
 impl Runtime {
-    /// Compiles the components the manifest's triggers reach — all of them,
-    /// or only `only` (used by `cron-tick`, which runs one component).
+    /// Prepares the components the manifest's triggers reach — all of them,
+    /// or only `only` (used by `cron-tick`, which runs one component) — and
+    /// starts compiling them in the background. Requests wait for their own
+    /// component only; [`Runtime::wait_compiled`] waits for all.
     pub fn new(
         manifest: &Manifest,
         app: Arc<App>,
         limits: Limits,
         cache_dir: Option<PathBuf>,
+        compiler: Compiler,
         only: Option<&str>,
     ) -> Result<Self> {
-        let engine = engine(&limits, cache_dir)?;
-        let mut linker: Linker<RequestState> = Linker::new(&engine);
-        wasmtime_wasi::p2::add_to_linker_async(&mut linker).map_err(|e| anyhow!("{e}"))?;
-        wasmtime_wasi_http::p2::add_only_http_to_linker_async(&mut linker).map_err(|e| anyhow!("{e}"))?;
-        platform::add_to_linker(&mut linker).map_err(|e| anyhow!("{e}"))?;
-
         let wanted = |id: &str| only.is_none_or(|o| o == id);
-        let mut compiled: HashMap<String, (Component, Arc<Grants>)> = HashMap::new();
-        let mut compile = |id: &str| -> Result<(Component, Arc<Grants>)> {
-            if let Some(done) = compiled.get(id) {
-                return Ok(done.clone());
-            }
-            let c = &manifest.components[id];
-            if !c.source.is_file() {
-                bail!(
-                    "component `{id}`: {} does not exist; build it first ({})",
-                    c.source.display(),
-                    c.build_command.as_deref().unwrap_or("see its [component.{id}.build] section")
-                );
-            }
-            let component = Component::from_file(&engine, &c.source)
-                .map_err(|e| anyhow!("component `{id}`: cannot compile {}: {e}", c.source.display()))?;
-            let outbound = c
-                .allowed_outbound_hosts
-                .iter()
-                .map(|entry| variables::resolve_one(&manifest.variables, entry, &variables::Environment))
-                .collect::<Result<Vec<_>>>()
-                .and_then(|entries| AllowList::parse(&entries))
-                .with_context(|| format!("component `{id}`: allowed_outbound_hosts"))?;
-            let grants = Arc::new(Grants {
-                id: id.to_owned(),
-                allowed_outbound_hosts: outbound,
-                key_value_stores: c.key_value_stores.clone(),
-                sqlite_databases: c.sqlite_databases.clone(),
-                variables: variables::resolve(&manifest.variables, &c.variables, &variables::Environment)
-                    .with_context(|| format!("component `{id}`"))?,
-                environment: c.environment.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
-            });
-            compiled.insert(id.to_owned(), (component.clone(), Arc::clone(&grants)));
-            Ok((component, grants))
-        };
-
-        let mut http = HashMap::new();
-        for t in manifest.http_triggers.iter().filter(|t| wanted(&t.component)) {
-            let (component, grants) = compile(&t.component)?;
-            let pre = linker
-                .instantiate_pre(&component)
-                .and_then(ProxyPre::new)
-                .map_err(|e| anyhow!("component `{}` cannot serve HTTP: {e}", t.component))?;
-            http.insert(t.component.clone(), (pre, grants));
-        }
-        let mut cron = HashMap::new();
-        for t in manifest.cron_triggers.iter().filter(|t| wanted(&t.component)) {
-            let (component, grants) = compile(&t.component)?;
-            let pre = linker
-                .instantiate_pre(&component)
-                .and_then(SpinCronPre::new)
-                .map_err(|e| {
-                    anyhow!(
-                        "component `{}` cannot run as a cron trigger (does it export handle-cron-event of fermyon:spin-cron/spin-cron@2.0.0?): {e}",
-                        t.component
-                    )
-                })?;
-            cron.insert(t.component.clone(), (pre, grants));
+        let mut components: HashMap<String, Arc<Slot>> = HashMap::new();
+        let mut order = Vec::new();
+        let triggers = manifest
+            .http_triggers
+            .iter()
+            .map(|t| (&t.component, true))
+            .chain(manifest.cron_triggers.iter().map(|t| (&t.component, false)));
+        for (id, http) in triggers.filter(|(id, _)| wanted(id)) {
+            let slot = match components.get_mut(id) {
+                Some(slot) => slot,
+                None => {
+                    order.push(id.clone());
+                    components.entry(id.clone()).or_insert(Arc::new(prepare(manifest, id)?))
+                }
+            };
+            let slot = Arc::get_mut(slot).expect("not shared before start-up ends");
+            slot.serves_http |= http;
+            slot.runs_cron |= !http;
         }
         if let Some(id) = only
-            && !cron.contains_key(id)
-            && !http.contains_key(id)
+            && !components.contains_key(id)
         {
             bail!("no trigger in the manifest runs component `{id}`");
         }
 
-        let ticker = engine.weak();
+        let dir = cache_dir.as_deref();
+        let tiers = match compiler {
+            Compiler::Tiered => vec![
+                tier("winch", Strategy::Winch, false, &limits, dir)?,
+                tier("cranelift", Strategy::Cranelift, true, &limits, dir)?,
+            ],
+            Compiler::Cranelift => vec![tier("cranelift", Strategy::Cranelift, true, &limits, dir)?],
+            Compiler::Winch => vec![tier("winch", Strategy::Winch, true, &limits, dir)?],
+        };
+        let slots: Vec<Arc<Slot>> = order.iter().map(|id| Arc::clone(&components[id])).collect();
+        let threads = std::thread::available_parallelism().map_or(2, |n| n.get()).min(slots.len());
+        let queue = CompileQueue::start(&slots, &tiers, cache_dir, threads);
+
+        let engines: Vec<_> = tiers.iter().map(|t| t.engine.weak()).collect();
         std::thread::Builder::new().name("epoch".into()).spawn(move || {
-            while let Some(engine) = ticker.upgrade() {
-                engine.increment_epoch();
-                drop(engine);
+            loop {
+                let live: Vec<Engine> = engines.iter().filter_map(|e| e.upgrade()).collect();
+                if live.is_empty() {
+                    return;
+                }
+                live.iter().for_each(Engine::increment_epoch);
+                drop(live);
                 std::thread::sleep(EPOCH_TICK);
             }
         })?;
-        Ok(Self { stats: Arc::default(), engine, app, http, cron, limits })
+        Ok(Self { stats: Arc::default(), app, components, queue, limits })
     }
 
-    fn store(&self, grants: &Arc<Grants>) -> Store<RequestState> {
+    /// Waits until every component has its final code; fails naming each one that has none.
+    pub async fn wait_compiled(&self) -> Result<()> {
+        let slots: Vec<Arc<Slot>> = self.components.values().cloned().collect();
+        self.queue.finish(&slots).await.map_err(|e| anyhow!("{e}"))
+    }
+
+    fn store(&self, engine: &Engine, grants: &Arc<Grants>) -> Store<RequestState> {
         let deadline = Instant::now() + self.limits.request_timeout;
-        let mut store =
-            Store::new(&self.engine, RequestState::new(Arc::clone(&self.app), Arc::clone(grants), deadline));
+        let mut store = Store::new(engine, RequestState::new(Arc::clone(&self.app), Arc::clone(grants), deadline));
         store.limiter(|s| &mut s.limits);
         store.set_epoch_deadline(1);
         store.epoch_deadline_callback(|ctx| {
@@ -222,9 +231,14 @@ impl Runtime {
         component: &str,
         request: hyper::Request<hyper::body::Incoming>,
     ) -> Result<hyper::Response<HyperOutgoingBody>, Failure> {
-        let (pre, grants) =
-            self.http.get(component).ok_or_else(|| Failure::Guest(anyhow!("component `{component}` is not routed")))?;
-        let mut store = self.store(grants);
+        let slot = self
+            .components
+            .get(component)
+            .filter(|s| s.serves_http)
+            .ok_or_else(|| Failure::Guest(anyhow!("component `{component}` is not routed")))?;
+        let compiled = self.queue.compiled(slot).await.map_err(|e| Failure::Guest(anyhow!("{e}")))?;
+        let pre = compiled.http.as_ref().ok_or_else(|| Failure::Guest(anyhow!("`{component}` serves no HTTP")))?;
+        let mut store = self.store(&compiled.tier.engine, &slot.grants);
         let deadline = tokio::time::Instant::from_std(store.data().deadline);
         let (sender, receiver) = tokio::sync::oneshot::channel();
         let (req, out) = {
@@ -260,9 +274,14 @@ impl Runtime {
 
     /// Runs one cron tick of `component` and waits for it.
     pub async fn run_cron(&self, component: &str) -> Result<()> {
-        let (pre, grants) =
-            self.cron.get(component).ok_or_else(|| anyhow!("no cron trigger runs component `{component}`"))?;
-        let mut store = self.store(grants);
+        let slot = self
+            .components
+            .get(component)
+            .filter(|s| s.runs_cron)
+            .ok_or_else(|| anyhow!("no cron trigger runs component `{component}`"))?;
+        let compiled = self.queue.compiled(slot).await.map_err(|e| anyhow!("{e}"))?;
+        let pre = compiled.cron.as_ref().ok_or_else(|| anyhow!("`{component}` runs no cron trigger"))?;
+        let mut store = self.store(&compiled.tier.engine, &slot.grants);
         let deadline = tokio::time::Instant::from_std(store.data().deadline);
         let timestamp =
             std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or_default();
@@ -281,6 +300,38 @@ impl Runtime {
             Ok(Ok(Ok(()))) => Ok(()),
         }
     }
+}
+
+/// Resolves a component's grants and checks its file before anything is served,
+/// so a typo or a missing build fails start-up rather than the first request.
+fn prepare(manifest: &Manifest, id: &str) -> Result<Slot> {
+    let c = &manifest.components[id];
+    let build = || c.build_command.clone().unwrap_or_else(|| format!("see its [component.{id}.build] section"));
+    let mut magic = [0u8; 8];
+    let read = std::fs::File::open(&c.source).and_then(|mut f| std::io::Read::read_exact(&mut f, &mut magic));
+    if read.is_err() {
+        bail!("component `{id}`: {} does not exist; build it first ({})", c.source.display(), build());
+    }
+    if magic[..4] != *b"\0asm" {
+        bail!("component `{id}`: {} is not a WebAssembly file", c.source.display());
+    }
+    let outbound = c
+        .allowed_outbound_hosts
+        .iter()
+        .map(|entry| variables::resolve_one(&manifest.variables, entry, &variables::Environment))
+        .collect::<Result<Vec<_>>>()
+        .and_then(|entries| AllowList::parse(&entries))
+        .with_context(|| format!("component `{id}`: allowed_outbound_hosts"))?;
+    let grants = Arc::new(Grants {
+        id: id.to_owned(),
+        allowed_outbound_hosts: outbound,
+        key_value_stores: c.key_value_stores.clone(),
+        sqlite_databases: c.sqlite_databases.clone(),
+        variables: variables::resolve(&manifest.variables, &c.variables, &variables::Environment)
+            .with_context(|| format!("component `{id}`"))?,
+        environment: c.environment.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
+    });
+    Ok(Slot::new(id, c.source.clone(), grants))
 }
 
 fn classify(trap: wasmtime::Error) -> Failure {

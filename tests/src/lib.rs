@@ -77,7 +77,7 @@ pub struct TestApp {
     pub data: TempDir,
     /// The Ed25519 key pair whose public half the deployment trusts (product apps only).
     pub ed25519: Option<jwt_simple::prelude::Ed25519KeyPair>,
-    child: Option<Child>,
+    child: Option<ChildGuard>,
     log: PathBuf,
 }
 
@@ -101,33 +101,125 @@ fn command(config: &HostConfig, data: &Path) -> Command {
     cmd
 }
 
-fn start(config: &HostConfig, data: &Path) -> Result<(Child, String, PathBuf), StartFailure> {
+/// A child process that cannot outlive its test: it leads its own process
+/// group, which `Drop` kills (also while a failed test unwinds); and its stdin
+/// is a pipe that closes when this process dies in any way, which the host
+/// (`--exit-on-stdin-close`) takes as the order to stop.
+#[derive(Debug)]
+pub struct ChildGuard {
+    child: Child,
+}
+
+impl ChildGuard {
+    pub fn spawn(mut cmd: Command) -> std::io::Result<Self> {
+        use std::os::unix::process::CommandExt;
+        cmd.process_group(0).stdin(Stdio::piped());
+        Ok(Self { child: cmd.spawn()? })
+    }
+
+    pub fn id(&self) -> u32 {
+        self.child.id()
+    }
+
+    pub fn try_wait(&mut self) -> Option<std::process::ExitStatus> {
+        self.child.try_wait().unwrap()
+    }
+
+    /// Kills the whole process group and reaps the child.
+    pub fn kill(&mut self) {
+        let _ = Command::new("kill").args(["-KILL", &format!("-{}", self.child.id())]).status();
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for ChildGuard {
+    fn drop(&mut self) {
+        if self.child.try_wait().ok().flatten().is_none() {
+            self.kill();
+        }
+    }
+}
+
+/// Compiles every component of the product and the test components into the
+/// shared cache once per test process, before the first host starts — so
+/// hosts started in parallel load compiled code instead of racing to compile.
+fn warm_compile_cache() {
+    static WARM: std::sync::OnceLock<()> = std::sync::OnceLock::new();
+    WARM.get_or_init(|| {
+        let scratch = tempfile::tempdir().unwrap();
+        let started = Instant::now();
+        let test_components = TestManifest::new(ALL_TEST_COMPONENTS);
+        for manifest in [workspace_root().join("spin.toml"), test_components.path()] {
+            let out = Command::new(host_binary())
+                .arg("--manifest")
+                .arg(&manifest)
+                .arg("--data-dir")
+                .arg(scratch.path())
+                .arg("--cache-dir")
+                .arg(cache_dir())
+                .arg("--migrations")
+                .arg(scratch.path().join("none"))
+                .env("SPIN_VARIABLE_SERVICE_ROLE_KEY", SERVICE_ROLE_KEY)
+                .env("SPIN_VARIABLE_AUDIT_SIGNING_KEY", AUDIT_SIGNING_KEY)
+                .env("SPIN_VARIABLE_SECRET_KEY", "warm-up")
+                .arg("compile")
+                .output()
+                .unwrap();
+            assert!(
+                out.status.success(),
+                "compiling {} failed:\n{}",
+                manifest.display(),
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+        eprintln!("compile cache warmed in {:.1} s", started.elapsed().as_secs_f64());
+    });
+}
+
+/// A manifest that reaches every test component, for [`warm_compile_cache`].
+const ALL_TEST_COMPONENTS: &str = r#"
+spin_manifest_version = 2
+[application]
+name = "warm-up"
+[[trigger.http]]
+route = "/..."
+component = "probe"
+[[trigger.cron]]
+component = "ticker"
+cron_expression = "0 0 0 1 1 *"
+[component.probe]
+source = "{probe}"
+[component.ticker]
+source = "{ticker}"
+"#;
+
+/// Starts a host and waits for its `Serving` line. There is no start-up
+/// deadline for a slow machine to miss: the wait ends when the host serves or
+/// exits (compiling happens before, in [`warm_compile_cache`], and in the
+/// background after it serves).
+fn start(config: &HostConfig, data: &Path) -> Result<(ChildGuard, String, PathBuf), StartFailure> {
+    warm_compile_cache();
     let log = data.join(format!(
         "host-{}.log",
         std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos()
     ));
     let out = std::fs::File::create(&log).unwrap();
     let err = out.try_clone().unwrap();
-    let mut child = command(config, data)
-        .arg("up")
-        .arg("--listen")
-        .arg("127.0.0.1:0")
-        .stdout(Stdio::from(out))
-        .stderr(Stdio::from(err))
-        .spawn()
-        .unwrap();
-    let deadline = Instant::now() + Duration::from_secs(120);
+    let mut cmd = command(config, data);
+    cmd.arg("up").arg("--listen").arg("127.0.0.1:0").arg("--exit-on-stdin-close");
+    cmd.stdout(Stdio::from(out)).stderr(Stdio::from(err));
+    let mut child = ChildGuard::spawn(cmd).unwrap();
     loop {
         let printed = std::fs::read_to_string(&log).unwrap_or_default();
         if let Some(line) = printed.lines().find(|l| l.starts_with("Serving http://")) {
             let address = line.trim_start_matches("Serving ").trim().to_owned();
             return Ok((child, address, log));
         }
-        if let Some(_status) = child.try_wait().unwrap() {
+        if child.try_wait().is_some() {
             return Err(StartFailure { output: std::fs::read_to_string(&log).unwrap_or_default() });
         }
-        assert!(Instant::now() < deadline, "host did not start in time:\n{printed}");
-        std::thread::sleep(Duration::from_millis(20));
+        std::thread::sleep(Duration::from_millis(10));
     }
 }
 
@@ -150,6 +242,48 @@ pub fn app_config() -> (HostConfig, jwt_simple::prelude::Ed25519KeyPair) {
         // Test MCP servers listen on loopback.
         .env("SPIN_VARIABLE_MCP_OUTBOUND_HOSTS", "http://127.0.0.1:*");
     (config, ed)
+}
+
+/// The product's `spin.toml` without its `[[trigger.cron]]` tables, as deployed
+/// where Spin's cron plugin is missing (component paths made absolute, since
+/// the copy lives elsewhere).
+fn manifest_without_schedules() -> PathBuf {
+    static PATH: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    PATH.get_or_init(|| {
+        let root = workspace_root();
+        let text = std::fs::read_to_string(root.join("spin.toml")).unwrap();
+        let mut copy = String::new();
+        let mut in_cron = false;
+        for line in text.lines() {
+            if line.trim_start().starts_with('[') {
+                in_cron = line.trim() == "[[trigger.cron]]";
+            }
+            if in_cron {
+                continue;
+            }
+            match line.strip_prefix("source = \"target/") {
+                Some(rest) => copy.push_str(&format!("source = \"{}/{rest}\n", target_dir().display())),
+                None => copy.push_str(&format!("{line}\n")),
+            }
+        }
+        assert!(!copy.lines().any(|l| l.trim() == "[[trigger.cron]]"));
+        let dir = target_dir().join("switchyard-test-manifests");
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join(format!("spin-without-schedules-{}.toml", std::process::id()));
+        std::fs::write(&path, copy).unwrap();
+        path
+    })
+    .clone()
+}
+
+/// Starts the product with no cron trigger: ticks run only when a test calls them over HTTP.
+pub async fn spawn_app_without_schedules() -> TestApp {
+    let (mut config, ed) = app_config();
+    config.manifest = manifest_without_schedules();
+    config = config.arg("--migrations").arg(&workspace_root().join("migrations").display().to_string());
+    let mut app = spawn_host(config).await;
+    app.ed25519 = Some(ed);
+    app
 }
 
 /// Starts the product.
@@ -204,13 +338,12 @@ impl TestApp {
         let _ = Command::new("kill").arg("-TERM").arg(child.id().to_string()).status();
         let deadline = Instant::now() + Duration::from_secs(20);
         while Instant::now() < deadline {
-            if let Some(status) = child.try_wait().unwrap() {
+            if let Some(status) = child.try_wait() {
                 return status.success();
             }
             std::thread::sleep(Duration::from_millis(20));
         }
-        let _ = child.kill();
-        let _ = child.wait();
+        child.kill();
         false
     }
 
@@ -230,15 +363,6 @@ impl TestApp {
     }
 }
 
-impl Drop for TestApp {
-    fn drop(&mut self) {
-        if let Some(mut child) = self.child.take() {
-            let _ = child.kill();
-            let _ = child.wait();
-        }
-    }
-}
-
 /// Writes `spin.toml` (and optional migrations) into a fresh directory; the
 /// manifest may use `{probe}` and `{ticker}` for the test components' paths.
 pub struct TestManifest {
@@ -248,9 +372,14 @@ pub struct TestManifest {
 impl TestManifest {
     pub fn new(template: &str) -> Self {
         let dir = tempfile::tempdir().unwrap();
-        let text = template
-            .replace("{probe}", &wasm("test_probe").display().to_string())
-            .replace("{ticker}", &wasm("test_ticker").display().to_string());
+        let mut text = template.to_owned();
+        for (placeholder, component) in
+            [("{probe}", "test_probe"), ("{ticker}", "test_ticker"), ("{hello}", "test_hello")]
+        {
+            if text.contains(placeholder) {
+                text = text.replace(placeholder, &wasm(component).display().to_string());
+            }
+        }
         std::fs::write(dir.path().join("spin.toml"), text).unwrap();
         Self { dir }
     }
@@ -463,6 +592,14 @@ impl TestApp {
     pub async fn lane(&self, tenant: &Tenant, run_id: &str) -> serde_json::Value {
         let r = self.call("lane-get").token(&tenant.token).json(&serde_json::json!({"run_id": run_id})).send().await;
         assert_eq!(r.status, 200, "{}", r.text());
+        r.json()
+    }
+
+    /// Runs one tick the way a scheduler without Spin's cron trigger does:
+    /// `POST /functions/v1/<component>` with the service-role key. Returns its report.
+    pub async fn tick_over_http(&self, component: &str) -> serde_json::Value {
+        let r = self.call(component).token(SERVICE_ROLE_KEY).send().await;
+        assert_eq!(r.status, 200, "{component}: {}", r.text());
         r.json()
     }
 

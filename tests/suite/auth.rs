@@ -185,6 +185,22 @@ async fn service_role_functions_take_only_the_service_role_key() {
         let r = app.call("workspace-bootstrap").token(token).json(&body).send().await;
         assert_eq!(r.status, 401, "{token}");
     }
+    // Every service-role function (ticks included) refuses anything but the key.
+    let service = switchyard_tests::http_functions()
+        .into_iter()
+        .filter(|d| d.auth == switchyard_catalog::AuthKind::ServiceRole)
+        .collect::<Vec<_>>();
+    assert!(service.iter().any(|d| d.name == "dispatch-status-tick"));
+    for doc in &service {
+        for token in [None, Some("wrong-key"), Some(acme.token.as_str())] {
+            let mut call = app.call(&doc.name).json(&json!({}));
+            if let Some(token) = token {
+                call = call.token(token);
+            }
+            let r = call.send().await;
+            assert_eq!((r.status, r.code().as_str()), (401, "UNAUTHORIZED"), "{} with {token:?}", doc.name);
+        }
+    }
     // And the service-role key is not a workspace token.
     let r = probe(&app, SERVICE_ROLE_KEY).await;
     assert_eq!(r.status, 401);

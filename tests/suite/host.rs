@@ -265,3 +265,37 @@ async fn shuts_down_gracefully_on_sigterm() {
     assert!(app.stop(), "exit after SIGTERM was not clean:\n{}", app.output());
     assert!(app.output().contains("Shutting down"));
 }
+
+/// The README's run command as a new user meets it: `scripts/serve` is the
+/// last step of `scripts/run` (which only builds before it), with the host's
+/// default flags — relative data, cache, manifest and migration paths — and no
+/// variable set except by the script. Only the port is free-picked.
+#[tokio::test]
+async fn the_run_command_serves_health_with_its_default_relative_paths() {
+    let root = switchyard_tests::workspace_root();
+    let mut cmd = std::process::Command::new(root.join("scripts/serve"));
+    cmd.args(["--listen", "127.0.0.1:0"]).current_dir(std::env::temp_dir());
+    for (key, _) in std::env::vars_os() {
+        let key = key.to_string_lossy().into_owned();
+        if key.starts_with("SWITCHYARD_") || key.starts_with("SPIN_VARIABLE_") {
+            cmd.env_remove(key);
+        }
+    }
+    let log = tempfile::NamedTempFile::new().unwrap();
+    cmd.stdout(log.reopen().unwrap()).stderr(log.reopen().unwrap());
+    let mut host = switchyard_tests::ChildGuard::spawn(cmd).unwrap();
+    let address = loop {
+        let printed = std::fs::read_to_string(log.path()).unwrap();
+        if let Some(line) = printed.lines().find(|l| l.starts_with("Serving http://")) {
+            break line.trim_start_matches("Serving ").trim().to_owned();
+        }
+        assert!(host.try_wait().is_none(), "scripts/serve exited:\n{printed}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    let health = reqwest::get(format!("{address}/functions/v1/health")).await.unwrap();
+    let printed = std::fs::read_to_string(log.path()).unwrap();
+    assert_eq!(health.status(), 200, "{printed}");
+    // The relative default data directory was resolved against the repository root.
+    assert!(root.join(".switchyard/data/sqlite/default.db").is_file(), "{printed}");
+    host.kill();
+}

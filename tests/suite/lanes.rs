@@ -5,7 +5,7 @@ use std::collections::HashSet;
 use std::time::Duration;
 
 use serde_json::{Value, json};
-use switchyard_tests::{ApiResponse, TestApp, TestHarness, lane_body, spawn_app};
+use switchyard_tests::{ApiResponse, TestApp, TestHarness, lane_body, spawn_app, spawn_app_without_schedules};
 
 async fn harness_call(app: &TestApp, h: &TestHarness, name: &str, body: Value) -> ApiResponse {
     app.call(name).token(&h.credential).json(&body).send().await
@@ -233,18 +233,24 @@ async fn illegal_transitions_answer_409_naming_the_state() {
 
 #[tokio::test]
 async fn an_expired_lease_requeues_the_lane_then_fails_it_after_the_last_attempt() {
-    let app = spawn_app().await;
+    // A deployment without the cron trigger (as on a platform without Spin's
+    // plugin): every tick comes over HTTP, the way a Kubernetes CronJob calls it,
+    // and nothing else moves the lane behind the test's back.
+    let app = spawn_app_without_schedules().await;
     let acme = app.bootstrap("acme", "us-east-1", "free").await;
     let mut body = lane_body("shop", &["a/**"]);
     body["max_attempts"] = json!(2);
     let run_id = app.run_lane(&acme, body).await;
     let h = app.register_harness(&acme, "script", &[], 5).await;
     assert!(dispatch(&app, &h).await.is_some());
-    app.tick("dispatch-status-tick");
+    let nothing = json!({"requeued": 0, "failed": 0, "budget_exhausted": 0});
+    assert_eq!(app.tick_over_http("dispatch-status-tick").await, nothing);
     assert_eq!(app.lane(&acme, &run_id).await["state"], "running", "the lease has not expired yet");
 
     tokio::time::sleep(Duration::from_millis(5500)).await;
-    app.tick("dispatch-status-tick");
+    let report = app.tick_over_http("dispatch-status-tick").await;
+    assert_eq!(report, json!({"requeued": 1, "failed": 0, "budget_exhausted": 0}));
+    assert_eq!(app.tick_over_http("dispatch-status-tick").await, nothing, "a second tick finds nothing to do");
     let lane = app.lane(&acme, &run_id).await;
     assert_eq!((lane["state"].as_str(), lane["attempt"].as_u64()), (Some("queued"), Some(2)));
     let log = events(&app, &acme.token, &run_id).await;
@@ -257,7 +263,10 @@ async fn an_expired_lease_requeues_the_lane_then_fails_it_after_the_last_attempt
     let h2 = app.register_harness(&acme, "script", &[], 5).await;
     assert_eq!(dispatch(&app, &h2).await.unwrap()["attempt"], 2);
     tokio::time::sleep(Duration::from_millis(5500)).await;
-    app.tick("dispatch-status-tick");
+    assert_eq!(
+        app.tick_over_http("dispatch-status-tick").await,
+        json!({"requeued": 0, "failed": 1, "budget_exhausted": 0})
+    );
     let lane = app.lane(&acme, &run_id).await;
     assert_eq!(lane["state"], "failed", "no attempts left");
 }

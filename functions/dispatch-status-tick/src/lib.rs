@@ -1,41 +1,57 @@
 //! Requeue lanes whose harness lease expired (or fail them after their last attempt), and pause lanes over budget.
 //!
-//! - method: none
-//! - auth: cron
+//! - method: POST
+//! - auth: service-role
 //! - scope: none
 //! - rate: none
+//!
+//! Runs on the `[[trigger.cron]]` schedule and, for schedulers without Spin's
+//! cron trigger (a Kubernetes CronJob, a platform without the plugin), as a
+//! `POST` with the service-role key. Both paths run [`sweep`].
 
 wit_bindgen::generate!({
     path: "../../wit/spin-cron.wit",
     world: "spin-cron",
 });
 
+use switchyard_api::{DispatchTickReport, NoInput, RequestId};
 use switchyard_domain::audit::NewEntry;
 use switchyard_domain::lane::{Event, LaneState};
 use switchyard_edge::lanes::{LANE_COLUMNS, LaneRow, apply};
-use switchyard_edge::{ApiError, Db, append_audit, now_rfc3339, random_bytes};
+use switchyard_edge::prelude::*;
+use switchyard_edge::{append_audit, now_rfc3339, random_bytes};
 
+const ENDPOINT: Endpoint = Endpoint::post("dispatch-status-tick", Auth::ServiceRole, None);
 const ACTOR: &str = "system:dispatch-status-tick";
+
+#[http_component]
+fn handle(req: Request) -> Response {
+    ENDPOINT.read(req, |ctx, _: NoInput| ctx.db.transaction(|tx| sweep(tx, &ctx.request_id)))
+}
 
 struct Tick;
 
 impl Guest for Tick {
     fn handle_cron_event(_metadata: Metadata) -> Result<(), Error> {
         let db = Db::open().map_err(|e| Error::Other(e.to_string()))?;
-        let changed = db
-            .transaction(|tx| sweep(tx))
+        let request_id = RequestId::from_random(&random_bytes());
+        let report = db
+            .transaction(|tx| sweep(tx, &request_id))
             .map_err(|e: ApiError| Error::Other(format!("{}: {:?}", e.message, e.cause)))?;
-        if changed > 0 {
-            println!("dispatch-status-tick: {changed} lane(s) changed");
+        if report != DispatchTickReport::default() {
+            println!(
+                "dispatch-status-tick: {} requeued, {} failed, {} paused over budget",
+                report.requeued, report.failed, report.budget_exhausted
+            );
         }
         Ok(())
     }
 }
 
-/// One pass over lanes that need the system to act; returns how many changed.
-fn sweep(tx: &Db) -> Result<usize, ApiError> {
+/// One pass over lanes that need the system to act; says what changed.
+fn sweep(tx: &Db, request_id: &RequestId) -> Result<DispatchTickReport, ApiError> {
     let now = now_rfc3339();
-    let request_id = switchyard_api::RequestId::from_random(&random_bytes()).to_string();
+    let request_id = request_id.to_string();
     let rows = tx.query(
         &format!(
             "SELECT {LANE_COLUMNS} FROM lanes WHERE state IN ('running', 'paused')
@@ -44,7 +60,7 @@ fn sweep(tx: &Db) -> Result<usize, ApiError> {
         ),
         &[&now],
     )?;
-    let mut changed = 0;
+    let mut report = DispatchTickReport::default();
     for row in &rows {
         let mut lane = LaneRow::from_row(row)?;
         let expired = lane.lease_expires_at.as_deref().is_some_and(|l| l < now.as_str());
@@ -56,9 +72,16 @@ fn sweep(tx: &Db) -> Result<usize, ApiError> {
                 format!("harness lease expired on the last of {} attempts", lane.max_attempts)
             };
             apply(tx, &mut lane, Event::LeaseExpired { retry }, Some(&reason))?;
-            if lane.state == LaneState::Queued { "requeued" } else { "failed" }
+            if lane.state == LaneState::Queued {
+                report.requeued += 1;
+                "requeued"
+            } else {
+                report.failed += 1;
+                "failed"
+            }
         } else {
             apply(tx, &mut lane, Event::Pause, Some("budget_exhausted"))?;
+            report.budget_exhausted += 1;
             "budget_exhausted"
         };
         append_audit(
@@ -73,9 +96,8 @@ fn sweep(tx: &Db) -> Result<usize, ApiError> {
                 input_digest: switchyard_domain::sha256_hex(b""),
             },
         )?;
-        changed += 1;
     }
-    Ok(changed)
+    Ok(report)
 }
 
 export!(Tick);

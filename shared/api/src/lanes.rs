@@ -405,3 +405,14 @@ pub struct ToolCall {
     pub duration_ms: u64,
     pub at: String,
 }
+
+/// What one `dispatch-status-tick` pass changed (its answer over HTTP).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct DispatchTickReport {
+    /// Lanes whose harness lease expired, put back in the queue.
+    pub requeued: u32,
+    /// Lanes whose lease expired on their last attempt.
+    pub failed: u32,
+    /// Running lanes over their token budget, paused with reason `budget_exhausted`.
+    pub budget_exhausted: u32,
+}

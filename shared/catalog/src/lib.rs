@@ -73,6 +73,8 @@ pub struct FunctionDoc {
     pub auth: AuthKind,
     pub scope: Option<Scope>,
     pub rate: Option<RateFamily>,
+    /// The `[[trigger.cron]]` schedule, for functions that also run as a tick.
+    pub schedule: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -148,7 +150,7 @@ fn parse_doc(name: &str, source: &str) -> Result<FunctionDoc, String> {
     if !methods_ok {
         return Err(format!("functions/{name}: methods must be GET and/or POST (`none` for cron functions)"));
     }
-    Ok(FunctionDoc { name: name.to_owned(), route: String::new(), summary, methods, auth, scope, rate })
+    Ok(FunctionDoc { name: name.to_owned(), route: String::new(), summary, methods, auth, scope, rate, schedule: None })
 }
 
 /// Reads `spin.toml` and every routed function's doc comment under `root`.
@@ -175,6 +177,14 @@ pub fn load(root: &Path) -> Result<Vec<FunctionDoc>, String> {
         docs.push(doc);
     }
     for trigger in &manifest.trigger.cron {
+        // A tick that is also an endpoint (service-role POST) is listed once, with its schedule.
+        if let Some(doc) = docs.iter_mut().find(|d| d.name == trigger.component) {
+            if doc.auth != AuthKind::ServiceRole {
+                return Err(format!("functions/{}: a tick callable over HTTP takes the service-role key", doc.name));
+            }
+            doc.schedule = Some(trigger.cron_expression.clone());
+            continue;
+        }
         let source_path = root.join("functions").join(&trigger.component).join("src/lib.rs");
         let source = std::fs::read_to_string(&source_path).map_err(|e| format!("{}: {e}", source_path.display()))?;
         let mut doc = parse_doc(&trigger.component, &source)?;
@@ -229,6 +239,12 @@ pub fn render(docs: &[FunctionDoc]) -> String {
         let how =
             if d.auth == AuthKind::Cron { d.route.clone() } else { format!("`{} {}`", d.methods.join(" | "), d.route) };
         out.push_str(&format!("\n## {}\n\n{how}\n\n{}\n", d.name, d.summary));
+        if let Some(schedule) = &d.schedule {
+            out.push_str(&format!(
+                "\nAlso runs on the cron schedule `{schedule}` (Spin's `trigger-cron` plugin, or the local host); \
+                 any other scheduler drives it with this `POST` and the service-role key.\n"
+            ));
+        }
         if let Some((_, featured)) = FEATURED.iter().find(|(n, _)| *n == d.name) {
             out.push_str(&format!("\n{featured}\n"));
         }
