@@ -141,6 +141,13 @@ fn load(args: &AppArgs, only: Option<&str>, migrate: bool) -> Result<Loaded> {
 
 async fn up(args: &AppArgs) -> Result<()> {
     let Loaded { manifest, runtime } = load(args, None, true)?;
+    let checkpointed = Arc::clone(&runtime.app);
+    std::thread::Builder::new().name("checkpoint".into()).spawn(move || {
+        loop {
+            std::thread::sleep(storage::CHECKPOINT_EVERY);
+            checkpointed.storage.checkpoint();
+        }
+    })?;
     let compiling = Arc::clone(&runtime);
     tokio::spawn(async move {
         // Failures are printed as they happen and answer 500 on their routes.

@@ -78,7 +78,7 @@ impl Stats {
 
 pub struct Runtime {
     pub stats: Arc<Stats>,
-    app: Arc<App>,
+    pub app: Arc<App>,
     /// Every component a trigger reaches, by id.
     components: HashMap<String, Arc<Slot>>,
     queue: Arc<CompileQueue>,
@@ -111,16 +111,20 @@ fn engine(limits: &Limits, cache_dir: Option<&Path>, strategy: Strategy) -> Resu
         .total_tables(n * 8)
         .total_stacks(n)
         .max_memory_size(limits.max_memory)
-        // Keep the first pages of a reused slot mapped instead of handing them
-        // back to the kernel and faulting them in again on the next request.
+        // Reset a reused slot's dirty pages in place instead of handing them
+        // back to the kernel (`madvise`, one TLB shoot-down IPI to every core
+        // per request) and faulting them in again on the next request. With
+        // PAGEMAP_SCAN (Linux 6.7+) only the pages the request touched are reset.
         .linear_memory_keep_resident(KEEP_RESIDENT)
-        .table_keep_resident(KEEP_RESIDENT);
+        .table_keep_resident(KEEP_RESIDENT)
+        .pagemap_scan(wasmtime::Enabled::Auto);
     config.allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
     Engine::new(&config).map_err(|e| anyhow!("cannot configure wasmtime: {e}"))
 }
 
-/// Bytes of memory and table a slot keeps resident between instances.
-const KEEP_RESIDENT: usize = 1 << 20;
+/// Bytes of memory and table a slot may reset in place between instances
+/// (measured: 4 MiB and 16 MiB serve alike; a request touches far less).
+const KEEP_RESIDENT: usize = 4 << 20;
 
 fn tier(
     name: &'static str,

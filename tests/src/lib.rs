@@ -127,9 +127,20 @@ impl ChildGuard {
 
     /// Kills the whole process group and reaps the child.
     pub fn kill(&mut self) {
-        let _ = Command::new("kill").args(["-KILL", &format!("-{}", self.child.id())]).status();
+        // Signals go through nix, never the `kill` binary: procps-ng 4.0.2's
+        // `kill -KILL -<pgid>` signals every process (`kill(-1)`), as seen here.
+        if let Ok(group) = i32::try_from(self.child.id())
+            && group > 1
+        {
+            let _ = nix::sys::signal::killpg(nix::unistd::Pid::from_raw(group), nix::sys::signal::Signal::SIGKILL);
+        }
         let _ = self.child.kill();
         let _ = self.child.wait();
+    }
+
+    /// Asks the process to stop (SIGTERM).
+    pub fn terminate(&self) {
+        signal(self.child.id(), nix::sys::signal::Signal::SIGTERM);
     }
 }
 
@@ -138,6 +149,15 @@ impl Drop for ChildGuard {
         if self.child.try_wait().ok().flatten().is_none() {
             self.kill();
         }
+    }
+}
+
+/// Sends `signal` to one process (never to a group or to "every process").
+pub fn signal(pid: u32, signal: nix::sys::signal::Signal) {
+    if let Ok(pid) = i32::try_from(pid)
+        && pid > 1
+    {
+        let _ = nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), signal);
     }
 }
 
@@ -335,7 +355,7 @@ impl TestApp {
     /// Sends SIGTERM and waits for a graceful exit; returns whether it exited cleanly.
     pub fn stop(&mut self) -> bool {
         let Some(mut child) = self.child.take() else { return true };
-        let _ = Command::new("kill").arg("-TERM").arg(child.id().to_string()).status();
+        child.terminate();
         let deadline = Instant::now() + Duration::from_secs(20);
         while Instant::now() < deadline {
             if let Some(status) = child.try_wait() {

@@ -72,9 +72,11 @@ impl Harness {
         let _ = self.child.kill();
         let _ = self.child.wait();
         for line in self.log().lines() {
-            if let Some(group) = line.split("process group ").nth(1) {
-                let group = group.trim_end_matches(')');
-                let _ = Command::new("kill").args(["-KILL", &format!("-{group}")]).status();
+            if let Some(group) = line.split("process group ").nth(1)
+                && let Ok(group) = group.trim_end_matches(')').trim().parse::<i32>()
+                && group > 1
+            {
+                let _ = nix::sys::signal::killpg(nix::unistd::Pid::from_raw(group), nix::sys::signal::Signal::SIGKILL);
             }
         }
     }
@@ -82,7 +84,7 @@ impl Harness {
 
 impl Drop for Harness {
     fn drop(&mut self) {
-        let _ = Command::new("kill").args(["-TERM", &self.child.id().to_string()]).status();
+        switchyard_tests::signal(self.child.id(), nix::sys::signal::Signal::SIGTERM);
         std::thread::sleep(Duration::from_millis(300));
         let _ = self.child.kill();
         let _ = self.child.wait();
