@@ -138,6 +138,11 @@ impl ChildGuard {
         let _ = self.child.wait();
     }
 
+    /// Closes the process's stdin, as the death of this test process would.
+    pub fn close_stdin(&mut self) {
+        drop(self.child.stdin.take());
+    }
+
     /// Asks the process to stop (SIGTERM).
     pub fn terminate(&self) {
         signal(self.child.id(), nix::sys::signal::Signal::SIGTERM);
@@ -345,6 +350,18 @@ impl TestApp {
 
     pub async fn post_json(&self, path: &str, body: &serde_json::Value) -> reqwest::Response {
         self.client.post(self.url(path)).json(body).send().await.unwrap()
+    }
+
+    /// Closes the host's stdin and waits for it to exit; returns whether it exited cleanly.
+    pub fn close_stdin_and_wait(&mut self) -> bool {
+        let Some(mut child) = self.child.take() else { return true };
+        child.close_stdin();
+        loop {
+            if let Some(status) = child.try_wait() {
+                return status.success();
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
     }
 
     /// Everything the host printed so far (access log, start-up lines, errors).

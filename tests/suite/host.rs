@@ -257,6 +257,48 @@ async fn a_malformed_manifest_is_refused_naming_the_field() {
     assert!(failure.output.contains("cargo build -p ticker"), "{}", failure.output);
 }
 
+/// What keeps a crashed test run from leaving hosts behind: the harness holds
+/// the write end of the host's stdin, and the host stops when it closes.
+#[tokio::test]
+async fn a_host_whose_supervisor_goes_away_stops_by_itself() {
+    let manifest = basic(9);
+    let mut app = spawn_host(basic_config(&manifest)).await;
+    assert_eq!(app.get("/probe/ok").await.status(), 200);
+    assert!(app.close_stdin_and_wait(), "{}", app.output());
+    assert!(app.output().contains("Standard input closed: shutting down"), "{}", app.output());
+}
+
+/// Compiling happens after the host listens: a component that cannot compile
+/// answers 500 and is named in the log, while every other route serves.
+#[tokio::test]
+async fn a_component_that_cannot_compile_fails_alone() {
+    let manifest = TestManifest::new(
+        r#"
+spin_manifest_version = 2
+[application]
+name = "broken"
+[[trigger.http]]
+route = "/probe/..."
+component = "probe"
+[[trigger.http]]
+route = "/broken"
+component = "broken"
+[component.probe]
+source = "{probe}"
+[component.broken]
+source = "broken.wasm"
+"#,
+    );
+    // A WebAssembly header, then garbage: it passes the start-up check and fails to compile.
+    std::fs::write(manifest.dir.path().join("broken.wasm"), b"\0asm\x0d\x00\x01\x00garbage").unwrap();
+    let app = spawn_host(manifest.config()).await;
+    assert_eq!(app.get("/broken").await.status(), 500);
+    assert_eq!(app.get("/probe/ok").await.status(), 200);
+    assert_eq!(app.get("/broken").await.status(), 500, "a failed compile is not retried per request");
+    let output = app.output();
+    assert!(output.contains("component `broken`: cannot compile"), "{output}");
+}
+
 #[tokio::test]
 async fn shuts_down_gracefully_on_sigterm() {
     let manifest = basic(9);
