@@ -312,6 +312,7 @@ async fn lanes_are_listed_with_filters_and_cursor_pagination() {
     app.call("agent-cancel").token(&acme.token).json(&json!({"run_id": ids[0]})).send().await;
 
     let mut seen = Vec::new();
+    let mut created: Vec<String> = Vec::new();
     let mut cursor: Option<String> = None;
     loop {
         let mut q = json!({"limit": 3});
@@ -320,14 +321,17 @@ async fn lanes_are_listed_with_filters_and_cursor_pagination() {
         }
         let page = app.call("lane-list").token(&acme.token).json(&q).send().await.json();
         seen.extend(page["data"].as_array().unwrap().iter().map(|l| l["run_id"].as_str().unwrap().to_owned()));
+        created.extend(page["data"].as_array().unwrap().iter().map(|l| l["created_at"].as_str().unwrap().to_owned()));
         match page["next_cursor"].as_str() {
             Some(c) => cursor = Some(c.to_owned()),
             None => break,
         }
     }
-    let mut newest_first = ids.clone();
-    newest_first.reverse();
-    assert_eq!(seen, newest_first, "every lane once, newest first");
+    // Newest first; lanes created in the same millisecond tie on `created_at`
+    // and are ordered by id, so compare the set and the order of the times.
+    assert_eq!(seen.iter().collect::<HashSet<_>>(), ids.iter().collect::<HashSet<_>>(), "every lane");
+    assert_eq!(seen.len(), ids.len(), "each lane once");
+    assert!(created.windows(2).all(|w| w[0] >= w[1]), "newest first: {created:?}");
 
     let odd = app.get_with_token("/functions/v1/lane-list?repository=odd&limit=10", &acme.token).await;
     assert_eq!(odd["data"].as_array().unwrap().len(), 3);

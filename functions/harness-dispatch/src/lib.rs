@@ -27,14 +27,40 @@ fn handle(req: Request) -> Response {
 /// In one write transaction, so racing harnesses never claim the same lane.
 fn claim(ctx: &Ctx, tx: &Db) -> Result<Option<DispatchedLane>, ApiError> {
     let harness = ctx.caller.harness()?;
-    let rows = tx.query(
-        &format!(
-            "SELECT {LANE_COLUMNS} FROM lanes WHERE workspace_id = ? AND state = 'queued' AND harness_kind = ?
-             ORDER BY created_at, id LIMIT 200"
-        ),
-        &[&harness.workspace.id, &harness.kind],
-    )?;
-    for row in &rows {
+    // Oldest first, a page at a time: the first lane is nearly always the one,
+    // so a queue of thousands costs one small read, not a scan.
+    let mut after: Option<(String, String)> = None;
+    loop {
+        let (created, id) = after.clone().unwrap_or_default();
+        let rows = tx.query(
+            &format!(
+                "SELECT {LANE_COLUMNS} FROM lanes WHERE workspace_id = ? AND state = 'queued' AND harness_kind = ?
+                 AND (created_at > ? OR (created_at = ? AND id > ?))
+                 ORDER BY created_at, id LIMIT {PAGE}"
+            ),
+            &[&harness.workspace.id, &harness.kind, &created, &created, &id],
+        )?;
+        if let Some(lane) = first_fit(ctx, tx, harness, &rows)? {
+            return Ok(Some(lane));
+        }
+        match rows.last() {
+            Some(last) if rows.len() == PAGE => after = Some((last.text("created_at")?, last.text("id")?)),
+            _ => return Ok(None),
+        }
+    }
+}
+
+/// Lanes read per query while looking for one this harness may take.
+const PAGE: usize = 16;
+
+/// Claims the first of `rows` whose required labels the harness carries.
+fn first_fit(
+    ctx: &Ctx,
+    tx: &Db,
+    harness: &switchyard_edge::HarnessPrincipal,
+    rows: &[switchyard_edge::Row],
+) -> Result<Option<DispatchedLane>, ApiError> {
+    for row in rows {
         let mut lane = LaneRow::from_row(row)?;
         // A lane's labels are requirements the harness must carry.
         if !lane.labels.iter().all(|l| harness.labels.contains(l)) {

@@ -88,6 +88,23 @@ fn chars_overlap(x: &[char], y: &[char], i: usize, j: usize, memo: &mut HashMap<
     result
 }
 
+/// The literal start of every path `glob` matches: the characters before its
+/// first wildcard, less a trailing `/` (a following `**` may match zero
+/// segments and take that `/` with it). Two globs can overlap only if one's
+/// literal prefix starts the other's ([`prefixes_compatible`]), so storage can
+/// narrow the candidates cheaply before [`overlap`] decides exactly.
+pub fn literal_prefix(glob: &str) -> &str {
+    match glob.find(['*', '?']) {
+        Some(end) => glob[..end].strip_suffix('/').unwrap_or(&glob[..end]),
+        None => glob,
+    }
+}
+
+/// Whether one literal prefix starts the other (a necessary condition for overlap).
+pub fn prefixes_compatible(a: &str, b: &str) -> bool {
+    a.starts_with(b) || b.starts_with(a)
+}
+
 /// Whether a path matches a glob (used by tests and by the harness's file checks).
 pub fn matches(glob: &str, path: &str) -> bool {
     validate(path).is_ok() && !path.contains(['*', '?']) && overlap(glob, path)
@@ -101,6 +118,53 @@ mod tests {
         let forward = overlap(a, b);
         assert_eq!(forward, overlap(b, a), "overlap must be symmetric for {a} / {b}");
         forward
+    }
+
+    #[test]
+    fn overlapping_globs_always_have_compatible_literal_prefixes() {
+        let globs = [
+            "src/**",
+            "src",
+            "src/*.rs",
+            "src/main.rs",
+            "src/**/mod.rs",
+            "srcx/**",
+            "s*",
+            "*",
+            "**",
+            "a/**/b",
+            "a/b",
+            "a/?",
+            "a/bc/**",
+            "a?/**",
+            "ab/**",
+            "docs/*.md",
+            "docs/a.md",
+            "**/test.rs",
+            "x/**/y/**",
+            "x/y",
+            "x",
+            "src/lib*.rs",
+            "src/li?.rs",
+            "src/lib.rs",
+        ];
+        for a in globs {
+            for b in globs {
+                if both(a, b) {
+                    assert!(
+                        prefixes_compatible(literal_prefix(a), literal_prefix(b)),
+                        "`{a}` and `{b}` overlap but their prefixes `{}` and `{}` look incompatible",
+                        literal_prefix(a),
+                        literal_prefix(b)
+                    );
+                }
+            }
+        }
+        assert_eq!(literal_prefix("src/**"), "src");
+        assert_eq!(literal_prefix("src/lib*.rs"), "src/lib");
+        assert_eq!(literal_prefix("docs/a.md"), "docs/a.md");
+        assert_eq!(literal_prefix("**/x"), "");
+        assert!(!prefixes_compatible("src", "docs"));
     }
 
     #[test]

@@ -174,6 +174,7 @@ pub fn apply(tx: &Db, lane: &mut LaneRow, event: Event, reason: Option<&str>) ->
     )?;
     if !to.is_active() {
         tx.exec("DELETE FROM lane_claims WHERE lane_id = ?", &[&lane.id.as_str()])?;
+        tx.exec("DELETE FROM lane_claim_prefixes WHERE lane_id = ?", &[&lane.id.as_str()])?;
     }
     append_event(
         tx,
