@@ -10,7 +10,13 @@ use crate::storage::{Pooled, WriteTicket};
 wasmtime::component::bindgen!({
     path: "wit/spin-platform.wit",
     world: "host-platform",
-    imports: { default: trappable },
+    imports: {
+        // Writers wait for the database's write gate without holding a thread.
+        "fermyon:spin/sqlite.[method]connection.execute": async | trappable,
+        "fermyon:spin/key-value.[method]store.set": async | trappable,
+        "fermyon:spin/key-value.[method]store.delete": async | trappable,
+        default: trappable,
+    },
     with: {
         "fermyon:spin/sqlite.connection": SqliteConnection,
         "fermyon:spin/key-value.store": KeyValueStore,
@@ -29,7 +35,7 @@ pub struct SqliteConnection {
 }
 
 impl SqliteConnection {
-    fn execute(
+    async fn execute(
         &mut self,
         statement: &str,
         parameters: Vec<sqlite::Value>,
@@ -38,14 +44,38 @@ impl SqliteConnection {
         if self.ticket.is_none()
             && (begins_write_transaction(statement) || !self.conn.prepare_cached(statement).map_err(io)?.readonly())
         {
-            let ticket = self.conn.gate().enter().ok_or_else(|| sqlite::Error::Io("database is locked".into()))?;
+            // (A clone of the gate: the future must not borrow the connection across the wait.)
+            let gate = self.conn.gate().clone();
+            let ticket = gate.enter().await.ok_or_else(|| sqlite::Error::Io("database is locked".into()))?;
             self.ticket = Some(ticket);
         }
-        let result = execute(&self.conn, statement, parameters).map_err(io);
+        let retry = self.conn.is_autocommit();
+        let conn = &mut self.conn;
+        let result = busy_retry(retry, move || execute(conn, statement, parameters.clone())).await.map_err(io);
         if self.conn.is_autocommit() {
             self.ticket = None;
         }
         result
+    }
+}
+
+/// Runs a statement; while SQLite answers `SQLITE_BUSY` (another *process*
+/// holds the lock — writers of this one queue at the gate) and `retry` says
+/// a rerun is safe (no transaction was open), sleeps without holding the
+/// thread and tries again, for up to the busy timeout.
+async fn busy_retry<T>(retry: bool, mut run: impl FnMut() -> rusqlite::Result<T>) -> rusqlite::Result<T> {
+    let give_up = std::time::Instant::now() + crate::storage::BUSY_TIMEOUT;
+    let mut pause = std::time::Duration::from_millis(1);
+    loop {
+        match run() {
+            Err(rusqlite::Error::SqliteFailure(e, _))
+                if retry && e.code == rusqlite::ErrorCode::DatabaseBusy && std::time::Instant::now() < give_up =>
+            {
+                tokio::time::sleep(pause).await;
+                pause = (pause * 2).min(std::time::Duration::from_millis(20));
+            }
+            other => return other,
+        }
     }
 }
 
@@ -68,16 +98,6 @@ pub fn add_to_linker(linker: &mut Linker<RequestState>) -> wasmtime::Result<()> 
     key_value::add_to_linker::<_, HasSelf<_>>(linker, |s| s)?;
     variables::add_to_linker::<_, HasSelf<_>>(linker, |s| s)?;
     Ok(())
-}
-
-/// Runs SQLite work that may wait on another writer (busy timeout) without
-/// stalling the async worker thread the guest runs on: other requests —
-/// including the one holding the lock — keep being served.
-fn blocking<T>(f: impl FnOnce() -> T) -> T {
-    match tokio::runtime::Handle::try_current().map(|h| h.runtime_flavor()) {
-        Ok(tokio::runtime::RuntimeFlavor::MultiThread) => tokio::task::block_in_place(f),
-        _ => f(),
-    }
 }
 
 // ---------------------------------------------------------------- sqlite
@@ -137,14 +157,14 @@ impl sqlite::HostConnection for RequestState {
         }
     }
 
-    fn execute(
+    async fn execute(
         &mut self,
         conn: Resource<SqliteConnection>,
         statement: String,
         parameters: Vec<sqlite::Value>,
     ) -> wasmtime::Result<Result<sqlite::QueryResult, sqlite::Error>> {
         let conn = self.table.get_mut(&conn)?;
-        Ok(blocking(|| conn.execute(&statement, parameters)))
+        Ok(conn.execute(&statement, parameters).await)
     }
 
     fn drop(&mut self, conn: Resource<SqliteConnection>) -> wasmtime::Result<()> {
@@ -160,11 +180,10 @@ fn kv_error(e: rusqlite::Error) -> key_value::Error {
 }
 
 impl RequestState {
-    /// Runs `f` on a key-value connection; a `write` first passes the file's write gate.
+    /// Runs `f` on a key-value connection (reads: WAL readers never wait).
     fn kv<T>(
         &mut self,
         store: &Resource<KeyValueStore>,
-        write: bool,
         f: impl FnOnce(&rusqlite::Connection, &str) -> rusqlite::Result<T>,
     ) -> wasmtime::Result<Result<T, key_value::Error>> {
         let label = self.table.get(store)?.label.clone();
@@ -172,14 +191,26 @@ impl RequestState {
             Ok(conn) => conn,
             Err(e) => return Ok(Err(key_value::Error::Other(format!("{e:#}")))),
         };
-        Ok(blocking(|| {
-            let _ticket = if write {
-                Some(conn.gate().enter().ok_or_else(|| key_value::Error::Other("database is locked".into()))?)
-            } else {
-                None
-            };
-            f(&conn, &label).map_err(kv_error)
-        }))
+        Ok(f(&conn, &label).map_err(kv_error))
+    }
+
+    /// Runs the write `f` on a key-value connection once through the file's write gate.
+    async fn kv_write(
+        &mut self,
+        store: &Resource<KeyValueStore>,
+        f: impl Fn(&rusqlite::Connection, &str) -> rusqlite::Result<()> + Send,
+    ) -> wasmtime::Result<Result<(), key_value::Error>> {
+        let label = self.table.get(store)?.label.clone();
+        let mut conn = match self.app.storage.key_value().get() {
+            Ok(conn) => conn,
+            Err(e) => return Ok(Err(key_value::Error::Other(format!("{e:#}")))),
+        };
+        let gate = conn.gate().clone();
+        let Some(_ticket) = gate.enter().await else {
+            return Ok(Err(key_value::Error::Other("database is locked".into())));
+        };
+        let conn = &mut conn;
+        Ok(busy_retry(true, move || f(conn, &label)).await.map_err(kv_error))
     }
 }
 
@@ -199,20 +230,20 @@ impl key_value::HostStore for RequestState {
         key: String,
     ) -> wasmtime::Result<Result<Option<Vec<u8>>, key_value::Error>> {
         use rusqlite::OptionalExtension;
-        self.kv(&store, false, |c, label| {
+        self.kv(&store, |c, label| {
             c.prepare_cached("SELECT value FROM spin_key_value WHERE store = ?1 AND key = ?2")?
                 .query_row((label, &key), |r| r.get(0))
                 .optional()
         })
     }
 
-    fn set(
+    async fn set(
         &mut self,
         store: Resource<KeyValueStore>,
         key: String,
         value: Vec<u8>,
     ) -> wasmtime::Result<Result<(), key_value::Error>> {
-        self.kv(&store, true, |c, label| {
+        self.kv_write(&store, |c, label| {
             c.prepare_cached(
                 "INSERT INTO spin_key_value (store, key, value) VALUES (?1, ?2, ?3)
                  ON CONFLICT (store, key) DO UPDATE SET value = excluded.value",
@@ -220,18 +251,20 @@ impl key_value::HostStore for RequestState {
             .execute((label, &key, &value))
             .map(drop)
         })
+        .await
     }
 
-    fn delete(
+    async fn delete(
         &mut self,
         store: Resource<KeyValueStore>,
         key: String,
     ) -> wasmtime::Result<Result<(), key_value::Error>> {
-        self.kv(&store, true, |c, label| {
+        self.kv_write(&store, |c, label| {
             c.prepare_cached("DELETE FROM spin_key_value WHERE store = ?1 AND key = ?2")?
                 .execute((label, &key))
                 .map(drop)
         })
+        .await
     }
 
     fn exists(
@@ -239,14 +272,14 @@ impl key_value::HostStore for RequestState {
         store: Resource<KeyValueStore>,
         key: String,
     ) -> wasmtime::Result<Result<bool, key_value::Error>> {
-        self.kv(&store, false, |c, label| {
+        self.kv(&store, |c, label| {
             c.prepare_cached("SELECT EXISTS (SELECT 1 FROM spin_key_value WHERE store = ?1 AND key = ?2)")?
                 .query_row((label, &key), |r| r.get(0))
         })
     }
 
     fn get_keys(&mut self, store: Resource<KeyValueStore>) -> wasmtime::Result<Result<Vec<String>, key_value::Error>> {
-        self.kv(&store, false, |c, label| {
+        self.kv(&store, |c, label| {
             c.prepare_cached("SELECT key FROM spin_key_value WHERE store = ?1 ORDER BY key")?
                 .query_map([label], |r| r.get(0))?
                 .collect()

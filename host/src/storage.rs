@@ -19,7 +19,8 @@ use std::time::Duration;
 use anyhow::{Context, Result, bail};
 use rusqlite::Connection;
 
-const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+/// How long a writer waits for another before "database is locked".
+pub const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 /// How often the host checkpoints the WAL files.
 pub const CHECKPOINT_EVERY: Duration = Duration::from_millis(500);
 const MAX_IDLE: usize = 64;
@@ -32,20 +33,21 @@ pub struct Pool {
     gate: WriteGate,
 }
 
-/// One writer at a time per database file, queued in the host (parking_lot's
-/// eventually fair lock), held from a transaction's first write to its end.
-#[derive(Debug, Default)]
-pub struct WriteGate(Arc<parking_lot::Mutex<()>>);
+/// One writer at a time per database file, queued in the host (first come,
+/// first served; a waiting request holds no thread), held from a
+/// transaction's first write to its end.
+#[derive(Debug, Default, Clone)]
+pub struct WriteGate(Arc<tokio::sync::Mutex<()>>);
 
 /// The right to write, until dropped.
-pub type WriteTicket = parking_lot::ArcMutexGuard<parking_lot::RawMutex, ()>;
+pub type WriteTicket = tokio::sync::OwnedMutexGuard<()>;
 
 impl WriteGate {
     /// Waits up to the busy timeout for the right to write; `None` when
     /// another writer held it all that time (the caller answers "database is
     /// locked", as SQLite would).
-    pub fn enter(&self) -> Option<WriteTicket> {
-        self.0.try_lock_arc_for(BUSY_TIMEOUT)
+    pub async fn enter(&self) -> Option<WriteTicket> {
+        tokio::time::timeout(BUSY_TIMEOUT, Arc::clone(&self.0).lock_owned()).await.ok()
     }
 }
 
@@ -68,7 +70,10 @@ impl Pool {
     fn connect(&self) -> Result<Connection> {
         let conn = Connection::open(&self.path)
             .with_context(|| format!("cannot open SQLite database {}", self.path.display()))?;
-        conn.busy_timeout(BUSY_TIMEOUT)?;
+        // No waiting inside SQLite (its busy handler sleeps on the thread):
+        // this process's writers queue at the gate, and a lock held by
+        // another process is retried asynchronously (platform::busy_retry).
+        conn.busy_timeout(Duration::ZERO)?;
         // No request ever checkpoints (an automatic checkpoint stalls the
         // request whose commit crosses 1000 pages, fsync included): the
         // host's checkpointer thread does it, see `Storage::checkpoint`.
@@ -192,6 +197,14 @@ impl Storage {
 
         let mut conn = pool.get()?;
         let conn = conn.conn.as_mut().expect("present");
+        // Start-up may wait for another process (e.g. a `cron-tick` run).
+        conn.busy_timeout(BUSY_TIMEOUT)?;
+        let applied = Self::apply(conn, files);
+        conn.busy_timeout(Duration::ZERO)?;
+        applied
+    }
+
+    fn apply(conn: &mut Connection, files: Vec<PathBuf>) -> Result<Vec<String>> {
         conn.execute_batch(
             "CREATE TABLE IF NOT EXISTS _spin_migrations (
                  name TEXT PRIMARY KEY,
@@ -278,27 +291,28 @@ mod tests {
         assert!(size("default.db") > 4_000_000, "the checkpointer did");
     }
 
-    #[test]
-    fn writers_pass_the_gate_one_at_a_time_and_a_released_ticket_lets_the_next_in() {
+    #[tokio::test]
+    async fn writers_pass_the_gate_one_at_a_time_and_a_released_ticket_lets_the_next_in() {
         let data = tempdir();
         let storage = Storage::open(&data, ["default"].into_iter()).unwrap();
         let pool = Arc::clone(storage.sqlite("default").unwrap());
         let first = pool.get().unwrap();
-        let ticket = first.gate().enter().expect("a free gate opens");
-        let (tx, rx) = std::sync::mpsc::channel();
-        let waiter = {
-            let pool = Arc::clone(&pool);
-            std::thread::spawn(move || {
-                let conn = pool.get().unwrap();
-                let ticket = conn.gate().enter();
-                tx.send(ticket.is_some()).unwrap();
-            })
-        };
-        // The second writer is still queued while the first holds the ticket.
-        assert!(rx.recv_timeout(Duration::from_millis(200)).is_err());
+        let ticket = first.gate().enter().await.expect("a free gate opens");
+        let second = pool.get().unwrap();
+        let mut waiting = Box::pin(second.gate().enter());
+        // The second writer is queued while the first holds the ticket.
+        assert!(futures_poll_once(waiting.as_mut()).await.is_none());
         drop(ticket);
-        assert!(rx.recv().unwrap(), "the queued writer gets the ticket once it is released");
-        waiter.join().unwrap();
+        assert!(waiting.await.is_some(), "the queued writer gets the ticket once it is released");
+    }
+
+    /// Polls a future once: `Some` if it finished.
+    async fn futures_poll_once<F: Future + Unpin>(f: F) -> Option<F::Output> {
+        tokio::select! {
+            biased;
+            out = f => Some(out),
+            () = tokio::task::yield_now() => None,
+        }
     }
 
     fn tempdir() -> PathBuf {

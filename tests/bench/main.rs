@@ -487,6 +487,15 @@ async fn main() {
     let spin = std::env::var("SPIN").ok().filter(|s| !s.is_empty());
     let wasmtime = std::env::var("WASMTIME").ok().filter(|s| !s.is_empty());
 
+    // `BENCH_ONLY=lanes`: just the lane rows (for profiling the write path).
+    if std::env::var("BENCH_ONLY").is_ok_and(|v| v == "lanes") {
+        let (product, _) = app_config();
+        let app = spawn_host(product).await;
+        eprintln!("host pid {}", app.pid());
+        println!("{}", lanes(&app).await.0);
+        return;
+    }
+
     // Native: the ceiling, and the latency floor on one connection.
     let native_url = native_server();
     let native = load(get(&native_url), seconds, concurrency, usize::MAX).await;

@@ -352,6 +352,11 @@ impl TestApp {
         self.client.post(self.url(path)).json(body).send().await.unwrap()
     }
 
+    /// The host's process id.
+    pub fn pid(&self) -> u32 {
+        self.child.as_ref().map_or(0, ChildGuard::id)
+    }
+
     /// Closes the host's stdin and waits for it to exit; returns whether it exited cleanly.
     pub fn close_stdin_and_wait(&mut self) -> bool {
         let Some(mut child) = self.child.take() else { return true };
