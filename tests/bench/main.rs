@@ -417,62 +417,38 @@ fn wait_for_200(child: &mut ChildGuard, url: &str, what: &str) {
     }
 }
 
-/// `spin up` on a copy of `manifest` with absolute component paths and without
-/// `[[trigger.cron]]` (Spin needs a plugin for it), the migrations passed as
-/// `--sqlite @file`, like the README says. Returns the process and its base URL.
+/// `spin up` on `manifest` (the product's runs without `[[trigger.cron]]`,
+/// which Spin runs only with its plugin), with the migrations passed as
+/// `--sqlite @file` like the README says. Returns the process and its base URL.
 fn spin_up(
     spin: &str,
     manifest: &std::path::Path,
     env: &[(String, String)],
     migrations: bool,
 ) -> (ChildGuard, String, tempfile::TempDir) {
-    let root = switchyard_tests::workspace_root();
-    let dir = tempfile::tempdir().unwrap();
-    let text = std::fs::read_to_string(manifest).unwrap();
-    let mut copy = String::new();
-    let mut skipping = false;
-    for line in text.lines() {
-        if line.starts_with("[[trigger.cron]]") {
-            skipping = true;
-            continue;
-        }
-        if skipping && (line.starts_with('[') || line.trim().is_empty()) {
-            skipping = false;
-        }
-        if skipping {
-            continue;
-        }
-        match line.strip_prefix("source = \"target/") {
-            Some(rest) => copy.push_str(&format!("source = \"{}/target/{rest}\n", root.display())),
-            None => {
-                copy.push_str(line);
-                copy.push('\n');
-            }
-        }
-    }
-    std::fs::write(dir.path().join("spin.toml"), copy).unwrap();
+    let state = tempfile::tempdir().unwrap();
     let port = free_port();
     let mut cmd = Command::new(spin);
     cmd.arg("up")
         .arg("--from")
-        .arg(dir.path().join("spin.toml"))
+        .arg(manifest)
         .arg("--listen")
         .arg(format!("127.0.0.1:{port}"))
         .arg("--state-dir")
-        .arg(dir.path().join("state"))
+        .arg(state.path())
         .envs(env.iter().map(|(k, v)| (k, v)))
         .stdout(Stdio::null())
         .stderr(Stdio::null());
     if migrations {
-        let mut files: Vec<_> =
-            std::fs::read_dir(root.join("migrations")).unwrap().map(|e| e.unwrap().path()).collect();
+        let dir = switchyard_tests::workspace_root().join("migrations");
+        let mut files: Vec<_> = std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().path()).collect();
         files.sort();
         for f in files {
             cmd.arg("--sqlite").arg(format!("@{}", f.display()));
         }
     }
     let child = ChildGuard::spawn(cmd).unwrap();
-    (child, format!("http://127.0.0.1:{port}"), dir)
+    (child, format!("http://127.0.0.1:{port}"), state)
 }
 
 fn ratio(a: f64, b: f64) -> String {
@@ -537,7 +513,7 @@ async fn main() {
         let spin_trivial_fixed = fixed_rate(get(&format!("{base}/hello/ok")), seconds, FIXED_RATE).await;
         drop(child);
         let (mut child, base, _dir) =
-            spin_up(spin, &switchyard_tests::workspace_root().join("spin.toml"), &product.env, true);
+            spin_up(spin, &switchyard_tests::manifest_without_schedules(), &product.env, true);
         wait_for_200(&mut child, &format!("{base}/functions/v1/health"), "spin up");
         let tokens = bench_tokens(&base, "spin", 40).await;
         let rows = product_rows(&base, "spin-w", tokens, seconds, concurrency).await;

@@ -272,7 +272,7 @@ pub fn app_config() -> (HostConfig, jwt_simple::prelude::Ed25519KeyPair) {
 /// The product's `spin.toml` without its `[[trigger.cron]]` tables, as deployed
 /// where Spin's cron plugin is missing (component paths made absolute, since
 /// the copy lives elsewhere).
-fn manifest_without_schedules() -> PathBuf {
+pub fn manifest_without_schedules() -> PathBuf {
     static PATH: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
     PATH.get_or_init(|| {
         let root = workspace_root();
