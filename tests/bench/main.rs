@@ -192,6 +192,7 @@ fn start_up(config: &HostConfig, cache: &std::path::Path, path: &str) -> (f64, f
         .arg("--listen")
         .arg(format!("127.0.0.1:{port}"))
         .envs(config.env.iter().map(|(k, v)| (k, v)))
+        .env("RUST_LIB_BACKTRACE", "0")
         .stdout(std::fs::File::create(&log).unwrap())
         .stderr(Stdio::null());
     let mut child = ChildGuard::spawn(cmd).unwrap();

@@ -97,6 +97,8 @@ fn command(config: &HostConfig, data: &Path) -> Command {
         .arg(cache_dir())
         .args(&config.args)
         .env_remove("SWITCHYARD_LISTEN")
+        // As scripts/serve does: no backtrace capture on wasmtime's per-request error values.
+        .env("RUST_LIB_BACKTRACE", "0")
         .envs(config.env.iter().map(|(k, v)| (k, v)));
     cmd
 }
