@@ -38,6 +38,8 @@ pub enum Compiler {
 /// One compiler with its engine and linker (an engine compiles one way).
 pub struct Tier {
     pub name: &'static str,
+    /// Higher is better code; a tier never replaces code of a higher rank.
+    pub rank: u8,
     pub engine: Engine,
     pub linker: Linker<RequestState>,
     /// Whether this tier's code is final (no better tier follows).
@@ -60,6 +62,9 @@ pub struct Slot {
     pub serves_http: bool,
     pub runs_cron: bool,
     current: RwLock<Option<Arc<Compiled>>>,
+    /// Compile jobs queued or running for this component; it has failed only
+    /// when the last one ends without code.
+    jobs: AtomicUsize,
     failed: OnceLock<String>,
     done: tokio::sync::Notify,
 }
@@ -73,6 +78,7 @@ impl Slot {
             serves_http: false,
             runs_cron: false,
             current: RwLock::new(None),
+            jobs: AtomicUsize::new(0),
             failed: OnceLock::new(),
             done: tokio::sync::Notify::new(),
         }
@@ -104,10 +110,12 @@ impl CompileQueue {
         for slot in slots {
             let cached = cache_dir
                 .as_deref()
-                .is_some_and(|dir| optimized_marker(dir, &slot.source).is_some_and(|m| m.is_file()));
+                .is_some_and(|dir| optimized_marker(dir, &slot.source, &tiers[last]).is_some_and(|m| m.is_file()));
             if cached || last == 0 {
+                slot.jobs.store(1, Ordering::Release);
                 first_pass.push_back((Arc::clone(slot), Arc::clone(&tiers[last])));
             } else {
+                slot.jobs.store(tiers.len(), Ordering::Release);
                 first_pass.push_back((Arc::clone(slot), Arc::clone(&tiers[0])));
                 for tier in &tiers[1..] {
                     later.push_back((Arc::clone(slot), Arc::clone(tier)));
@@ -167,28 +175,44 @@ impl CompileQueue {
             let next = self.waiting.lock().unwrap_or_else(|p| p.into_inner()).pop_front();
             let Some((slot, tier)) = next else { return };
             let started = Instant::now();
-            let result = compile(&slot, &tier);
+            // A panic in the compiler must not take the thread with it (waiters would hang).
+            let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| compile(&slot, &tier)))
+                .unwrap_or_else(|_| Err(format!("component `{}`: the {} compiler panicked", slot.id, tier.name)));
             let took = started.elapsed().as_secs_f64() * 1000.0;
-            let had_code = slot.current().is_some();
+            let last_job = slot.jobs.fetch_sub(1, Ordering::AcqRel) == 1;
+            let mut first_code = false;
             match result {
                 Ok(compiled) => {
                     println!("Compiled {} with {} in {took:.0} ms", slot.id, tier.name);
                     if tier.optimized
-                        && let Some(marker) = self.cache_dir.as_deref().and_then(|d| optimized_marker(d, &slot.source))
+                        && let Some(marker) =
+                            self.cache_dir.as_deref().and_then(|d| optimized_marker(d, &slot.source, &tier))
                     {
                         let _ = marker.parent().map(std::fs::create_dir_all);
                         let _ = std::fs::write(marker, slot.id.as_bytes());
                     }
-                    *slot.current.write().unwrap_or_else(|p| p.into_inner()) = Some(Arc::new(compiled));
+                    let mut current = slot.current.write().unwrap_or_else(|p| p.into_inner());
+                    first_code = current.is_none();
+                    // Tiers may finish out of order (a request can hurry the later one).
+                    if current.as_ref().is_none_or(|c| c.tier.rank <= tier.rank) {
+                        *current = Some(Arc::new(compiled));
+                    }
                 }
-                Err(e) if had_code => eprintln!("Warning: {e}; keeping its {} code", tier.name),
+                Err(e) if slot.current().is_some() || !last_job => {
+                    eprintln!(
+                        "Warning: {e}; {}",
+                        if last_job { "keeping the code it has" } else { "trying its next compiler" }
+                    )
+                }
                 Err(e) => {
                     eprintln!("Error: {e}");
                     let _ = slot.failed.set(e);
                 }
             }
             slot.done.notify_waiters();
-            if !had_code && self.unserved.fetch_sub(1, Ordering::AcqRel) == 1 {
+            if (first_code || slot.failed.get().is_some() && last_job)
+                && self.unserved.fetch_sub(1, Ordering::AcqRel) == 1
+            {
                 println!("Ready: every component compiled {:.0} ms after start-up", self.elapsed_ms());
             }
             if self.unfinished.fetch_sub(1, Ordering::AcqRel) == 1 {
@@ -243,12 +267,14 @@ fn compile(slot: &Slot, tier: &Arc<Tier>) -> Result<Compiled, String> {
     Ok(Compiled { tier: Arc::clone(tier), http, cron })
 }
 
-/// A file saying "this `.wasm` (path, size, modification time) has optimised
-/// code in the cache". A stale or missing marker only costs a baseline compile;
-/// wasmtime's cache itself is keyed by content, so it can never serve wrong code.
-fn optimized_marker(cache_dir: &Path, source: &Path) -> Option<PathBuf> {
+/// A file saying "this `.wasm` (path, size, modification time) has code from
+/// `tier` (its engine's compatibility hash) in the cache". A stale or missing
+/// marker only costs a baseline compile; wasmtime's cache itself is keyed by
+/// content and settings, so it can never serve wrong code.
+fn optimized_marker(cache_dir: &Path, source: &Path, tier: &Tier) -> Option<PathBuf> {
     let meta = std::fs::metadata(source).ok()?;
     let mut hasher = std::hash::DefaultHasher::new();
-    (source, meta.len(), meta.modified().ok()?, env!("CARGO_PKG_VERSION")).hash(&mut hasher);
+    (source, meta.len(), meta.modified().ok()?, tier.name, env!("CARGO_PKG_VERSION")).hash(&mut hasher);
+    tier.engine.precompile_compatibility_hash().hash(&mut hasher);
     Some(cache_dir.join("switchyard-optimized").join(format!("{:016x}", hasher.finish())))
 }

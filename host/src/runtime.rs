@@ -138,7 +138,11 @@ fn tier(
     wasmtime_wasi::p2::add_to_linker_async(&mut linker).map_err(|e| anyhow!("{e}"))?;
     wasmtime_wasi_http::p2::add_only_http_to_linker_async(&mut linker).map_err(|e| anyhow!("{e}"))?;
     platform::add_to_linker(&mut linker).map_err(|e| anyhow!("{e}"))?;
-    Ok(Arc::new(Tier { name, engine, linker, optimized }))
+    let rank = match strategy {
+        Strategy::Winch => 0,
+        _ => 1,
+    };
+    Ok(Arc::new(Tier { name, rank, engine, linker, optimized }))
 }
 
 impl Runtime {

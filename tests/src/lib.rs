@@ -71,13 +71,14 @@ impl HostConfig {
 /// A running host. Dropping it stops the process; the data directory lives
 /// as long as the `TestApp`, so [`TestApp::restart`] keeps the data.
 pub struct TestApp {
+    // First: fields drop in order, and the host must be gone before its data directory is.
+    child: Option<ChildGuard>,
     pub address: String,
     pub client: reqwest::Client,
     pub config: HostConfig,
     pub data: TempDir,
     /// The Ed25519 key pair whose public half the deployment trusts (product apps only).
     pub ed25519: Option<jwt_simple::prelude::Ed25519KeyPair>,
-    child: Option<ChildGuard>,
     log: PathBuf,
 }
 
@@ -363,12 +364,16 @@ impl TestApp {
     pub fn close_stdin_and_wait(&mut self) -> bool {
         let Some(mut child) = self.child.take() else { return true };
         child.close_stdin();
-        loop {
+        // Generous: the host needs milliseconds; this only keeps a broken host from hanging the test.
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while Instant::now() < deadline {
             if let Some(status) = child.try_wait() {
                 return status.success();
             }
             std::thread::sleep(Duration::from_millis(20));
         }
+        child.kill();
+        false
     }
 
     /// Everything the host printed so far (access log, start-up lines, errors).

@@ -1,3 +1,5 @@
+-- Lane dispatch at scale.
+--
 -- The literal prefix of each glob an active lane claims
 -- (switchyard_domain::glob::literal_prefix). Two globs can overlap only if one
 -- prefix starts the other, so agent-run loads just those lanes' globs before
@@ -17,3 +19,6 @@ CREATE INDEX IF NOT EXISTS lane_claim_prefixes_by_repo ON lane_claim_prefixes (w
 INSERT OR IGNORE INTO lane_claim_prefixes (lane_id, workspace_id, repository, prefix)
     SELECT lane_id, workspace_id, repository, '' FROM lane_claims
     WHERE lane_id NOT IN (SELECT lane_id FROM lane_claim_prefixes);
+
+-- harness-dispatch reads the queue oldest first for one workspace and harness kind.
+CREATE INDEX IF NOT EXISTS lanes_queue ON lanes (workspace_id, state, harness_kind, created_at, id);
