@@ -405,3 +405,19 @@ async fn a_revoked_harness_loses_its_credential_and_its_lanes() {
     assert_eq!((refused.status, refused.code().as_str()), (401, "UNAUTHORIZED"));
     assert!(refused.text().contains("revoked"));
 }
+
+/// A safety check fails closed: a stored claim that cannot be read refuses
+/// the next claim that could overlap it, instead of reading as "no globs".
+#[tokio::test]
+async fn a_corrupt_stored_claim_refuses_overlapping_claims_instead_of_ignoring_them() {
+    let app = spawn_app().await;
+    let acme = app.bootstrap("acme", "us-east-1", "free").await;
+    let held = app.run_lane(&acme, lane_body("shop", &["src/billing/**"])).await;
+    app.db().execute("UPDATE lane_claims SET globs = 'not json' WHERE lane_id = ?1", [&held]).unwrap();
+
+    let r = app.call("agent-run").token(&acme.token).json(&lane_body("shop", &["src/**"])).send().await;
+    assert_eq!((r.status, r.code().as_str()), (500, "INTERNAL"), "{}", r.text());
+    // A claim that cannot overlap it (its literal prefix is unrelated) is still decided.
+    let elsewhere = app.call("agent-run").token(&acme.token).json(&lane_body("shop", &["docs/**"])).send().await;
+    assert_eq!(elsewhere.status, 201, "{}", elsewhere.text());
+}

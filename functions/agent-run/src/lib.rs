@@ -133,8 +133,7 @@ fn check_claim(tx: &Db, workspace: &WorkspaceId, input: &RunAgent) -> Result<(),
         )?;
         for row in &candidates {
             let other = row.text("lane_id")?;
-            let theirs: Vec<String> = serde_json::from_str(&row.text("globs")?)
-                .map_err(|e| ApiError::internal(format!("stored claim of lane {other} is unreadable: {e}")))?;
+            let theirs: Vec<String> = row.json("globs")?;
             if let Some(overlapping) = theirs.iter().find(|t| glob::overlap(ours, t)) {
                 return Err(ApiError::new(
                     ErrorCode::LaneScopeDenied,

@@ -67,7 +67,7 @@ fn prepare(ctx: &Ctx, input: InvokeTool) -> Result<Called, ApiError> {
             &[ctx.workspace_id()?, &input.tool],
         )?
         .ok_or_else(|| ApiError::not_found(format!("tool `{}`", input.tool)))?;
-    let schema: Value = serde_json::from_str(&tool.text("input_schema")?).unwrap_or_default();
+    let schema: Value = tool.json("input_schema")?;
     let validator =
         jsonschema::validator_for(&schema).map_err(|e| ApiError::internal(format!("stored schema: {e}")))?;
     if let Some(error) = validator.iter_errors(&input.input).next() {

@@ -83,7 +83,7 @@ fn fetch(
                 id: u64::try_from(r.int("id")?).unwrap_or(0),
                 run_id: lane.clone(),
                 kind: r.text("type")?,
-                data: serde_json::from_str(&r.text("data")?).unwrap_or_default(),
+                data: r.json("data")?,
                 at: r.text("at")?,
             })
         })

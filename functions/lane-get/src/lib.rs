@@ -29,7 +29,7 @@ fn get(ctx: &Ctx, input: GetLane) -> Result<LaneDetail, ApiError> {
             tool: r.text("tool")?,
             status: r.text("status")?,
             input_digest: r.text("input_digest")?,
-            output: serde_json::from_str(&r.text("output")?).unwrap_or_default(),
+            output: r.json("output")?,
             duration_ms: u64::try_from(r.int("duration_ms")?).unwrap_or(0),
             at: r.text("at")?,
         });

@@ -34,7 +34,7 @@ fn list(ctx: &Ctx, input: ListTools) -> Result<Page<Tool>, ApiError> {
             id: ToolId::parse(&r.text("id")?).ok_or_else(|| ApiError::internal("bad tool id"))?,
             name: r.text("name")?,
             description: r.text("description")?,
-            input_schema: serde_json::from_str(&r.text("input_schema")?).unwrap_or_default(),
+            input_schema: r.json("input_schema")?,
             mcp_url: r.text("mcp_url")?,
             created_at: r.text("created_at")?,
         });

@@ -179,7 +179,7 @@ pub(crate) fn harness(header: Option<&str>, db: &Db) -> Result<HarnessPrincipal,
         workspace,
         harness_id,
         kind: row.text("kind")?,
-        labels: serde_json::from_str(&row.text("labels")?).unwrap_or_default(),
+        labels: row.json("labels")?,
         lease_seconds: u64::try_from(row.int("lease_seconds")?).unwrap_or(30),
     })
 }

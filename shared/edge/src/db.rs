@@ -120,6 +120,13 @@ impl Row {
         }
     }
 
+    /// A JSON column, parsed. Stored data that does not parse is an error,
+    /// never a default: a check built on it must fail closed.
+    pub fn json<T: serde::de::DeserializeOwned>(&self, column: &str) -> Result<T, DbError> {
+        let text = self.text(column)?;
+        serde_json::from_str(&text).map_err(|e| DbError(format!("column `{column}`: stored JSON is unreadable: {e}")))
+    }
+
     pub fn blob(&self, column: &str) -> Result<Vec<u8>, DbError> {
         match self.value(column)? {
             Value::Blob(b) => Ok(b.clone()),

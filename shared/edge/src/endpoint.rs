@@ -267,7 +267,7 @@ impl Endpoint {
 
     fn parse<I: DeserializeOwned>(&self, incoming: &Incoming<'_>) -> Result<I, ApiError> {
         let parsed = if matches!(incoming.method, Method::Get) {
-            let pairs = url_pairs(&incoming.query);
+            let pairs = url_pairs(&incoming.query)?;
             input::parse_query(pairs.into_iter())
         } else {
             input::parse_json(incoming.body)
@@ -425,7 +425,8 @@ impl Envelope {
     }
 }
 
-/// Decodes `a=1&b=x%20y` into pairs.
-fn url_pairs(query: &str) -> Vec<(String, String)> {
-    serde_urlencoded::from_str::<Vec<(String, String)>>(query).unwrap_or_default()
+/// Decodes `a=1&b=x%20y` into pairs; a query that does not decode is refused, not read as empty.
+fn url_pairs(query: &str) -> Result<Vec<(String, String)>, ApiError> {
+    serde_urlencoded::from_str::<Vec<(String, String)>>(query)
+        .map_err(|e| ApiError::validation("query", format!("malformed query string: {e}")))
 }

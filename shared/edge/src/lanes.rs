@@ -49,10 +49,6 @@ fn opt_u64(row: &Row, column: &str) -> Result<Option<u64>, DbError> {
     }
 }
 
-fn json_list(text: &str) -> Vec<String> {
-    serde_json::from_str(text).unwrap_or_default()
-}
-
 impl LaneRow {
     pub fn from_row(row: &Row) -> Result<Self, ApiError> {
         let bad = |what: &str| ApiError::internal(format!("malformed lane row: {what}"));
@@ -63,8 +59,8 @@ impl LaneRow {
             harness_kind: row.text("harness_kind")?,
             brief: row.text("brief")?,
             repository: row.text("repository")?,
-            claim: json_list(&row.text("claim")?),
-            labels: json_list(&row.text("labels")?),
+            claim: row.json("claim")?,
+            labels: row.json("labels")?,
             token_budget: opt_u64(row, "token_budget")?,
             cost_budget_cents: opt_u64(row, "cost_budget_cents")?,
             tokens_used: opt_u64(row, "tokens_used")?.unwrap_or(0),
