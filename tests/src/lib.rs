@@ -146,6 +146,20 @@ impl ChildGuard {
         drop(self.child.stdin.take());
     }
 
+    /// Waits up to `patience` for the process to exit; returns whether it
+    /// exited successfully, or kills it and returns `false`.
+    pub fn wait_or_kill(&mut self, patience: Duration) -> bool {
+        let deadline = Instant::now() + patience;
+        while Instant::now() < deadline {
+            if let Some(status) = self.try_wait() {
+                return status.success();
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        self.kill();
+        false
+    }
+
     /// Asks the process to stop (SIGTERM).
     pub fn terminate(&self) {
         signal(self.child.id(), nix::sys::signal::Signal::SIGTERM);
@@ -365,15 +379,7 @@ impl TestApp {
         let Some(mut child) = self.child.take() else { return true };
         child.close_stdin();
         // Generous: the host needs milliseconds; this only keeps a broken host from hanging the test.
-        let deadline = Instant::now() + Duration::from_secs(60);
-        while Instant::now() < deadline {
-            if let Some(status) = child.try_wait() {
-                return status.success();
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        child.kill();
-        false
+        child.wait_or_kill(Duration::from_secs(60))
     }
 
     /// Everything the host printed so far (access log, start-up lines, errors).
@@ -385,15 +391,7 @@ impl TestApp {
     pub fn stop(&mut self) -> bool {
         let Some(mut child) = self.child.take() else { return true };
         child.terminate();
-        let deadline = Instant::now() + Duration::from_secs(20);
-        while Instant::now() < deadline {
-            if let Some(status) = child.try_wait() {
-                return status.success();
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        child.kill();
-        false
+        child.wait_or_kill(Duration::from_secs(20))
     }
 
     /// Stops the host and starts it again on the same data directory.
