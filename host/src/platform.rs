@@ -130,7 +130,7 @@ fn execute(
     parameters: Vec<sqlite::Value>,
 ) -> rusqlite::Result<sqlite::QueryResult> {
     let mut stmt = conn.prepare_cached(statement)?;
-    let columns: Vec<String> = stmt.column_names().into_iter().map(str::to_owned).collect();
+    let columns: Vec<String> = stmt.column_names().map(str::to_owned).collect();
     let params = rusqlite::params_from_iter(parameters.into_iter().map(to_sql));
     let mut rows = stmt.query(params)?;
     let mut out = Vec::new();

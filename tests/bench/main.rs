@@ -273,8 +273,8 @@ async fn audit(app: &switchyard_tests::TestApp) -> String {
 async fn lanes(app: &switchyard_tests::TestApp) -> (String, f64, f64, usize) {
     const LANES: usize = 2000;
     const PER_TOKEN: usize = 500;
-    let mut out = format!(
-        "| harnesses | lanes created/s (agent-run, 16 clients) | claims/s (harness-dispatch) | double claims |\n|---|---|---|---|\n"
+    let mut out = String::from(
+        "| harnesses | lanes created/s (agent-run, 16 clients) | claims/s (harness-dispatch) | double claims |\n|---|---|---|---|\n",
     );
     let (mut min_created, mut min_claims, mut doubles) = (f64::MAX, f64::MAX, 0);
     for (round, harnesses) in [1usize, 10, 50].into_iter().enumerate() {
