@@ -97,6 +97,8 @@ pub struct CompileQueue {
     unserved: AtomicUsize,
     /// Jobs not finished; at zero, every component has its final code.
     unfinished: AtomicUsize,
+    /// Notified when `unfinished` reaches zero.
+    all_done: tokio::sync::Notify,
     started: Instant,
 }
 
@@ -126,6 +128,7 @@ impl CompileQueue {
         let queue = Arc::new(Self {
             unfinished: AtomicUsize::new(first_pass.len()),
             unserved: AtomicUsize::new(slots.len()),
+            all_done: tokio::sync::Notify::new(),
             waiting: Mutex::new(first_pass),
             cache_dir,
             started: Instant::now(),
@@ -217,6 +220,7 @@ impl CompileQueue {
             }
             if self.unfinished.fetch_sub(1, Ordering::AcqRel) == 1 {
                 println!("Optimized: every component has its final code {:.0} ms after start-up", self.elapsed_ms());
+                self.all_done.notify_waiters();
             }
         }
     }
@@ -234,8 +238,14 @@ impl CompileQueue {
                 failed.push(e);
             }
         }
-        while self.unfinished.load(Ordering::Acquire) > 0 {
-            tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+        loop {
+            let done = self.all_done.notified();
+            tokio::pin!(done);
+            done.as_mut().enable();
+            if self.unfinished.load(Ordering::Acquire) == 0 {
+                break;
+            }
+            done.await;
         }
         if failed.is_empty() { Ok(()) } else { Err(failed.join("\n")) }
     }

@@ -24,7 +24,7 @@ use anyhow::{Context, Result};
 use clap::{Args, Parser, Subcommand};
 
 use crate::manifest::Manifest;
-use crate::runtime::{Limits, Runtime};
+use crate::runtime::{Limits, Purpose, Runtime};
 use crate::state::App;
 use crate::storage::Storage;
 
@@ -109,16 +109,17 @@ struct Loaded {
     runtime: Arc<Runtime>,
 }
 
-/// Reads the manifest, opens storage (applying migrations when `migrate`),
-/// resolves every component's grants and starts compiling in the background.
-fn load(args: &AppArgs, only: Option<&str>, migrate: bool) -> Result<Loaded> {
+/// Reads the manifest, opens storage (applying migrations unless only
+/// compiling), resolves the components' grants and starts compiling in the
+/// background.
+fn load(args: &AppArgs, purpose: Purpose<'_>) -> Result<Loaded> {
     let started = Instant::now();
     let manifest = Manifest::load(&args.manifest)?;
     std::fs::create_dir_all(&args.data_dir)
         .with_context(|| format!("cannot create data directory {}", args.data_dir.display()))?;
     let storage = Storage::open(&args.data_dir, manifest.sqlite_labels())?;
     let migrations = args.migrations.clone().unwrap_or_else(|| manifest.base_dir.join("migrations"));
-    if migrate {
+    if purpose != Purpose::Compile {
         for name in storage.migrate(&migrations)? {
             println!("Applied migration {name}");
         }
@@ -129,7 +130,7 @@ fn load(args: &AppArgs, only: Option<&str>, migrate: bool) -> Result<Loaded> {
         max_instances: args.max_instances.max(1),
     };
     let app = Arc::new(App { storage, max_memory: limits.max_memory });
-    let runtime = Runtime::new(&manifest, app, limits, Some(args.cache_dir.clone()), args.compiler, only)?;
+    let runtime = Runtime::new(&manifest, app, limits, Some(args.cache_dir.clone()), args.compiler, purpose)?;
     println!(
         "Loaded {} ({} components, compiling in the background) in {:.0} ms",
         manifest.app_name,
@@ -152,7 +153,7 @@ fn warn_about_backtraces() {
 
 async fn up(args: &AppArgs) -> Result<()> {
     warn_about_backtraces();
-    let Loaded { manifest, runtime } = load(args, None, true)?;
+    let Loaded { manifest, runtime } = load(args, Purpose::Serve)?;
     let checkpointed = Arc::clone(&runtime.app);
     std::thread::Builder::new().name("checkpoint".into()).spawn(move || {
         loop {
@@ -160,11 +161,6 @@ async fn up(args: &AppArgs) -> Result<()> {
             checkpointed.storage.checkpoint();
         }
     })?;
-    let compiling = Arc::clone(&runtime);
-    tokio::spawn(async move {
-        // Failures are printed as they happen and answer 500 on their routes.
-        let _ = compiling.wait_compiled().await;
-    });
     let listener = tokio::net::TcpListener::bind(&args.listen)
         .await
         .with_context(|| format!("cannot listen on {}", args.listen))?;
@@ -273,11 +269,11 @@ fn main() -> std::process::ExitCode {
         match &cli.command {
             None | Some(Command::Up) => up(&cli.app).await,
             Some(Command::Compile) => {
-                let loaded = load(&cli.app, None, false)?;
+                let loaded = load(&cli.app, Purpose::Compile)?;
                 loaded.runtime.wait_compiled().await
             }
             Some(Command::CronTick { component }) => {
-                let loaded = load(&cli.app, Some(component), true)?;
+                let loaded = load(&cli.app, Purpose::Tick(component))?;
                 if tick(&loaded.runtime, component).await {
                     Ok(())
                 } else {

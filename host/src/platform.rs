@@ -51,7 +51,7 @@ impl SqliteConnection {
         }
         let retry = self.conn.is_autocommit();
         let conn = &mut self.conn;
-        let result = busy_retry(retry, move || execute(conn, statement, parameters.clone())).await.map_err(io);
+        let result = busy_retry(retry, move || execute(conn, statement, &parameters)).await.map_err(io);
         if self.conn.is_autocommit() {
             self.ticket = None;
         }
@@ -102,15 +102,16 @@ pub fn add_to_linker(linker: &mut Linker<RequestState>) -> wasmtime::Result<()> 
 
 // ---------------------------------------------------------------- sqlite
 
-fn to_sql(value: sqlite::Value) -> rusqlite::types::Value {
-    use rusqlite::types::Value as V;
-    match value {
-        sqlite::Value::Integer(i) => V::Integer(i),
-        sqlite::Value::Real(f) => V::Real(f),
-        sqlite::Value::Text(s) => V::Text(s),
+/// Borrows a guest value for binding (no copy, so a retried statement binds it again for free).
+fn to_sql(value: &sqlite::Value) -> rusqlite::types::ToSqlOutput<'_> {
+    use rusqlite::types::ValueRef as V;
+    rusqlite::types::ToSqlOutput::Borrowed(match value {
+        sqlite::Value::Integer(i) => V::Integer(*i),
+        sqlite::Value::Real(f) => V::Real(*f),
+        sqlite::Value::Text(s) => V::Text(s.as_bytes()),
         sqlite::Value::Blob(b) => V::Blob(b),
         sqlite::Value::Null => V::Null,
-    }
+    })
 }
 
 fn from_sql(value: rusqlite::types::ValueRef<'_>) -> sqlite::Value {
@@ -127,11 +128,11 @@ fn from_sql(value: rusqlite::types::ValueRef<'_>) -> sqlite::Value {
 fn execute(
     conn: &rusqlite::Connection,
     statement: &str,
-    parameters: Vec<sqlite::Value>,
+    parameters: &[sqlite::Value],
 ) -> rusqlite::Result<sqlite::QueryResult> {
     let mut stmt = conn.prepare_cached(statement)?;
     let columns: Vec<String> = stmt.column_names().map(str::to_owned).collect();
-    let params = rusqlite::params_from_iter(parameters.into_iter().map(to_sql));
+    let params = rusqlite::params_from_iter(parameters.iter().map(to_sql));
     let mut rows = stmt.query(params)?;
     let mut out = Vec::new();
     while let Some(row) = rows.next()? {

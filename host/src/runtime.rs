@@ -76,6 +76,19 @@ impl Stats {
     }
 }
 
+/// What the host was started to do; it decides which components are prepared
+/// and whether their grants (variables, outbound hosts) are resolved.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Purpose<'a> {
+    /// Serve every trigger (`up`).
+    Serve,
+    /// Run one tick of this cron component (`cron-tick`).
+    Tick(&'a str),
+    /// Fill the compile cache (`compile`): nothing runs, so no variable or
+    /// secret is needed.
+    Compile,
+}
+
 pub struct Runtime {
     pub stats: Arc<Stats>,
     pub app: Arc<App>,
@@ -147,39 +160,37 @@ fn tier(
 
 impl Runtime {
     /// Prepares the components the manifest's triggers reach — all of them,
-    /// or only `only` (used by `cron-tick`, which runs one component) — and
-    /// starts compiling them in the background. Requests wait for their own
-    /// component only; [`Runtime::wait_compiled`] waits for all.
+    /// or the one a tick runs — and starts compiling them in the background.
+    /// Requests wait for their own component only; [`Runtime::wait_compiled`]
+    /// waits for all.
     pub fn new(
         manifest: &Manifest,
         app: Arc<App>,
         limits: Limits,
         cache_dir: Option<PathBuf>,
         compiler: Compiler,
-        only: Option<&str>,
+        purpose: Purpose<'_>,
     ) -> Result<Self> {
-        let wanted = |id: &str| only.is_none_or(|o| o == id);
-        let mut components: HashMap<String, Arc<Slot>> = HashMap::new();
-        let mut order = Vec::new();
+        let wanted = |id: &str| !matches!(purpose, Purpose::Tick(only) if only != id);
+        let mut slots: Vec<Slot> = Vec::new();
         let triggers = manifest
             .http_triggers
             .iter()
             .map(|t| (&t.component, true))
             .chain(manifest.cron_triggers.iter().map(|t| (&t.component, false)));
         for (id, http) in triggers.filter(|(id, _)| wanted(id)) {
-            let slot = match components.get_mut(id) {
-                Some(slot) => slot,
+            let at = match slots.iter().position(|s| &s.id == id) {
+                Some(at) => at,
                 None => {
-                    order.push(id.clone());
-                    components.entry(id.clone()).or_insert(Arc::new(prepare(manifest, id)?))
+                    slots.push(prepare(manifest, id, purpose != Purpose::Compile)?);
+                    slots.len() - 1
                 }
             };
-            let slot = Arc::get_mut(slot).expect("not shared before start-up ends");
-            slot.serves_http |= http;
-            slot.runs_cron |= !http;
+            slots[at].serves_http |= http;
+            slots[at].runs_cron |= !http;
         }
-        if let Some(id) = only
-            && !components.contains_key(id)
+        if let Purpose::Tick(id) = purpose
+            && slots.is_empty()
         {
             bail!("no trigger in the manifest runs component `{id}`");
         }
@@ -193,7 +204,8 @@ impl Runtime {
             Compiler::Cranelift => vec![tier("cranelift", Strategy::Cranelift, true, &limits, dir)?],
             Compiler::Winch => vec![tier("winch", Strategy::Winch, true, &limits, dir)?],
         };
-        let slots: Vec<Arc<Slot>> = order.iter().map(|id| Arc::clone(&components[id])).collect();
+        let slots: Vec<Arc<Slot>> = slots.into_iter().map(Arc::new).collect();
+        let components = slots.iter().map(|s| (s.id.clone(), Arc::clone(s))).collect();
         let threads = std::thread::available_parallelism().map_or(2, |n| n.get()).min(slots.len());
         let queue = CompileQueue::start(&slots, &tiers, cache_dir, threads);
 
@@ -310,9 +322,10 @@ impl Runtime {
     }
 }
 
-/// Resolves a component's grants and checks its file before anything is served,
-/// so a typo or a missing build fails start-up rather than the first request.
-fn prepare(manifest: &Manifest, id: &str) -> Result<Slot> {
+/// Checks a component's file and resolves its grants before anything is
+/// served, so a typo or a missing build fails start-up rather than the first
+/// request. Without `resolve_grants` (compiling only) it gets none.
+fn prepare(manifest: &Manifest, id: &str, resolve_grants: bool) -> Result<Slot> {
     let c = &manifest.components[id];
     let build = || c.build_command.clone().unwrap_or_else(|| format!("see its [component.{id}.build] section"));
     let mut magic = [0u8; 8];
@@ -322,6 +335,17 @@ fn prepare(manifest: &Manifest, id: &str) -> Result<Slot> {
     }
     if magic[..4] != *b"\0asm" {
         bail!("component `{id}`: {} is not a WebAssembly file", c.source.display());
+    }
+    if !resolve_grants {
+        let grants = Grants {
+            id: id.to_owned(),
+            allowed_outbound_hosts: AllowList::default(),
+            key_value_stores: Vec::new(),
+            sqlite_databases: Vec::new(),
+            variables: variables::Resolved::default(),
+            environment: Vec::new(),
+        };
+        return Ok(Slot::new(id, c.source.clone(), Arc::new(grants)));
     }
     let outbound = c
         .allowed_outbound_hosts

@@ -3,8 +3,8 @@
 //!
 //! Connections are WAL with `synchronous=NORMAL` (durable across process
 //! crashes; a power loss may drop the last transactions — the trade that makes
-//! a write ~0.14 ms instead of ~3.6 ms) and a busy timeout, and are pooled so a
-//! request does not pay for opening a file.
+//! a write ~0.14 ms instead of ~3.6 ms), never checkpoint on a request's path,
+//! and are pooled so a request does not pay for opening a file.
 //!
 //! Writers of one file queue on a [`WriteGate`] in the host instead of in
 //! SQLite: SQLite's busy handler polls with sleeps of up to 100 ms, so under

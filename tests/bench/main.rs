@@ -386,20 +386,13 @@ async fn product_rows(
     }
 }
 
-/// Tokens with `tokens:write` in fresh enterprise workspaces, made through `base`.
-async fn bench_tokens(base: &str, tag: &str, n: usize) -> Vec<String> {
+/// Admin tokens of fresh enterprise workspaces, made through `base`.
+async fn bench_tokens(base: &str, tag: &'static str, n: usize) -> Vec<String> {
     let client = reqwest::Client::new();
+    let bootstrap = bootstrap_request(base, tag);
     let mut tokens = Vec::new();
     for i in 0..n {
-        let handle = format!("{tag}-tokens-{i}");
-        let r = client
-            .post(format!("{base}/functions/v1/workspace-bootstrap"))
-            .bearer_auth(SERVICE_ROLE_KEY)
-            .json(&serde_json::json!({"handle": handle, "region": "us-east-1", "plan": "enterprise", "admin_email": format!("o@{handle}.example.com")}))
-            .send()
-            .await
-            .unwrap();
-        let body: serde_json::Value = r.json().await.unwrap();
+        let body: serde_json::Value = bootstrap(&client, i).send().await.unwrap().json().await.unwrap();
         tokens.push(body["token"]["token"].as_str().unwrap().to_owned());
     }
     tokens
@@ -498,7 +491,7 @@ async fn main() {
     // The product through the host.
     let (product, _) = app_config();
     let app = spawn_host(product.clone()).await;
-    let tokens = bench_tokens(&app.address, "host", 40).await;
+    let tokens = bench_tokens(&app.address, "host-tokens", 40).await;
     let host_rows = product_rows(&app.address, "host-w", tokens, seconds, concurrency).await;
     let (lanes, lanes_created, lanes_claims, double_claims) = lanes(&app).await;
     let audit = audit(&app).await;
@@ -516,7 +509,7 @@ async fn main() {
         let (mut child, base, _dir) =
             spin_up(spin, &switchyard_tests::manifest_without_schedules(), &product.env, true);
         wait_for_200(&mut child, &format!("{base}/functions/v1/health"), "spin up");
-        let tokens = bench_tokens(&base, "spin", 40).await;
+        let tokens = bench_tokens(&base, "spin-tokens", 40).await;
         let rows = product_rows(&base, "spin-w", tokens, seconds, concurrency).await;
         drop(child);
         comparison.push_str(&format!(

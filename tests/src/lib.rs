@@ -193,6 +193,7 @@ fn warm_compile_cache() {
         let started = Instant::now();
         let test_components = TestManifest::new(ALL_TEST_COMPONENTS);
         for manifest in [workspace_root().join("spin.toml"), test_components.path()] {
+            // `compile` needs no variables and applies no migrations.
             let out = Command::new(host_binary())
                 .arg("--manifest")
                 .arg(&manifest)
@@ -200,11 +201,6 @@ fn warm_compile_cache() {
                 .arg(scratch.path())
                 .arg("--cache-dir")
                 .arg(cache_dir())
-                .arg("--migrations")
-                .arg(scratch.path().join("none"))
-                .env("SPIN_VARIABLE_SERVICE_ROLE_KEY", SERVICE_ROLE_KEY)
-                .env("SPIN_VARIABLE_AUDIT_SIGNING_KEY", AUDIT_SIGNING_KEY)
-                .env("SPIN_VARIABLE_SECRET_KEY", "warm-up")
                 .arg("compile")
                 .output()
                 .unwrap();
@@ -252,14 +248,22 @@ fn start(config: &HostConfig, data: &Path) -> Result<(ChildGuard, String, PathBu
     cmd.arg("up").arg("--listen").arg("127.0.0.1:0").arg("--exit-on-stdin-close");
     cmd.stdout(Stdio::from(out)).stderr(Stdio::from(err));
     let mut child = ChildGuard::spawn(cmd).unwrap();
+    match wait_for_serving(&mut child, &log) {
+        Ok(address) => Ok((child, address, log)),
+        Err(output) => Err(StartFailure { output }),
+    }
+}
+
+/// Waits until the host writing to `log` prints `Serving http://…`; returns
+/// that address, or everything printed if the process exits first.
+pub fn wait_for_serving(child: &mut ChildGuard, log: &Path) -> Result<String, String> {
     loop {
-        let printed = std::fs::read_to_string(&log).unwrap_or_default();
+        let printed = std::fs::read_to_string(log).unwrap_or_default();
         if let Some(line) = printed.lines().find(|l| l.starts_with("Serving http://")) {
-            let address = line.trim_start_matches("Serving ").trim().to_owned();
-            return Ok((child, address, log));
+            return Ok(line.trim_start_matches("Serving ").trim().to_owned());
         }
         if child.try_wait().is_some() {
-            return Err(StartFailure { output: std::fs::read_to_string(&log).unwrap_or_default() });
+            return Err(printed);
         }
         std::thread::sleep(Duration::from_millis(10));
     }

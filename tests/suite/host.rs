@@ -326,14 +326,8 @@ async fn the_run_command_serves_health_with_its_default_relative_paths() {
     let log = tempfile::NamedTempFile::new().unwrap();
     cmd.stdout(log.reopen().unwrap()).stderr(log.reopen().unwrap());
     let mut host = switchyard_tests::ChildGuard::spawn(cmd).unwrap();
-    let address = loop {
-        let printed = std::fs::read_to_string(log.path()).unwrap();
-        if let Some(line) = printed.lines().find(|l| l.starts_with("Serving http://")) {
-            break line.trim_start_matches("Serving ").trim().to_owned();
-        }
-        assert!(host.try_wait().is_none(), "scripts/serve exited:\n{printed}");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    };
+    let address = switchyard_tests::wait_for_serving(&mut host, log.path())
+        .unwrap_or_else(|printed| panic!("scripts/serve exited:\n{printed}"));
     let health = reqwest::get(format!("{address}/functions/v1/health")).await.unwrap();
     let printed = std::fs::read_to_string(log.path()).unwrap();
     assert_eq!(health.status(), 200, "{printed}");

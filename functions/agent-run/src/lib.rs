@@ -6,9 +6,9 @@
 //! - rate: write
 
 use serde_json::json;
-use switchyard_api::{ErrorCode, Lane, LaneId, RunAgent, WorkspaceId};
+use switchyard_api::{Lane, LaneId, RunAgent};
 use switchyard_domain::{glob, validate};
-use switchyard_edge::lanes::{LaneRow, append_event};
+use switchyard_edge::lanes::{self, LaneRow, append_event};
 use switchyard_edge::prelude::*;
 use switchyard_edge::{new_id, now_rfc3339};
 
@@ -53,7 +53,7 @@ fn run(ctx: &Ctx, tx: &Db, input: RunAgent) -> Result<Change<Lane>, ApiError> {
     let workspace = ctx.workspace_id()?;
 
     // Inside the write transaction: a racing agent-run sees this check and our claim in order.
-    check_claim(tx, workspace, &input)?;
+    lanes::check_claim(tx, workspace, &input.repository, &input.claim)?;
 
     let now = now_rfc3339();
     let lane = LaneRow {
@@ -101,47 +101,7 @@ fn run(ctx: &Ctx, tx: &Db, input: RunAgent) -> Result<Change<Lane>, ApiError> {
             &now,
         ],
     )?;
-    tx.exec(
-        "INSERT INTO lane_claims (lane_id, workspace_id, repository, globs) VALUES (?, ?, ?, ?)",
-        &[&lane.id.as_str(), &workspace.as_str(), &lane.repository, &claim],
-    )?;
-    let prefixes: std::collections::BTreeSet<&str> = lane.claim.iter().map(|g| glob::literal_prefix(g)).collect();
-    for prefix in prefixes {
-        tx.exec(
-            "INSERT INTO lane_claim_prefixes (lane_id, workspace_id, repository, prefix) VALUES (?, ?, ?, ?)",
-            &[&lane.id.as_str(), &workspace.as_str(), &lane.repository, &prefix],
-        )?;
-    }
+    lanes::hold_claim(tx, &lane)?;
     append_event(tx, &lane, "state", &json!({"from": null, "to": "queued", "reason": "created", "attempt": 1}))?;
     Ok(Change::created(lane.id.clone(), lane.to_api()))
-}
-
-/// Refuses a claim that can match a path of another active lane of the same
-/// repository. Only lanes holding a glob whose literal prefix is compatible
-/// with one of ours are loaded (an indexed narrowing, see
-/// `glob::literal_prefix`); overlap is then decided exactly. A stored claim
-/// that cannot be read fails the request: a safety check fails closed.
-fn check_claim(tx: &Db, workspace: &WorkspaceId, input: &RunAgent) -> Result<(), ApiError> {
-    for ours in &input.claim {
-        let prefix = glob::literal_prefix(ours);
-        let candidates = tx.query(
-            "SELECT lane_id, globs FROM lane_claims WHERE lane_id IN (
-                 SELECT lane_id FROM lane_claim_prefixes WHERE workspace_id = ? AND repository = ?
-                 AND (substr(?, 1, length(prefix)) = prefix OR substr(prefix, 1, length(?)) = ?))
-             ORDER BY lane_id",
-            &[&workspace.as_str(), &input.repository, &prefix, &prefix, &prefix],
-        )?;
-        for row in &candidates {
-            let other = row.text("lane_id")?;
-            let theirs: Vec<String> = row.json("globs")?;
-            if let Some(overlapping) = theirs.iter().find(|t| glob::overlap(ours, t)) {
-                return Err(ApiError::new(
-                    ErrorCode::LaneScopeDenied,
-                    format!("claim `{ours}` overlaps `{overlapping}` of active lane {other} in {}", input.repository),
-                )
-                .with_details(json!({"conflicting_run_id": other, "globs": [ours, overlapping]})));
-            }
-        }
-    }
-    Ok(())
 }

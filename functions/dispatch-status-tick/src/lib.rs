@@ -24,6 +24,9 @@ use switchyard_edge::{append_audit, now_rfc3339, random_bytes};
 const ENDPOINT: Endpoint = Endpoint::post("dispatch-status-tick", Auth::ServiceRole, None);
 const ACTOR: &str = "system:dispatch-status-tick";
 
+/// Not `Endpoint::mutate`: the caller is the deployment, not a workspace, so
+/// there is no one audit log to record the call in; `sweep` audits each lane
+/// it changes in that lane's workspace, in the same transaction.
 #[http_component]
 fn handle(req: Request) -> Response {
     ENDPOINT.read(req, |ctx, _: NoInput| ctx.db.transaction(|tx| sweep(tx, &ctx.request_id)))

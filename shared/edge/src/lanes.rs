@@ -1,14 +1,65 @@
 //! Lane storage shared by the lane, harness and tool functions: loading a
-//! lane within the caller's workspace, moving it through the state machine
-//! (releasing its claim when it ends), and appending its events.
+//! lane within the caller's workspace, its scope claim (checked, held, and
+//! released when it ends), moving it through the state machine, and
+//! appending its events.
 
 use serde_json::{Value, json};
-use switchyard_api::{HarnessId, Interrupt, InterruptKind, Lane, LaneId, WorkspaceId};
+use switchyard_api::{ErrorCode, HarnessId, Interrupt, InterruptKind, Lane, LaneId, WorkspaceId};
+use switchyard_domain::glob;
 use switchyard_domain::lane::{Event, LaneState, transition};
 
 use crate::clock::now_rfc3339;
 use crate::db::{Db, DbError, Row};
 use crate::error::ApiError;
+
+/// Refuses `claim` when one of its globs can match a path of another active
+/// lane of `repository`. Only lanes holding a glob whose literal prefix is
+/// compatible with ours are loaded (indexed, see `glob::literal_prefix`);
+/// overlap is then decided exactly. A stored claim that cannot be read fails
+/// the request: a safety check fails closed. Call it inside the transaction
+/// that holds the new claim, so racing claims are decided in order.
+pub fn check_claim(tx: &Db, workspace: &WorkspaceId, repository: &str, claim: &[String]) -> Result<(), ApiError> {
+    for ours in claim {
+        let prefix = glob::literal_prefix(ours);
+        let candidates = tx.query(
+            "SELECT lane_id, globs FROM lane_claims WHERE lane_id IN (
+                 SELECT lane_id FROM lane_claim_prefixes WHERE workspace_id = ? AND repository = ?
+                 AND (substr(?, 1, length(prefix)) = prefix OR substr(prefix, 1, length(?)) = ?))
+             ORDER BY lane_id",
+            &[&workspace.as_str(), &repository, &prefix, &prefix, &prefix],
+        )?;
+        for row in &candidates {
+            let other = row.text("lane_id")?;
+            let theirs: Vec<String> = row.json("globs")?;
+            if let Some(overlapping) = theirs.iter().find(|t| glob::overlap(ours, t)) {
+                return Err(ApiError::new(
+                    ErrorCode::LaneScopeDenied,
+                    format!("claim `{ours}` overlaps `{overlapping}` of active lane {other} in {repository}"),
+                )
+                .with_details(json!({"conflicting_run_id": other, "globs": [ours, overlapping]})));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Records a new lane's claim, with the literal prefixes [`check_claim`]
+/// narrows by; [`apply`] releases both when the lane ends.
+pub fn hold_claim(tx: &Db, lane: &LaneRow) -> Result<(), ApiError> {
+    let globs = serde_json::to_string(&lane.claim).map_err(ApiError::internal)?;
+    tx.exec(
+        "INSERT INTO lane_claims (lane_id, workspace_id, repository, globs) VALUES (?, ?, ?, ?)",
+        &[&lane.id.as_str(), &lane.workspace_id.as_str(), &lane.repository, &globs],
+    )?;
+    let prefixes: std::collections::BTreeSet<&str> = lane.claim.iter().map(|g| glob::literal_prefix(g)).collect();
+    for prefix in prefixes {
+        tx.exec(
+            "INSERT INTO lane_claim_prefixes (lane_id, workspace_id, repository, prefix) VALUES (?, ?, ?, ?)",
+            &[&lane.id.as_str(), &lane.workspace_id.as_str(), &lane.repository, &prefix],
+        )?;
+    }
+    Ok(())
+}
 
 /// Columns [`LaneRow::from_row`] reads.
 pub const LANE_COLUMNS: &str = "id, workspace_id, state, harness_kind, brief, repository, claim, labels, \
