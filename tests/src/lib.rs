@@ -12,6 +12,10 @@ use std::time::{Duration, Instant};
 
 use tempfile::TempDir;
 
+pub mod conformance;
+
+use switchyard_api as api;
+
 /// The repository root.
 pub fn workspace_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf()
@@ -525,7 +529,8 @@ impl<'a> Call<'a> {
     }
 
     pub async fn send(self) -> ApiResponse {
-        let mut req = self.app.client.request(self.method, self.app.url(&format!("/functions/v1/{}", self.name)));
+        let mut req =
+            self.app.client.request(self.method.clone(), self.app.url(&format!("/functions/v1/{}", self.name)));
         if let Some(token) = &self.token {
             req = req.bearer_auth(token);
         }
@@ -539,7 +544,28 @@ impl<'a> Call<'a> {
         let status = response.status().as_u16();
         let headers = response.headers().clone();
         let body = response.bytes().await.unwrap().to_vec();
-        ApiResponse { status, headers, body }
+        let response = ApiResponse { status, headers, body };
+        let path = format!("/functions/v1/{}", self.name);
+        if let Err(contradiction) =
+            conformance::check(&path, self.method.as_str(), status, response.header("content-type"), &response.body)
+        {
+            panic!("{contradiction}");
+        }
+        response
+    }
+
+    /// Sends `request` as the JSON body and parses a 2xx answer as `Resp`;
+    /// any other status is returned as the response, for the test to inspect.
+    /// A change to either wire type breaks the tests that use it.
+    pub async fn typed<Req: serde::Serialize, Resp: serde::de::DeserializeOwned>(
+        self,
+        request: &Req,
+    ) -> Result<Resp, ApiResponse> {
+        let r = self.json(&serde_json::to_value(request).unwrap()).send().await;
+        if !(200..300).contains(&r.status) {
+            return Err(r);
+        }
+        Ok(serde_json::from_slice(&r.body).unwrap_or_else(|e| panic!("{e}: {}", r.text())))
     }
 }
 
@@ -558,35 +584,35 @@ impl TestApp {
 
     /// Creates a workspace through `workspace-bootstrap`.
     pub async fn bootstrap(&self, handle: &str, region: &str, plan: &str) -> Tenant {
-        let r = self
+        let request: api::BootstrapWorkspace = serde_json::from_value(serde_json::json!({
+            "handle": handle, "region": region, "plan": plan, "admin_email": format!("owner@{handle}.example.com")
+        }))
+        .unwrap();
+        let made: api::BootstrappedWorkspace = self
             .call("workspace-bootstrap")
             .token(SERVICE_ROLE_KEY)
-            .json(&serde_json::json!({
-                "handle": handle, "region": region, "plan": plan, "admin_email": format!("owner@{handle}.example.com")
-            }))
-            .send()
-            .await;
-        assert_eq!(r.status, 201, "{}", r.text());
-        let body = r.json();
+            .typed(&request)
+            .await
+            .unwrap_or_else(|r| panic!("{}: {}", r.status, r.text()));
         Tenant {
-            workspace_id: body["workspace"]["id"].as_str().unwrap().to_owned(),
+            workspace_id: made.workspace.id.to_string(),
             handle: handle.to_owned(),
-            token: body["token"]["token"].as_str().unwrap().to_owned(),
-            token_id: body["token"]["id"].as_str().unwrap().to_owned(),
+            token: made.token.token,
+            token_id: made.token.id.to_string(),
         }
     }
 
     /// Issues a token with `scopes` in `tenant`'s workspace; returns (token, id).
     pub async fn issue(&self, tenant: &Tenant, scopes: &[&str]) -> (String, String) {
-        let r = self
+        let scopes = scopes.iter().map(|s| api::Scope::parse(s).unwrap()).collect();
+        let request = api::IssueToken { name: "test".into(), scopes, expires_in_seconds: None };
+        let issued: api::IssuedToken = self
             .call("api-token-issue")
             .token(&tenant.token)
-            .json(&serde_json::json!({"name": "test", "scopes": scopes}))
-            .send()
-            .await;
-        assert_eq!(r.status, 201, "{}", r.text());
-        let body = r.json();
-        (body["token"].as_str().unwrap().to_owned(), body["id"].as_str().unwrap().to_owned())
+            .typed(&request)
+            .await
+            .unwrap_or_else(|r| panic!("{}: {}", r.status, r.text()));
+        (issued.token, issued.id.to_string())
     }
 
     /// A direct connection to the `default` database, for checks a client cannot make
@@ -619,25 +645,29 @@ impl TestApp {
         labels: &[&str],
         lease_seconds: u64,
     ) -> TestHarness {
-        let r = self
+        let request: api::RegisterHarness = serde_json::from_value(
+            serde_json::json!({"kind": kind, "name": "test-harness", "labels": labels, "lease_seconds": lease_seconds}),
+        )
+        .unwrap();
+        let registered: api::RegisteredHarness = self
             .call("harness-register")
             .token(&tenant.token)
-            .json(&serde_json::json!({"kind": kind, "name": "test-harness", "labels": labels, "lease_seconds": lease_seconds}))
-            .send()
-            .await;
-        assert_eq!(r.status, 201, "{}", r.text());
-        let body = r.json();
-        TestHarness {
-            id: body["harness_id"].as_str().unwrap().to_owned(),
-            credential: body["credential"].as_str().unwrap().to_owned(),
-        }
+            .typed(&request)
+            .await
+            .unwrap_or_else(|r| panic!("{}: {}", r.status, r.text()));
+        TestHarness { id: registered.harness_id.to_string(), credential: registered.credential }
     }
 
     /// Starts a lane; returns its run id (panics unless 201).
     pub async fn run_lane(&self, tenant: &Tenant, body: serde_json::Value) -> String {
-        let r = self.call("agent-run").token(&tenant.token).json(&body).send().await;
-        assert_eq!(r.status, 201, "{}", r.text());
-        r.json()["run_id"].as_str().unwrap().to_owned()
+        let request: api::RunAgent = serde_json::from_value(body).unwrap();
+        let lane: api::Lane = self
+            .call("agent-run")
+            .token(&tenant.token)
+            .typed(&request)
+            .await
+            .unwrap_or_else(|r| panic!("{}: {}", r.status, r.text()));
+        lane.run_id.to_string()
     }
 
     pub async fn lane(&self, tenant: &Tenant, run_id: &str) -> serde_json::Value {
@@ -684,13 +714,9 @@ impl TestApp {
     }
 }
 
-/// Every function served over HTTP, from the catalog (cron functions excluded).
-pub fn http_functions() -> Vec<switchyard_catalog::FunctionDoc> {
-    switchyard_catalog::load(&workspace_root())
-        .unwrap()
-        .into_iter()
-        .filter(|d| d.auth != switchyard_catalog::AuthKind::Cron)
-        .collect()
+/// Every function served over HTTP: the endpoint table.
+pub fn http_functions() -> &'static [switchyard_api::Endpoint] {
+    switchyard_api::endpoints::ALL
 }
 
 /// The reference harness binary built by `scripts/test`.

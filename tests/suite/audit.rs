@@ -2,6 +2,7 @@
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use switchyard_domain::audit::Hashed;
 
 use serde_json::{Value, json};
 use switchyard_tests::{AUDIT_SIGNING_KEY, Tenant, TestApp, spawn_app, spawn_host, target_dir};

@@ -187,8 +187,8 @@ async fn service_role_functions_take_only_the_service_role_key() {
     }
     // Every service-role function (ticks included) refuses anything but the key.
     let service = switchyard_tests::http_functions()
-        .into_iter()
-        .filter(|d| d.auth == switchyard_catalog::AuthKind::ServiceRole)
+        .iter()
+        .filter(|d| d.auth == switchyard_api::Auth::ServiceRole)
         .collect::<Vec<_>>();
     assert!(service.iter().any(|d| d.name == "dispatch-status-tick"));
     for doc in &service {

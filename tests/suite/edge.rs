@@ -32,7 +32,7 @@ async fn bad_input_names_the_field_and_never_answers_500() {
     }
     // Every endpoint, fed junk, answers 4xx.
     let docs = switchyard_tests::http_functions();
-    for doc in &docs {
+    for doc in docs {
         for body in [&b"\x00\xff"[..], b"{\"a\":", b"null", b"{\"handle\": {\"$gt\": 1}}", b"\"str\""] {
             let r = app.call(&doc.name).token(&acme.token).raw(body.to_vec()).send().await;
             assert!(r.status < 500, "{} answered {} to {:?}: {}", doc.name, r.status, body, r.text());
@@ -74,7 +74,7 @@ async fn every_response_has_a_request_id_and_echoes_the_correlation_id() {
     let app = spawn_app().await;
     let docs = switchyard_tests::http_functions();
     let mut seen = std::collections::HashSet::new();
-    for doc in &docs {
+    for doc in docs {
         let r = app.call(&doc.name).header("x-correlation-id", "corr-42").json(&json!({})).send().await;
         let id = r.header("x-request-id").unwrap_or_else(|| panic!("{} has no x-request-id", doc.name));
         assert!(id.starts_with("req_"), "{id}");

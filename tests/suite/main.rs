@@ -9,6 +9,7 @@ mod harness;
 mod host;
 mod lanes;
 mod live;
+mod openapi;
 mod product;
 mod public;
 mod tenancy;

@@ -6,7 +6,7 @@ use switchyard_tests::spawn_app;
 async fn every_listed_function_is_served_and_the_data_survives_a_restart() {
     let mut app = spawn_app().await;
     let docs = switchyard_tests::http_functions();
-    for doc in &docs {
+    for doc in docs {
         let r = app.call(&doc.name).send().await;
         assert_ne!(r.status, 404, "{} is not served", doc.name);
     }

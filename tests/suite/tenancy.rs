@@ -2,7 +2,7 @@
 //! without an entry here fails the matrix test.
 
 use serde_json::json;
-use switchyard_catalog::{AuthKind, FunctionDoc};
+use switchyard_api::{Auth, Endpoint};
 use switchyard_tests::{ApiResponse, Tenant, TestApp, spawn_app};
 
 /// What workspace A's token does with workspace B's ids on one endpoint.
@@ -43,17 +43,17 @@ struct Foreign {
 }
 
 /// A's credential for `doc`: its admin token, or (harness endpoints) a harness of A.
-async fn credential(app: &TestApp, doc: &FunctionDoc, a: &Tenant) -> String {
-    if doc.auth == AuthKind::Harness {
+async fn credential(app: &TestApp, doc: &Endpoint, a: &Tenant) -> String {
+    if doc.auth == Auth::Harness {
         app.register_harness(a, "script", &[], 30).await.credential
     } else {
         a.token.clone()
     }
 }
 
-async fn cross_call(app: &TestApp, doc: &FunctionDoc, a: &Tenant, b: &Foreign) -> ApiResponse {
+async fn cross_call(app: &TestApp, doc: &Endpoint, a: &Tenant, b: &Foreign) -> ApiResponse {
     let run = json!({"run_id": b.run_id});
-    let body = match doc.name.as_str() {
+    let body = match doc.name {
         "api-token-revoke" => json!({"token_id": b.tenant.token_id}),
         "agent-cancel" | "agent-pause" | "agent-resume" | "lane-get" | "lane-events" => run,
         "agent-interrupt" => json!({"run_id": b.run_id, "kind": "note", "message": "hi"}),
@@ -67,21 +67,22 @@ async fn cross_call(app: &TestApp, doc: &FunctionDoc, a: &Tenant, b: &Foreign) -
 }
 
 /// Functions that act for a workspace member or harness (the tenancy matrix's rows).
-fn tenant_functions() -> Vec<FunctionDoc> {
+fn tenant_functions() -> Vec<Endpoint> {
     switchyard_tests::http_functions()
-        .into_iter()
-        .filter(|d| matches!(d.auth, AuthKind::Bearer | AuthKind::Harness))
+        .iter()
+        .filter(|d| matches!(d.auth, Auth::Bearer(_) | Auth::Harness))
+        .copied()
         .collect()
 }
 
-fn bearer_functions() -> Vec<FunctionDoc> {
-    tenant_functions().into_iter().filter(|d| d.auth == AuthKind::Bearer).collect()
+fn bearer_functions() -> Vec<Endpoint> {
+    tenant_functions().into_iter().filter(|d| matches!(d.auth, Auth::Bearer(_))).collect()
 }
 
 #[tokio::test]
 async fn another_workspaces_ids_answer_not_found_on_every_endpoint() {
     let missing: Vec<String> =
-        tenant_functions().into_iter().filter(|d| crossing(&d.name).is_none()).map(|d| d.name).collect();
+        tenant_functions().into_iter().filter(|d| crossing(d.name).is_none()).map(|d| d.name.to_owned()).collect();
     assert!(missing.is_empty(), "add these functions to the cross-workspace matrix: {missing:?}");
 
     let app = spawn_app().await;
@@ -162,7 +163,7 @@ async fn every_bearer_function_refuses_a_token_without_its_documented_scope() {
     let app = spawn_app().await;
     let a = app.bootstrap("alpha", "us-east-1", "free").await;
     for doc in bearer_functions() {
-        let needed = doc.scope.unwrap();
+        let needed = doc.auth.scope().unwrap();
         // Any scope but the needed one (and not admin, which implies all).
         let other =
             switchyard_api::Scope::ALL.iter().find(|s| **s != needed && **s != switchyard_api::Scope::Admin).unwrap();

@@ -1,16 +1,11 @@
 //! Stop a lane in any active state and roll back its scope claim; its harness is told to stop.
-//!
-//! - method: POST
-//! - auth: bearer
-//! - scope: lanes:write
-//! - rate: write
 
 use switchyard_api::LaneAction;
 use switchyard_domain::lane::Event;
 use switchyard_edge::lanes::{apply, load_lane};
 use switchyard_edge::prelude::*;
 
-const ENDPOINT: Endpoint = Endpoint::post("agent-cancel", Auth::Bearer(Scope::LanesWrite), Some(RateFamily::Write));
+const ENDPOINT: Endpoint = endpoints::AGENT_CANCEL;
 
 #[http_component]
 fn handle(req: Request) -> Response {

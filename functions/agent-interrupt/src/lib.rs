@@ -1,9 +1,4 @@
 //! Send an out-of-band signal (notes, redirection) into an active agent; delivered to its harness once, in order.
-//!
-//! - method: POST
-//! - auth: bearer
-//! - scope: lanes:write
-//! - rate: write
 
 use serde_json::json;
 use switchyard_api::{Interrupt, InterruptKind, InterruptLane, InterruptQueued};
@@ -11,7 +6,7 @@ use switchyard_edge::lanes::{append_event, load_lane};
 use switchyard_edge::now_rfc3339;
 use switchyard_edge::prelude::*;
 
-const ENDPOINT: Endpoint = Endpoint::post("agent-interrupt", Auth::Bearer(Scope::LanesWrite), Some(RateFamily::Write));
+const ENDPOINT: Endpoint = endpoints::AGENT_INTERRUPT;
 
 #[http_component]
 fn handle(req: Request) -> Response {

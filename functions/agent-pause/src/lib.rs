@@ -1,16 +1,11 @@
 //! Pause a running lane while preserving its scope claim and tool log.
-//!
-//! - method: POST
-//! - auth: bearer
-//! - scope: lanes:write
-//! - rate: write
 
 use switchyard_api::LaneAction;
 use switchyard_domain::lane::Event;
 use switchyard_edge::lanes::{apply, load_lane};
 use switchyard_edge::prelude::*;
 
-const ENDPOINT: Endpoint = Endpoint::post("agent-pause", Auth::Bearer(Scope::LanesWrite), Some(RateFamily::Write));
+const ENDPOINT: Endpoint = endpoints::AGENT_PAUSE;
 
 #[http_component]
 fn handle(req: Request) -> Response {

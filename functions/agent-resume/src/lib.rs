@@ -1,9 +1,4 @@
 //! Resume a paused lane, optionally raising its budget (a lane paused for `budget_exhausted` needs that).
-//!
-//! - method: POST
-//! - auth: bearer
-//! - scope: lanes:write
-//! - rate: write
 
 use serde_json::json;
 use switchyard_api::{Lane, ResumeLane};
@@ -11,7 +6,7 @@ use switchyard_domain::lane::Event;
 use switchyard_edge::lanes::{apply, load_lane};
 use switchyard_edge::prelude::*;
 
-const ENDPOINT: Endpoint = Endpoint::post("agent-resume", Auth::Bearer(Scope::LanesWrite), Some(RateFamily::Write));
+const ENDPOINT: Endpoint = endpoints::AGENT_RESUME;
 
 #[http_component]
 fn handle(req: Request) -> Response {

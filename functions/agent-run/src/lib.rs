@@ -1,9 +1,4 @@
 //! Dispatch a new agent lane: pick a harness kind, hand it a brief and a scope claim, return a run id.
-//!
-//! - method: POST
-//! - auth: bearer
-//! - scope: lanes:write
-//! - rate: write
 
 use serde_json::json;
 use switchyard_api::{Lane, LaneId, RunAgent};
@@ -12,7 +7,7 @@ use switchyard_edge::lanes::{self, LaneRow, append_event};
 use switchyard_edge::prelude::*;
 use switchyard_edge::{new_id, now_rfc3339};
 
-const ENDPOINT: Endpoint = Endpoint::post("agent-run", Auth::Bearer(Scope::LanesWrite), Some(RateFamily::Write));
+const ENDPOINT: Endpoint = endpoints::AGENT_RUN;
 
 #[http_component]
 fn handle(req: Request) -> Response {

@@ -1,10 +1,5 @@
 //! Invoke a registered MCP tool for a running lane; the call is validated against the tool's schema and kept in the lane's tool log.
 //!
-//! - method: POST
-//! - auth: bearer
-//! - scope: tools:invoke
-//! - rate: write
-//!
 //! The MCP server is called over the Streamable HTTP transport: `initialize`,
 //! `notifications/initialized`, then `tools/call`, each a JSON-RPC POST whose
 //! answer may be plain JSON or an SSE stream. The outbound calls happen
@@ -21,8 +16,7 @@ use switchyard_edge::lanes::{LaneRow, append_event, load_lane};
 use switchyard_edge::prelude::*;
 use switchyard_edge::{new_id, now_rfc3339};
 
-const ENDPOINT: Endpoint =
-    Endpoint::post("agent-tool-invoke", Auth::Bearer(Scope::ToolsInvoke), Some(RateFamily::Write));
+const ENDPOINT: Endpoint = endpoints::AGENT_TOOL_INVOKE;
 
 const PROTOCOL_VERSION: &str = "2025-06-18";
 

@@ -1,16 +1,11 @@
 //! Mint a scoped API token for SSO / SCIM / webhook integrations.
-//!
-//! - method: POST
-//! - auth: bearer
-//! - scope: tokens:write
-//! - rate: write
 
 use switchyard_api::{IssueToken, IssuedToken};
 use switchyard_domain::validate;
 use switchyard_edge::issue_token;
 use switchyard_edge::prelude::*;
 
-const ENDPOINT: Endpoint = Endpoint::post("api-token-issue", Auth::Bearer(Scope::TokensWrite), Some(RateFamily::Write));
+const ENDPOINT: Endpoint = endpoints::API_TOKEN_ISSUE;
 
 /// Longest lifetime a token may be given (five years).
 const MAX_LIFETIME_SECS: u64 = 5 * 365 * 24 * 60 * 60;

@@ -1,16 +1,10 @@
 //! Revoke a previously issued API token; it stops working on the very next request.
-//!
-//! - method: POST
-//! - auth: bearer
-//! - scope: tokens:write
-//! - rate: write
 
 use switchyard_api::{RevokeToken, RevokedToken};
 use switchyard_edge::now_rfc3339;
 use switchyard_edge::prelude::*;
 
-const ENDPOINT: Endpoint =
-    Endpoint::post("api-token-revoke", Auth::Bearer(Scope::TokensWrite), Some(RateFamily::Write));
+const ENDPOINT: Endpoint = endpoints::API_TOKEN_REVOKE;
 
 #[http_component]
 fn handle(req: Request) -> Response {

@@ -1,9 +1,4 @@
 //! Export a workspace audit log range (signed JSON or NDJSON); NDJSON streams with flat memory.
-//!
-//! - method: GET, POST
-//! - auth: bearer
-//! - scope: audit:export
-//! - rate: bulk
 
 use spin_sdk::http::{IncomingRequest, ResponseOutparam};
 use switchyard_api::{ExportAudit, ExportFormat};
@@ -12,8 +7,7 @@ use switchyard_edge::audit::{entries_between, export_header, resolve_range, sign
 use switchyard_edge::prelude::*;
 use switchyard_edge::stream;
 
-const ENDPOINT: Endpoint =
-    Endpoint::new("audit-export", &[Verb::Get, Verb::Post], Auth::Bearer(Scope::AuditExport), Some(RateFamily::Bulk));
+const ENDPOINT: Endpoint = endpoints::AUDIT_EXPORT;
 
 /// The JSON form holds the whole range in memory; larger ranges use NDJSON.
 const MAX_JSON_ENTRIES: u64 = 10_000;

@@ -1,9 +1,4 @@
 //! Stream the audit log for a date range as signed NDJSON (the same format audit-export writes).
-//!
-//! - method: GET, POST
-//! - auth: bearer
-//! - scope: audit:read
-//! - rate: read
 
 use spin_sdk::http::{IncomingRequest, ResponseOutparam};
 use switchyard_api::ExportLogRange;
@@ -11,8 +6,7 @@ use switchyard_edge::audit::{resolve_range, signing_key, stream_export};
 use switchyard_edge::prelude::*;
 use switchyard_edge::stream;
 
-const ENDPOINT: Endpoint =
-    Endpoint::new("audit-log-export", &[Verb::Get, Verb::Post], Auth::Bearer(Scope::AuditRead), Some(RateFamily::Read));
+const ENDPOINT: Endpoint = endpoints::AUDIT_LOG_EXPORT;
 
 #[http_component]
 async fn handle(incoming: IncomingRequest, out: ResponseOutparam) {

@@ -1,17 +1,11 @@
 //! Inclusion proof of an audit entry, or consistency proof between two sizes, for the workspace's Merkle tree.
-//!
-//! - method: GET, POST
-//! - auth: bearer
-//! - scope: audit:read
-//! - rate: read
 
 use switchyard_api::{Proof, ProofQuery};
 use switchyard_domain::merkle::{self, consistency_proof, inclusion_proof, root};
 use switchyard_edge::audit::{hash_at, leaves, log_size};
 use switchyard_edge::prelude::*;
 
-const ENDPOINT: Endpoint =
-    Endpoint::new("audit-proof", &[Verb::Get, Verb::Post], Auth::Bearer(Scope::AuditRead), Some(RateFamily::Read));
+const ENDPOINT: Endpoint = endpoints::AUDIT_PROOF;
 
 #[http_component]
 fn handle(req: Request) -> Response {

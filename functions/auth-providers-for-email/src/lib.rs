@@ -1,15 +1,10 @@
 //! List the SSO / OAuth providers configured for an email domain (used by SSO bootstrap).
-//!
-//! - method: POST
-//! - auth: public
-//! - scope: none
-//! - rate: read
 
 use switchyard_api::{ProviderId, ProviderKind, ProvidersForEmail, ProvidersForEmailResult, SsoProvider};
 use switchyard_domain::validate;
 use switchyard_edge::prelude::*;
 
-const ENDPOINT: Endpoint = Endpoint::post("auth-providers-for-email", Auth::Public, Some(RateFamily::Read));
+const ENDPOINT: Endpoint = endpoints::AUTH_PROVIDERS_FOR_EMAIL;
 
 #[http_component]
 fn handle(req: Request) -> Response {

@@ -1,15 +1,10 @@
 //! Render a public badge (status, build, coverage) for a workspace as SVG.
-//!
-//! - method: GET, POST
-//! - auth: public
-//! - scope: none
-//! - rate: read
 
 use switchyard_api::BadgeQuery;
 use switchyard_domain::badge;
 use switchyard_edge::prelude::*;
 
-const ENDPOINT: Endpoint = Endpoint::new("badge", &[Verb::Get, Verb::Post], Auth::Public, Some(RateFamily::Read));
+const ENDPOINT: Endpoint = endpoints::BADGE;
 
 #[http_component]
 fn handle(req: Request) -> Response {

@@ -1,10 +1,5 @@
 //! Requeue lanes whose harness lease expired (or fail them after their last attempt), and pause lanes over budget.
 //!
-//! - method: POST
-//! - auth: service-role
-//! - scope: none
-//! - rate: none
-//!
 //! Runs on the `[[trigger.cron]]` schedule and, for schedulers without Spin's
 //! cron trigger (a Kubernetes CronJob, a platform without the plugin), as a
 //! `POST` with the service-role key. Both paths run [`sweep`].
@@ -21,7 +16,7 @@ use switchyard_edge::lanes::{LANE_COLUMNS, LaneRow, apply};
 use switchyard_edge::prelude::*;
 use switchyard_edge::{append_audit, now_rfc3339, random_bytes};
 
-const ENDPOINT: Endpoint = Endpoint::post("dispatch-status-tick", Auth::ServiceRole, None);
+const ENDPOINT: Endpoint = endpoints::DISPATCH_STATUS_TICK;
 const ACTOR: &str = "system:dispatch-status-tick";
 
 /// Not `Endpoint::mutate`: the caller is the deployment, not a workspace, so

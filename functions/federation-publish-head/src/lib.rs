@@ -1,9 +1,4 @@
 //! Sign and record the current head (size, Merkle root, time) of the workspace's audit log, with a consistency proof from the previous head.
-//!
-//! - method: POST
-//! - auth: bearer
-//! - scope: audit:export
-//! - rate: write
 
 use switchyard_api::{NoInput, PublishedHead, SignedHead};
 use switchyard_domain::export::sign_head;
@@ -12,8 +7,7 @@ use switchyard_edge::audit::{leaves, log_size, signing_key};
 use switchyard_edge::now_rfc3339;
 use switchyard_edge::prelude::*;
 
-const ENDPOINT: Endpoint =
-    Endpoint::post("federation-publish-head", Auth::Bearer(Scope::AuditExport), Some(RateFamily::Write));
+const ENDPOINT: Endpoint = endpoints::FEDERATION_PUBLISH_HEAD;
 
 #[http_component]
 fn handle(req: Request) -> Response {

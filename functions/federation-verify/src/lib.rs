@@ -1,9 +1,4 @@
 //! Verify an audit export (NDJSON or JSON) or a signed head with inclusion / consistency proofs; answers valid or the first bad index and why.
-//!
-//! - method: POST
-//! - auth: public
-//! - scope: none
-//! - rate: read
 
 use switchyard_api::{SignedHead, VerifyAnswer, VerifyRequest};
 use switchyard_domain::export::{ExportDocument, VerifyingKey, verify_document, verify_head, verify_ndjson};
@@ -11,7 +6,7 @@ use switchyard_domain::merkle::{self, Hash, leaf_hash, verify_consistency, verif
 use switchyard_edge::audit::signing_key;
 use switchyard_edge::prelude::*;
 
-const ENDPOINT: Endpoint = Endpoint::post("federation-verify", Auth::Public, Some(RateFamily::Read));
+const ENDPOINT: Endpoint = endpoints::FEDERATION_VERIFY;
 
 #[http_component]
 fn handle(req: Request) -> Response {

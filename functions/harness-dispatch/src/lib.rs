@@ -1,9 +1,4 @@
 //! Atomically claim the oldest queued lane this harness can run and return it hydrated; 204 when there is none.
-//!
-//! - method: POST
-//! - auth: harness
-//! - scope: none
-//! - rate: none
 
 use switchyard_api::{Dispatched, DispatchedLane, NoInput};
 use switchyard_domain::lane::Event;
@@ -11,7 +6,7 @@ use switchyard_edge::lanes::{LANE_COLUMNS, LaneRow, apply, pending_interrupts};
 use switchyard_edge::prelude::*;
 use switchyard_edge::rfc3339_after;
 
-const ENDPOINT: Endpoint = Endpoint::post("harness-dispatch", Auth::Harness, None);
+const ENDPOINT: Endpoint = endpoints::HARNESS_DISPATCH;
 
 #[http_component]
 fn handle(req: Request) -> Response {

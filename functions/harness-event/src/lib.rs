@@ -1,10 +1,5 @@
 //! Record what a harness reports about a lane it holds: output, file changes, tokens used, completion, failure.
 //!
-//! - method: POST
-//! - auth: harness
-//! - scope: none
-//! - rate: none
-//!
 //! Output and file changes become lane events; completion, failure and a
 //! budget pause also change the lane's state and are audited.
 
@@ -14,7 +9,7 @@ use switchyard_domain::lane::{Event, LaneState};
 use switchyard_edge::lanes::{LaneRow, append_event, apply, load_lane, signal};
 use switchyard_edge::prelude::*;
 
-const ENDPOINT: Endpoint = Endpoint::post("harness-event", Auth::Harness, None);
+const ENDPOINT: Endpoint = endpoints::HARNESS_EVENT;
 
 const MAX_EVENTS: usize = 100;
 const MAX_LINE: usize = 8 * 1024;

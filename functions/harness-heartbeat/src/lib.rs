@@ -1,10 +1,5 @@
 //! Renew a harness's lease and its lanes'; answer each lane's control signal and undelivered interrupts.
 //!
-//! - method: POST
-//! - auth: harness
-//! - scope: none
-//! - rate: none
-//!
 //! Heartbeats are telemetry, not audited mutations: lease renewals and
 //! interrupt acknowledgements are recorded as lane events instead.
 
@@ -14,7 +9,7 @@ use switchyard_edge::lanes::{LANE_COLUMNS, LaneRow, append_event, pending_interr
 use switchyard_edge::prelude::*;
 use switchyard_edge::{now_rfc3339, rfc3339_after, rfc3339_before};
 
-const ENDPOINT: Endpoint = Endpoint::post("harness-heartbeat", Auth::Harness, None);
+const ENDPOINT: Endpoint = endpoints::HARNESS_HEARTBEAT;
 
 /// How long after a cancel the harness keeps being told about it.
 const CANCEL_NOTICE_SECS: u64 = 600;

@@ -1,9 +1,4 @@
 //! Register a harness (the process that runs an agent CLI next to a repository) and mint its credential.
-//!
-//! - method: POST
-//! - auth: bearer
-//! - scope: lanes:write
-//! - rate: write
 
 use switchyard_api::{RegisterHarness, RegisteredHarness};
 use switchyard_domain::token::{PatEntropy, mint_harness};
@@ -11,7 +6,7 @@ use switchyard_domain::validate;
 use switchyard_edge::prelude::*;
 use switchyard_edge::{now_rfc3339, random_bytes, rfc3339_after};
 
-const ENDPOINT: Endpoint = Endpoint::post("harness-register", Auth::Bearer(Scope::LanesWrite), Some(RateFamily::Write));
+const ENDPOINT: Endpoint = endpoints::HARNESS_REGISTER;
 
 const DEFAULT_LEASE_SECS: u64 = 30;
 

@@ -1,9 +1,4 @@
 //! Revoke a harness: its credential stops working at once and the lanes it held go back to the queue.
-//!
-//! - method: POST
-//! - auth: bearer
-//! - scope: lanes:write
-//! - rate: write
 
 use switchyard_api::{HarnessRevoked, RevokeHarness};
 use switchyard_domain::lane::Event;
@@ -11,7 +6,7 @@ use switchyard_edge::lanes::{LANE_COLUMNS, LaneRow, apply};
 use switchyard_edge::now_rfc3339;
 use switchyard_edge::prelude::*;
 
-const ENDPOINT: Endpoint = Endpoint::post("harness-revoke", Auth::Bearer(Scope::LanesWrite), Some(RateFamily::Write));
+const ENDPOINT: Endpoint = endpoints::HARNESS_REVOKE;
 
 #[http_component]
 fn handle(req: Request) -> Response {

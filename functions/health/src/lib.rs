@@ -1,14 +1,9 @@
 //! Liveness of the deployment and its database.
-//!
-//! - method: GET, POST
-//! - auth: public
-//! - scope: none
-//! - rate: none
 
 use switchyard_api::{Health, NoInput};
 use switchyard_edge::prelude::*;
 
-const ENDPOINT: Endpoint = Endpoint::new("health", &[Verb::Get, Verb::Post], Auth::Public, None);
+const ENDPOINT: Endpoint = endpoints::HEALTH;
 
 #[http_component]
 fn health(req: Request) -> Response {

@@ -1,15 +1,10 @@
 //! The public keys (JWKS) that verify audit exports and signed heads; also served at /.well-known/jwks.json.
-//!
-//! - method: GET, POST
-//! - auth: public
-//! - scope: none
-//! - rate: read
 
 use switchyard_api::NoInput;
 use switchyard_edge::audit::signing_key;
 use switchyard_edge::prelude::*;
 
-const ENDPOINT: Endpoint = Endpoint::new("jwks", &[Verb::Get, Verb::Post], Auth::Public, Some(RateFamily::Read));
+const ENDPOINT: Endpoint = endpoints::JWKS;
 
 #[http_component]
 fn handle(req: Request) -> Response {

@@ -1,10 +1,5 @@
 //! A lane's events with monotonically increasing ids: JSON backfill, or Server-Sent Events with `Accept: text/event-stream`.
 //!
-//! - method: GET, POST
-//! - auth: bearer
-//! - scope: lanes:read
-//! - rate: read
-//!
 //! SSE: each event is `id:` / `event:` / `data:` (the event as JSON). A stream
 //! replays from `Last-Event-ID` (or `since`) with no gap and no duplicate,
 //! sends `: keep-alive` comments after 5 s of silence, ends with
@@ -20,8 +15,7 @@ use switchyard_edge::lanes::{LaneRow, load_lane};
 use switchyard_edge::prelude::*;
 use switchyard_edge::stream;
 
-const ENDPOINT: Endpoint =
-    Endpoint::new("lane-events", &[Verb::Get, Verb::Post], Auth::Bearer(Scope::LanesRead), Some(RateFamily::Read));
+const ENDPOINT: Endpoint = endpoints::LANE_EVENTS;
 
 /// Event types a lane records.
 const TYPES: &[&str] =

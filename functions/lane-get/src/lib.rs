@@ -1,15 +1,10 @@
 //! One lane: its state, budget use, result, tool log and interrupts not yet delivered.
-//!
-//! - method: POST
-//! - auth: bearer
-//! - scope: lanes:read
-//! - rate: read
 
 use switchyard_api::{GetLane, LaneDetail, ToolCall, ToolCallId};
 use switchyard_edge::lanes::{load_lane, pending_interrupts};
 use switchyard_edge::prelude::*;
 
-const ENDPOINT: Endpoint = Endpoint::post("lane-get", Auth::Bearer(Scope::LanesRead), Some(RateFamily::Read));
+const ENDPOINT: Endpoint = endpoints::LANE_GET;
 
 #[http_component]
 fn handle(req: Request) -> Response {

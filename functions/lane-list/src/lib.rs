@@ -1,17 +1,11 @@
 //! List the workspace's lanes, newest first, filtered by state, repository, harness kind or label.
-//!
-//! - method: GET, POST
-//! - auth: bearer
-//! - scope: lanes:read
-//! - rate: read
 
 use switchyard_api::{Lane, ListLanes, Page};
 use switchyard_domain::lane::LaneState;
 use switchyard_edge::lanes::{LANE_COLUMNS, LaneRow};
 use switchyard_edge::prelude::*;
 
-const ENDPOINT: Endpoint =
-    Endpoint::new("lane-list", &[Verb::Get, Verb::Post], Auth::Bearer(Scope::LanesRead), Some(RateFamily::Read));
+const ENDPOINT: Endpoint = endpoints::LANE_LIST;
 
 #[http_component]
 fn handle(req: Request) -> Response {

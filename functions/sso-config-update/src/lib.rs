@@ -1,16 +1,11 @@
 //! Configure (or remove) an SSO provider for an email domain of the workspace.
-//!
-//! - method: POST
-//! - auth: bearer
-//! - scope: admin
-//! - rate: write
 
 use switchyard_api::{ProviderId, SsoConfigUpdated, UpdateSsoConfig};
 use switchyard_domain::validate;
 use switchyard_edge::prelude::*;
 use switchyard_edge::{new_id, now_rfc3339};
 
-const ENDPOINT: Endpoint = Endpoint::post("sso-config-update", Auth::Bearer(Scope::Admin), Some(RateFamily::Write));
+const ENDPOINT: Endpoint = endpoints::SSO_CONFIG_UPDATE;
 
 #[http_component]
 fn handle(req: Request) -> Response {

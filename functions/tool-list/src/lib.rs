@@ -1,15 +1,9 @@
 //! List the workspace's registered tools, by name.
-//!
-//! - method: GET, POST
-//! - auth: bearer
-//! - scope: lanes:read
-//! - rate: read
 
 use switchyard_api::{ListTools, Page, Tool, ToolId};
 use switchyard_edge::prelude::*;
 
-const ENDPOINT: Endpoint =
-    Endpoint::new("tool-list", &[Verb::Get, Verb::Post], Auth::Bearer(Scope::LanesRead), Some(RateFamily::Read));
+const ENDPOINT: Endpoint = endpoints::TOOL_LIST;
 
 #[http_component]
 fn handle(req: Request) -> Response {

@@ -1,15 +1,10 @@
 //! Register a tool (name, description, JSON input schema) served by an MCP server over Streamable HTTP.
-//!
-//! - method: POST
-//! - auth: bearer
-//! - scope: admin
-//! - rate: write
 
 use switchyard_api::{RegisterTool, Tool, ToolId};
 use switchyard_edge::prelude::*;
 use switchyard_edge::{new_id, now_rfc3339};
 
-const ENDPOINT: Endpoint = Endpoint::post("tool-register", Auth::Bearer(Scope::Admin), Some(RateFamily::Write));
+const ENDPOINT: Endpoint = endpoints::TOOL_REGISTER;
 
 #[http_component]
 fn handle(req: Request) -> Response {

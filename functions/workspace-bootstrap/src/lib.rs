@@ -1,9 +1,4 @@
 //! Create a workspace, its owner and its first admin token (shown once).
-//!
-//! - method: POST
-//! - auth: service-role
-//! - scope: none
-//! - rate: none
 
 use switchyard_api::{
     BootstrapWorkspace, BootstrappedWorkspace, Member, MemberId, Role, Scope, Workspace, WorkspaceId,
@@ -12,7 +7,7 @@ use switchyard_domain::validate;
 use switchyard_edge::prelude::*;
 use switchyard_edge::{issue_token, new_id, now_rfc3339};
 
-const ENDPOINT: Endpoint = Endpoint::post("workspace-bootstrap", Auth::ServiceRole, None);
+const ENDPOINT: Endpoint = endpoints::WORKSPACE_BOOTSTRAP;
 
 #[http_component]
 fn handle(req: Request) -> Response {

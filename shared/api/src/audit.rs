@@ -1,12 +1,13 @@
 //! Audit exports, tree heads, proofs and verification.
 
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::lanes::lenient_u64;
 
 /// A signed tree head: the workspace's log had `tree_size` entries with
 /// Merkle root `root_hash` at `timestamp`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SignedHead {
     pub workspace_id: String,
@@ -17,7 +18,7 @@ pub struct SignedHead {
     pub signature: String,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum ExportFormat {
     #[default]
@@ -26,14 +27,16 @@ pub enum ExportFormat {
 }
 
 /// An entry range (`from_seq`..=`to_seq`) or a time range (`from` ≤ at < `to`).
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ExportAudit {
     #[serde(default)]
     pub format: ExportFormat,
     #[serde(default, deserialize_with = "lenient_u64")]
+    #[schemars(with = "Option<u64>")]
     pub from_seq: Option<u64>,
     #[serde(default, deserialize_with = "lenient_u64")]
+    #[schemars(with = "Option<u64>")]
     pub to_seq: Option<u64>,
     #[serde(default)]
     pub from: Option<String>,
@@ -42,14 +45,14 @@ pub struct ExportAudit {
 }
 
 /// A date range: `from` ≤ at < `to` (RFC 3339 times or `YYYY-MM-DD` dates).
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ExportLogRange {
     pub from: String,
     pub to: String,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 pub struct PublishedHead {
     pub head: SignedHead,
     /// The head published before this one, if any, and the proof that this log extends it.
@@ -57,21 +60,24 @@ pub struct PublishedHead {
     pub consistency_proof: Vec<String>,
 }
 
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ProofQuery {
     /// Inclusion proof of this entry …
     #[serde(default, deserialize_with = "lenient_u64")]
+    #[schemars(with = "Option<u64>")]
     pub seq: Option<u64>,
     /// … in the tree of this size (default: the current size).
     #[serde(default, deserialize_with = "lenient_u64")]
+    #[schemars(with = "Option<u64>")]
     pub tree_size: Option<u64>,
     /// Consistency proof from the tree of this size to `tree_size`.
     #[serde(default, deserialize_with = "lenient_u64")]
+    #[schemars(with = "Option<u64>")]
     pub from_size: Option<u64>,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 pub struct Proof {
     pub tree_size: u64,
     pub root_hash: String,
@@ -87,7 +93,7 @@ pub struct Proof {
 }
 
 /// An inclusion claim: entry `seq` (with hash `entry_hash`) is in `head`'s tree.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct InclusionClaim {
     pub seq: u64,
@@ -97,7 +103,7 @@ pub struct InclusionClaim {
 
 /// What to verify: an export (NDJSON text or JSON document), or a signed head
 /// with an inclusion proof and/or a consistency proof from an earlier head.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct VerifyRequest {
     #[serde(default)]
@@ -114,7 +120,7 @@ pub struct VerifyRequest {
     pub inclusion: Option<InclusionClaim>,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 pub struct VerifyAnswer {
     pub valid: bool,
     /// What was checked, e.g. `export`, `head_signature`, `inclusion`, `consistency`.
@@ -123,4 +129,90 @@ pub struct VerifyAnswer {
     pub first_bad_index: Option<u64>,
     pub line: Option<u64>,
     pub reason: Option<String>,
+}
+
+// ---------------------------------------------------------------- the audit log and its exports
+
+/// One sealed audit entry: `hash` is SHA-256 over its canonical encoding,
+/// `prev_hash` the hash of the entry before it (64 zeros for the first).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct AuditEntry {
+    pub workspace_id: String,
+    pub seq: u64,
+    pub at: String,
+    /// `tok_…`, `jwt:<subject>`, `hns_…` or `service-role`.
+    pub actor: String,
+    /// The function name, e.g. `api-token-issue`.
+    pub action: String,
+    /// The id the mutation acted on, when there is one.
+    pub target: Option<String>,
+    pub request_id: String,
+    /// SHA-256 hex of the request body as received.
+    pub input_digest: String,
+    pub prev_hash: String,
+    pub hash: String,
+}
+
+/// The first line of an export.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ExportHeader {
+    pub version: u32,
+    pub workspace_id: String,
+    /// Hash of the entry before the first exported one (GENESIS when it starts at seq 1).
+    pub prev_hash: String,
+    pub key_id: String,
+    pub created_at: String,
+}
+
+/// The last line of an export: the entry count, the SHA-256 `digest` of every
+/// byte before it, and an Ed25519 `signature` over `switchyard-audit-export-v1:<digest>`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ExportTrailer {
+    pub count: u64,
+    pub digest: String,
+    pub key_id: String,
+    pub signature: String,
+}
+
+/// One NDJSON line of an export.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum ExportLine {
+    Header(ExportHeader),
+    Entry(AuditEntry),
+    Trailer(ExportTrailer),
+}
+
+/// The JSON form of an export.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ExportDocument {
+    pub header: ExportHeader,
+    pub entries: Vec<AuditEntry>,
+    pub trailer: ExportTrailer,
+}
+
+/// One public key (RFC 8037 OKP) that verifies exports and signed heads.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct Jwk {
+    /// `OKP`.
+    pub kty: String,
+    /// `Ed25519`.
+    pub crv: String,
+    /// `EdDSA`.
+    pub alg: String,
+    /// `sig`.
+    #[serde(rename = "use")]
+    pub usage: String,
+    pub kid: String,
+    /// The public key, base64url without padding.
+    pub x: String,
+}
+
+/// The JWKS document (`jwks`, `/.well-known/jwks.json`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct Jwks {
+    pub keys: Vec<Jwk>,
 }

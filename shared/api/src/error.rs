@@ -1,9 +1,10 @@
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 /// Every error code the API answers with, and its HTTP status. The first
 /// eight are the reference contract's; the rest name protocol failures
 /// that the contract folds into "the full list".
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum ErrorCode {
     Unauthorized,
@@ -28,6 +29,23 @@ pub enum ErrorCode {
 }
 
 impl ErrorCode {
+    pub const ALL: &'static [ErrorCode] = &[
+        Self::Unauthorized,
+        Self::ScopeDenied,
+        Self::PolicyDenied,
+        Self::LaneScopeDenied,
+        Self::RateLimited,
+        Self::NotFound,
+        Self::ValidationFailed,
+        Self::Internal,
+        Self::WrongRegion,
+        Self::BadRequest,
+        Self::MethodNotAllowed,
+        Self::PayloadTooLarge,
+        Self::Conflict,
+        Self::IdempotencyKeyReused,
+    ];
+
     pub const fn status(self) -> u16 {
         match self {
             Self::Unauthorized => 401,
@@ -85,12 +103,12 @@ impl ErrorCode {
 }
 
 /// `{"error": {...}}` — the envelope of every error response.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct ErrorBody {
     pub error: ErrorDetail,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct ErrorDetail {
     pub code: ErrorCode,
     pub message: String,
@@ -103,6 +121,27 @@ pub struct ErrorDetail {
     pub scope: Option<String>,
     /// Structured context, e.g. the conflicting lane and globs of LANE_SCOPE_DENIED,
     /// or the current state of a CONFLICT.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub details: Option<serde_json::Value>,
+}
+
+/// RFC 9457 problem details: the error body with `Accept: application/problem+json`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct Problem {
+    /// `urn:switchyard:error:<CODE>`.
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub title: String,
+    pub status: u16,
+    pub detail: String,
+    /// The request path.
+    pub instance: String,
+    pub code: ErrorCode,
+    pub request_id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub field: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scope: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub details: Option<serde_json::Value>,
 }

@@ -1,12 +1,13 @@
 //! Lanes, harnesses, tools and events.
 
+use schemars::JsonSchema;
 use serde::{Deserialize, Deserializer, Serialize};
 
 use crate::ids::{HarnessId, LaneId, ToolCallId, ToolId};
 
 /// Accepts `7` or `"7"` (query strings carry numbers as text).
 pub fn lenient_u64<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u64>, D::Error> {
-    #[derive(Deserialize)]
+    #[derive(Deserialize, JsonSchema)]
     #[serde(untagged)]
     enum N {
         Num(u64),
@@ -23,7 +24,7 @@ pub fn lenient_u64<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u64>, D::Er
 
 /// Accepts `["a","b"]` or `"a,b"`.
 pub fn list_or_csv<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Vec<String>>, D::Error> {
-    #[derive(Deserialize)]
+    #[derive(Deserialize, JsonSchema)]
     #[serde(untagged)]
     enum L {
         List(Vec<String>),
@@ -38,7 +39,7 @@ pub fn list_or_csv<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Vec<String>
 
 // ---------------------------------------------------------------- lanes
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RunAgent {
     /// Which kind of harness runs it, e.g. `claude-code`, `codex`, `script`.
@@ -59,7 +60,7 @@ pub struct RunAgent {
     pub max_attempts: Option<u32>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct Lane {
     pub run_id: LaneId,
     pub state: String,
@@ -84,7 +85,7 @@ pub struct Lane {
 }
 
 /// `{"run_id": …}` plus an optional reason.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LaneAction {
     pub run_id: LaneId,
@@ -92,7 +93,7 @@ pub struct LaneAction {
     pub reason: Option<String>,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ResumeLane {
     pub run_id: LaneId,
@@ -103,7 +104,7 @@ pub struct ResumeLane {
     pub cost_budget_cents: Option<u64>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum InterruptKind {
     /// Extra information for the agent.
@@ -112,7 +113,7 @@ pub enum InterruptKind {
     Redirect,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct InterruptLane {
     pub run_id: LaneId,
@@ -120,7 +121,7 @@ pub struct InterruptLane {
     pub message: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct Interrupt {
     pub id: u64,
     pub kind: InterruptKind,
@@ -128,19 +129,19 @@ pub struct Interrupt {
     pub created_at: String,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 pub struct InterruptQueued {
     pub run_id: LaneId,
     pub interrupt: Interrupt,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct GetLane {
     pub run_id: LaneId,
 }
 
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ListLanes {
     #[serde(default)]
@@ -152,19 +153,21 @@ pub struct ListLanes {
     #[serde(default)]
     pub label: Option<String>,
     #[serde(default, deserialize_with = "lenient_u64")]
+    #[schemars(with = "Option<u64>")]
     pub limit: Option<u64>,
     #[serde(default)]
     pub cursor: Option<String>,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[schemars(rename = "{T}Page")]
 pub struct Page<T> {
     pub data: Vec<T>,
     pub next_cursor: Option<String>,
 }
 
 /// A lane with its tool log (for `lane-get`).
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 pub struct LaneDetail {
     #[serde(flatten)]
     pub lane: Lane,
@@ -174,20 +177,23 @@ pub struct LaneDetail {
 
 // ---------------------------------------------------------------- events
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LaneEventsQuery {
     pub run_id: LaneId,
     /// Only events with a larger id (like `Last-Event-ID`).
     #[serde(default, deserialize_with = "lenient_u64")]
+    #[schemars(with = "Option<u64>")]
     pub since: Option<u64>,
     #[serde(default, deserialize_with = "list_or_csv")]
+    #[schemars(with = "Option<Vec<String>>")]
     pub types: Option<Vec<String>>,
     #[serde(default, deserialize_with = "lenient_u64")]
+    #[schemars(with = "Option<u64>")]
     pub limit: Option<u64>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct LaneEvent {
     pub id: u64,
     pub run_id: LaneId,
@@ -197,7 +203,7 @@ pub struct LaneEvent {
     pub at: String,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 pub struct EventPage {
     pub data: Vec<LaneEvent>,
     /// Pass as `since` to continue.
@@ -206,7 +212,7 @@ pub struct EventPage {
 
 // ---------------------------------------------------------------- harness protocol
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RegisterHarness {
     pub kind: String,
@@ -219,7 +225,7 @@ pub struct RegisterHarness {
     pub lease_seconds: Option<u64>,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 pub struct RegisteredHarness {
     pub harness_id: HarnessId,
     /// `sl_hns_…`: good only for harness calls; shown once.
@@ -230,7 +236,7 @@ pub struct RegisteredHarness {
     pub heartbeat_interval_seconds: u64,
 }
 
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Heartbeat {
     /// Per lane, the highest interrupt id the harness has handed to its agent.
@@ -238,7 +244,7 @@ pub struct Heartbeat {
     pub acks: std::collections::BTreeMap<String, u64>,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 pub struct HeartbeatLane {
     pub lane_id: LaneId,
     pub state: String,
@@ -247,13 +253,13 @@ pub struct HeartbeatLane {
     pub interrupts: Vec<Interrupt>,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 pub struct HeartbeatAnswer {
     pub lease_expires_at: String,
     pub lanes: Vec<HeartbeatLane>,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 pub struct DispatchedLane {
     pub lane_id: LaneId,
     pub brief: String,
@@ -266,19 +272,19 @@ pub struct DispatchedLane {
     pub interrupts: Vec<Interrupt>,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 pub struct Dispatched {
     pub lane: DispatchedLane,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Stream {
     Stdout,
     Stderr,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum FileChange {
     Added,
@@ -286,7 +292,7 @@ pub enum FileChange {
     Deleted,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DiffStat {
     pub files_changed: u64,
@@ -295,7 +301,7 @@ pub struct DiffStat {
 }
 
 /// One report from a harness about a lane it holds.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
 pub enum HarnessReport {
     Output {
@@ -325,27 +331,27 @@ pub enum HarnessReport {
     },
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct HarnessEvents {
     pub lane_id: LaneId,
     pub events: Vec<HarnessReport>,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 pub struct HarnessEventsAccepted {
     pub lane_id: LaneId,
     pub state: String,
     pub signal: String,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RevokeHarness {
     pub harness_id: HarnessId,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 pub struct HarnessRevoked {
     pub harness_id: HarnessId,
     pub revoked_at: String,
@@ -355,7 +361,7 @@ pub struct HarnessRevoked {
 
 // ---------------------------------------------------------------- tools
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RegisterTool {
     pub name: String,
@@ -366,7 +372,7 @@ pub struct RegisterTool {
     pub mcp_url: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct Tool {
     pub id: ToolId,
     pub name: String,
@@ -376,16 +382,17 @@ pub struct Tool {
     pub created_at: String,
 }
 
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ListTools {
     #[serde(default, deserialize_with = "lenient_u64")]
+    #[schemars(with = "Option<u64>")]
     pub limit: Option<u64>,
     #[serde(default)]
     pub cursor: Option<String>,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct InvokeTool {
     pub run_id: LaneId,
@@ -394,7 +401,7 @@ pub struct InvokeTool {
     pub input: serde_json::Value,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct ToolCall {
     pub call_id: ToolCallId,
     pub tool: String,
@@ -407,7 +414,7 @@ pub struct ToolCall {
 }
 
 /// What one `dispatch-status-tick` pass changed (its answer over HTTP).
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct DispatchTickReport {
     /// Lanes whose harness lease expired, put back in the queue.
     pub requeued: u32,

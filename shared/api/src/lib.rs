@@ -8,6 +8,7 @@
 #![forbid(unsafe_code)]
 
 mod audit;
+pub mod endpoints;
 mod error;
 mod ids;
 mod lanes;
@@ -15,7 +16,8 @@ mod scope;
 mod types;
 
 pub use audit::*;
-pub use error::{ErrorBody, ErrorCode, ErrorDetail};
+pub use endpoints::{Auth, Endpoint, Media, Verb};
+pub use error::{ErrorBody, ErrorCode, ErrorDetail, Problem};
 pub use ids::{
     HarnessId, ID_ALPHABET, ID_BODY_LEN, LaneId, MemberId, ProviderId, RequestId, TokenId, ToolCallId, ToolId,
     WorkspaceId,

@@ -1,5 +1,6 @@
 //! Scopes a token can carry, and the rate-limit families of endpoints.
 
+use schemars::JsonSchema;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 macro_rules! scopes {
@@ -69,6 +70,21 @@ impl<'de> Deserialize<'de> for Scope {
     }
 }
 
+impl JsonSchema for Scope {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Scope".into()
+    }
+
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        let names: Vec<&str> = Scope::ALL.iter().map(|s| s.as_str()).collect();
+        schemars::json_schema!({
+            "description": "What a token may do; `admin` implies every other scope.",
+            "type": "string",
+            "enum": names,
+        })
+    }
+}
+
 impl Scope {
     /// Whether a token holding `held` may use an endpoint needing `self`.
     pub fn granted_by(self, held: &[Scope]) -> bool {
@@ -77,7 +93,7 @@ impl Scope {
 }
 
 /// Rate-limit families from the reference: per token and family, per minute.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum RateFamily {
     Read,

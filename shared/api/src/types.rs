@@ -1,11 +1,12 @@
 //! Request and response bodies, one section per endpoint.
 
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::{MemberId, ProviderId, Scope, TokenId, WorkspaceId};
 
 /// Where a workspace's data lives.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub enum Region {
     #[serde(rename = "us-east-1")]
     UsEast1,
@@ -30,7 +31,7 @@ impl Region {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Plan {
     Free,
@@ -66,7 +67,7 @@ impl Plan {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Role {
     Owner,
@@ -110,7 +111,7 @@ impl Role {
 
 // ---------------------------------------------------------------- workspace-bootstrap
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct BootstrapWorkspace {
     /// URL-safe handle: 3–40 lowercase letters, digits and dashes.
@@ -126,7 +127,7 @@ fn default_plan() -> Plan {
     Plan::Free
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct Workspace {
     pub id: WorkspaceId,
     pub handle: String,
@@ -135,14 +136,14 @@ pub struct Workspace {
     pub created_at: String,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 pub struct BootstrappedWorkspace {
     pub workspace: Workspace,
     pub owner: Member,
     pub token: IssuedToken,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct Member {
     pub id: MemberId,
     pub email: String,
@@ -151,7 +152,7 @@ pub struct Member {
 
 // ---------------------------------------------------------------- api-token-issue / revoke
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct IssueToken {
     /// What the token is for, e.g. "scim-sync".
@@ -163,7 +164,7 @@ pub struct IssueToken {
 }
 
 /// A freshly minted token. `token` is the only time the secret is shown.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct IssuedToken {
     pub id: TokenId,
     pub token: String,
@@ -174,13 +175,13 @@ pub struct IssuedToken {
     pub expires_at: Option<String>,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RevokeToken {
     pub token_id: TokenId,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct RevokedToken {
     pub id: TokenId,
     pub revoked_at: String,
@@ -188,7 +189,7 @@ pub struct RevokedToken {
 
 // ---------------------------------------------------------------- sso-config-update / auth-providers-for-email
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum ProviderKind {
     Google,
@@ -216,7 +217,7 @@ impl ProviderKind {
     }
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateSsoConfig {
     /// The email domain the provider signs in, e.g. "example.com".
@@ -233,7 +234,7 @@ fn yes() -> bool {
     true
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct SsoProvider {
     pub id: ProviderId,
     pub provider: ProviderKind,
@@ -241,20 +242,20 @@ pub struct SsoProvider {
     pub workspace_handle: String,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 pub struct SsoConfigUpdated {
     pub domain: String,
     pub provider: ProviderKind,
     pub enabled: bool,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ProvidersForEmail {
     pub email: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct ProvidersForEmailResult {
     pub domain: String,
     pub providers: Vec<SsoProvider>,
@@ -262,7 +263,7 @@ pub struct ProvidersForEmailResult {
 
 // ---------------------------------------------------------------- badge
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum BadgeKind {
     Status,
@@ -280,7 +281,7 @@ impl BadgeKind {
     }
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct BadgeQuery {
     /// The workspace handle.
@@ -295,7 +296,7 @@ fn default_badge() -> BadgeKind {
 
 // ---------------------------------------------------------------- health
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct Health {
     pub status: String,
     pub database: String,
@@ -304,6 +305,6 @@ pub struct Health {
 }
 
 /// The input of endpoints that take none: `{}`, an empty body or no query.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NoInput {}

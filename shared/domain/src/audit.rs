@@ -5,7 +5,7 @@
 //! encoding is JSON of [`Canonical`]: fixed field order, no whitespace, serde's
 //! escaping — so any verifier can recompute it byte for byte.
 
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
 /// `prev_hash` of a workspace's first entry.
 pub const GENESIS_HASH: &str = "0000000000000000000000000000000000000000000000000000000000000000";
@@ -26,19 +26,7 @@ pub struct NewEntry {
     pub input_digest: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct AuditEntry {
-    pub workspace_id: String,
-    pub seq: u64,
-    pub at: String,
-    pub actor: String,
-    pub action: String,
-    pub target: Option<String>,
-    pub request_id: String,
-    pub input_digest: String,
-    pub prev_hash: String,
-    pub hash: String,
-}
+pub use switchyard_api::AuditEntry;
 
 /// The hashed fields, in their canonical order.
 #[derive(Serialize)]
@@ -55,9 +43,18 @@ struct Canonical<'e> {
     prev_hash: &'e str,
 }
 
-impl AuditEntry {
+/// The hash chain's view of an entry (the type itself is wire format, in `switchyard-api`).
+pub trait Hashed {
     /// The bytes the hash is computed over.
-    pub fn canonical(&self) -> Vec<u8> {
+    fn canonical(&self) -> Vec<u8>;
+
+    fn computed_hash(&self) -> String {
+        crate::sha256_hex(&self.canonical())
+    }
+}
+
+impl Hashed for AuditEntry {
+    fn canonical(&self) -> Vec<u8> {
         let c = Canonical {
             v: 1,
             workspace_id: &self.workspace_id,
@@ -71,10 +68,6 @@ impl AuditEntry {
             prev_hash: &self.prev_hash,
         };
         serde_json::to_vec(&c).unwrap_or_default()
-    }
-
-    pub fn computed_hash(&self) -> String {
-        crate::sha256_hex(&self.canonical())
     }
 }
 

@@ -11,59 +11,21 @@
 use std::io::BufRead;
 
 use ed25519_compact::{KeyPair, PublicKey, Seed, Signature};
-use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use crate::audit::{AuditEntry, GENESIS_HASH};
+use crate::audit::{AuditEntry, GENESIS_HASH, Hashed};
 
 pub const EXPORT_CONTEXT: &str = "switchyard-audit-export-v1:";
 pub const HEAD_CONTEXT: &str = "switchyard-tree-head-v1:";
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Header {
-    pub version: u32,
-    pub workspace_id: String,
-    /// Hash of the entry before the first exported one (GENESIS when it starts at seq 1).
-    pub prev_hash: String,
-    pub key_id: String,
-    pub created_at: String,
-}
+pub use switchyard_api::{ExportDocument, ExportHeader as Header, ExportLine as Line, ExportTrailer as Trailer};
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Trailer {
-    pub count: u64,
-    pub digest: String,
-    pub key_id: String,
-    pub signature: String,
-}
-
-/// One NDJSON line.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "type", rename_all = "snake_case")]
-pub enum Line {
-    Header(Header),
-    Entry(AuditEntry),
-    Trailer(Trailer),
-}
-
-impl Line {
-    /// The line's bytes, newline included.
-    pub fn render(&self) -> Vec<u8> {
-        let mut bytes = serde_json::to_vec(self).unwrap_or_default();
-        bytes.push(b'\n');
-        bytes
-    }
-}
-
-/// The JSON form of an export.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ExportDocument {
-    pub header: Header,
-    pub entries: Vec<AuditEntry>,
-    pub trailer: Trailer,
+/// One line's bytes, newline included.
+pub fn render(line: &Line) -> Vec<u8> {
+    // A line holds strings and integers only: serialising it cannot fail.
+    let mut bytes = serde_json::to_vec(line).expect("an export line always serialises");
+    bytes.push(b'\n');
+    bytes
 }
 
 /// The deployment's signing key (Ed25519 seed), with its key id.
@@ -109,16 +71,20 @@ impl SigningKey {
     }
 
     /// The public half as a JWK (RFC 8037 OKP).
-    pub fn jwk(&self) -> serde_json::Value {
+    pub fn jwk(&self) -> switchyard_api::Jwk {
         jwk(&self.public_key())
     }
 }
 
-pub fn jwk(public: &[u8; 32]) -> serde_json::Value {
-    serde_json::json!({
-        "kty": "OKP", "crv": "Ed25519", "alg": "EdDSA", "use": "sig",
-        "kid": key_id(public), "x": base64url(public),
-    })
+pub fn jwk(public: &[u8; 32]) -> switchyard_api::Jwk {
+    switchyard_api::Jwk {
+        kty: "OKP".into(),
+        crv: "Ed25519".into(),
+        alg: "EdDSA".into(),
+        usage: "sig".into(),
+        kid: key_id(public),
+        x: base64url(public),
+    }
 }
 
 fn base64url(bytes: &[u8]) -> String {
@@ -211,13 +177,13 @@ impl ExportWriter {
     }
 
     pub fn header(&mut self, header: Header) -> Vec<u8> {
-        let bytes = Line::Header(header).render();
+        let bytes = render(&Line::Header(header));
         self.digest.update(&bytes);
         bytes
     }
 
     pub fn entry(&mut self, entry: AuditEntry) -> Vec<u8> {
-        let bytes = Line::Entry(entry).render();
+        let bytes = render(&Line::Entry(entry));
         self.digest.update(&bytes);
         self.count += 1;
         bytes
@@ -229,7 +195,7 @@ impl ExportWriter {
     }
 
     pub fn trailer(self, key: &SigningKey) -> Vec<u8> {
-        Line::Trailer(self.trailer_value(key)).render()
+        render(&Line::Trailer(self.trailer_value(key)))
     }
 }
 
@@ -365,11 +331,11 @@ pub fn verify_ndjson(mut reader: impl BufRead, keys: &[VerifyingKey]) -> Result<
 
 /// Verifies the JSON form by rendering it to the NDJSON it stands for.
 pub fn verify_document(doc: &ExportDocument, keys: &[VerifyingKey]) -> Result<Verified, Invalid> {
-    let mut bytes = Line::Header(doc.header.clone()).render();
+    let mut bytes = render(&Line::Header(doc.header.clone()));
     for e in &doc.entries {
-        bytes.extend(Line::Entry(e.clone()).render());
+        bytes.extend(render(&Line::Entry(e.clone())));
     }
-    bytes.extend(Line::Trailer(doc.trailer.clone()).render());
+    bytes.extend(render(&Line::Trailer(doc.trailer.clone())));
     verify_ndjson(bytes.as_slice(), keys)
 }
 

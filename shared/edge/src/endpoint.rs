@@ -5,7 +5,7 @@
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use spin_sdk::http::{Method, Request, Response};
-use switchyard_api::{ErrorCode, Plan, RateFamily, RequestId, Scope, WorkspaceId};
+use switchyard_api::{Auth, Endpoint, ErrorCode, Plan, RequestId, Verb, WorkspaceId};
 use switchyard_domain::audit::NewEntry;
 use switchyard_domain::{input, sha256_hex};
 
@@ -19,46 +19,8 @@ use crate::response::Reply;
 /// Largest request body accepted.
 pub const MAX_BODY_BYTES: usize = 1024 * 1024;
 
-/// Who may call an endpoint.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Auth {
-    /// No token; rate-limited per client address.
-    Public,
-    /// A PAT or JWT holding the scope.
-    Bearer(Scope),
-    /// The deployment's service-role key only.
-    ServiceRole,
-    /// A harness credential (`sl_hns_…`) from harness-register.
-    Harness,
-}
-
-/// The methods an endpoint answers.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Verb {
-    Get,
-    Post,
-}
-
-impl Verb {
-    fn matches(self, method: &Method) -> bool {
-        matches!((self, method), (Verb::Get, Method::Get) | (Verb::Post, Method::Post))
-    }
-
-    fn as_str(self) -> &'static str {
-        match self {
-            Verb::Get => "GET",
-            Verb::Post => "POST",
-        }
-    }
-}
-
-/// One function's contract; its doc comment in `functions/<name>` says the same.
-#[derive(Debug, Clone, Copy)]
-pub struct Endpoint {
-    pub name: &'static str,
-    pub methods: &'static [Verb],
-    pub auth: Auth,
-    pub family: Option<RateFamily>,
+fn verb_matches(verb: Verb, method: &Method) -> bool {
+    matches!((verb, method), (Verb::Get, Method::Get) | (Verb::Post, Method::Post))
 }
 
 /// What a mutation did: the status and body to answer, and the id it acted on (for the audit log).
@@ -170,17 +132,53 @@ fn new_request_id() -> RequestId {
     RequestId::from_random(&crate::clock::random_bytes())
 }
 
-impl Endpoint {
-    pub const fn new(name: &'static str, methods: &'static [Verb], auth: Auth, family: Option<RateFamily>) -> Self {
-        Self { name, methods, auth, family }
-    }
-
-    pub const fn post(name: &'static str, auth: Auth, family: Option<RateFamily>) -> Self {
-        Self::new(name, &[Verb::Post], auth, family)
-    }
-
+/// What a handler calls on its [`Endpoint`] (from `switchyard_api::endpoints`):
+/// every entry point runs the whole pipeline in the module doc's order.
+pub trait Serve {
     /// A read: parse the input, call `f`, answer 200 with its JSON.
-    pub fn read<I, O>(&self, req: Request, f: impl FnOnce(&Ctx, I) -> Result<O, ApiError>) -> Response
+    fn read<I, O>(&self, req: Request, f: impl FnOnce(&Ctx, I) -> Result<O, ApiError>) -> Response
+    where
+        I: DeserializeOwned,
+        O: Serialize;
+
+    /// Like [`Serve::read`], for handlers that shape their own reply (SVG, 204, …).
+    fn respond<I>(&self, req: Request, f: impl FnOnce(&Ctx, I) -> Result<Reply, ApiError>) -> Response
+    where
+        I: DeserializeOwned;
+
+    /// A mutation: one transaction holding the change, its audit entry and
+    /// (with an `Idempotency-Key`) the stored response.
+    fn mutate<I, O>(&self, req: Request, f: impl FnOnce(&Ctx, &Db, I) -> Result<Change<O>, ApiError>) -> Response
+    where
+        I: DeserializeOwned,
+        O: Serialize;
+
+    /// A mutation with slow work (e.g. an outbound call) done in `prepare`,
+    /// before the write transaction opens, so writers are not held up by it.
+    fn mutate_after<I, P, O>(
+        &self,
+        req: Request,
+        prepare: impl FnOnce(&Ctx, I) -> Result<P, ApiError>,
+        f: impl FnOnce(&Ctx, &Db, P) -> Result<Change<O>, ApiError>,
+    ) -> Response
+    where
+        I: DeserializeOwned,
+        O: Serialize;
+
+    /// Runs every check of a read (method, auth, scope, rate limit, input) for
+    /// a handler that streams its own response (Server-Sent Events, NDJSON).
+    /// On refusal, returns the finished error response. `check` runs last,
+    /// with the input (e.g. to load the streamed resource).
+    fn open_stream<I: DeserializeOwned, T>(
+        &self,
+        req: &Request,
+        check: impl FnOnce(&Ctx, &I) -> Result<T, ApiError>,
+    ) -> Result<OpenStream<I, T>, Response>;
+}
+
+impl Serve for Endpoint {
+    /// A read: parse the input, call `f`, answer 200 with its JSON.
+    fn read<I, O>(&self, req: Request, f: impl FnOnce(&Ctx, I) -> Result<O, ApiError>) -> Response
     where
         I: DeserializeOwned,
         O: Serialize,
@@ -189,7 +187,7 @@ impl Endpoint {
     }
 
     /// Like [`Endpoint::read`], for handlers that shape their own reply (SVG, …).
-    pub fn respond<I>(&self, req: Request, f: impl FnOnce(&Ctx, I) -> Result<Reply, ApiError>) -> Response
+    fn respond<I>(&self, req: Request, f: impl FnOnce(&Ctx, I) -> Result<Reply, ApiError>) -> Response
     where
         I: DeserializeOwned,
     {
@@ -201,7 +199,7 @@ impl Endpoint {
 
     /// A mutation: one transaction holding the change, its audit entry and
     /// (with an `Idempotency-Key`) the stored response.
-    pub fn mutate<I, O>(&self, req: Request, f: impl FnOnce(&Ctx, &Db, I) -> Result<Change<O>, ApiError>) -> Response
+    fn mutate<I, O>(&self, req: Request, f: impl FnOnce(&Ctx, &Db, I) -> Result<Change<O>, ApiError>) -> Response
     where
         I: DeserializeOwned,
         O: Serialize,
@@ -211,7 +209,7 @@ impl Endpoint {
 
     /// A mutation with slow work (e.g. an outbound call) done in `prepare`,
     /// before the write transaction opens, so writers are not held up by it.
-    pub fn mutate_after<I, P, O>(
+    fn mutate_after<I, P, O>(
         &self,
         req: Request,
         prepare: impl FnOnce(&Ctx, I) -> Result<P, ApiError>,
@@ -265,6 +263,37 @@ impl Endpoint {
         })
     }
 
+    /// Runs every check of a read (method, auth, scope, rate limit, input) for
+    /// a handler that streams its own response (Server-Sent Events). On
+    /// refusal, returns the finished error response.
+    /// `check` runs last, with the input (e.g. to load the streamed resource).
+    fn open_stream<I: DeserializeOwned, T>(
+        &self,
+        req: &Request,
+        check: impl FnOnce(&Ctx, &I) -> Result<T, ApiError>,
+    ) -> Result<OpenStream<I, T>, Response> {
+        let mut envelope = Envelope::new(req);
+        let incoming = Incoming::new(req);
+        let opened = self.admit(&incoming, &mut envelope).and_then(|ctx| {
+            let input = self.parse(&incoming)?;
+            let checked = check(&ctx, &input)?;
+            Ok((ctx, input, checked))
+        });
+        match opened {
+            Ok((ctx, input, checked)) => Ok(OpenStream { headers: envelope.headers(), ctx, input, checked }),
+            Err(e) => Err(envelope.respond(self.name, Err(e))),
+        }
+    }
+}
+
+/// The steps every entry point shares.
+trait Pipeline {
+    fn parse<I: DeserializeOwned>(&self, incoming: &Incoming<'_>) -> Result<I, ApiError>;
+    fn serve(&self, req: Request, run: impl FnOnce(&Ctx, &Incoming<'_>) -> Result<Reply, ApiError>) -> Response;
+    fn admit(&self, incoming: &Incoming<'_>, envelope: &mut Envelope) -> Result<Ctx, ApiError>;
+}
+
+impl Pipeline for Endpoint {
     fn parse<I: DeserializeOwned>(&self, incoming: &Incoming<'_>) -> Result<I, ApiError> {
         let parsed = if matches!(incoming.method, Method::Get) {
             let pairs = url_pairs(&incoming.query)?;
@@ -282,31 +311,9 @@ impl Endpoint {
         envelope.respond(self.name, result)
     }
 
-    /// Runs every check of a read (method, auth, scope, rate limit, input) for
-    /// a handler that streams its own response (Server-Sent Events). On
-    /// refusal, returns the finished error response.
-    /// `check` runs last, with the input (e.g. to load the streamed resource).
-    pub fn open_stream<I: DeserializeOwned, T>(
-        &self,
-        req: &Request,
-        check: impl FnOnce(&Ctx, &I) -> Result<T, ApiError>,
-    ) -> Result<OpenStream<I, T>, Response> {
-        let mut envelope = Envelope::new(req);
-        let incoming = Incoming::new(req);
-        let opened = self.admit(&incoming, &mut envelope).and_then(|ctx| {
-            let input = self.parse(&incoming)?;
-            let checked = check(&ctx, &input)?;
-            Ok((ctx, input, checked))
-        });
-        match opened {
-            Ok((ctx, input, checked)) => Ok(OpenStream { headers: envelope.headers(), ctx, input, checked }),
-            Err(e) => Err(envelope.respond(self.name, Err(e))),
-        }
-    }
-
     /// Method → body size → authentication → region → scope → rate limit.
     fn admit(&self, incoming: &Incoming<'_>, envelope: &mut Envelope) -> Result<Ctx, ApiError> {
-        if !self.methods.iter().any(|m| m.matches(incoming.method)) {
+        if !self.methods.iter().any(|m| verb_matches(*m, incoming.method)) {
             let allow: Vec<&str> = self.methods.iter().map(|m| m.as_str()).collect();
             return Err(ApiError::new(
                 ErrorCode::MethodNotAllowed,

@@ -1,6 +1,6 @@
 //! The one error type of every endpoint, and its mapping to a response.
 
-use switchyard_api::{ErrorBody, ErrorCode, ErrorDetail, Scope};
+use switchyard_api::{ErrorBody, ErrorCode, ErrorDetail, Problem, Scope};
 
 /// An error a client sees. Internal causes are logged with the request id
 /// and answered with a generic message.
@@ -102,29 +102,24 @@ impl ApiError {
 
     /// `(content type, body)`: the envelope, or RFC 9457 problem details.
     pub(crate) fn render(&self, request_id: &str, path: &str, problem: bool) -> (&'static str, Vec<u8>) {
-        let body = self.body(request_id);
+        // Both bodies hold strings, integers and already-parsed JSON: serialising cannot fail.
         if !problem {
-            return ("application/json", serde_json::to_vec(&body).unwrap_or_default());
+            let body = serde_json::to_vec(&self.body(request_id)).expect("an error body always serialises");
+            return ("application/json", body);
         }
-        let mut doc = serde_json::json!({
-            "type": format!("urn:switchyard:error:{}", self.code.as_str()),
-            "title": self.code.title(),
-            "status": self.status(),
-            "detail": self.message,
-            "instance": path,
-            "code": self.code.as_str(),
-            "request_id": request_id,
-        });
-        if let Some(field) = &self.field {
-            doc["field"] = field.clone().into();
-        }
-        if let Some(scope) = self.scope {
-            doc["scope"] = scope.as_str().into();
-        }
-        if let Some(details) = &self.details {
-            doc["details"] = details.clone();
-        }
-        ("application/problem+json", serde_json::to_vec(&doc).unwrap_or_default())
+        let doc = Problem {
+            kind: format!("urn:switchyard:error:{}", self.code.as_str()),
+            title: self.code.title().to_owned(),
+            status: self.status(),
+            detail: self.message.clone(),
+            instance: path.to_owned(),
+            code: self.code,
+            request_id: request_id.to_owned(),
+            field: self.field.clone(),
+            scope: self.scope.map(|s| s.as_str().to_owned()),
+            details: self.details.clone(),
+        };
+        ("application/problem+json", serde_json::to_vec(&doc).expect("a problem document always serialises"))
     }
 }
 

@@ -2,7 +2,7 @@
 //! and its one domain call. A handler reads like
 //!
 //! ```ignore
-//! const ENDPOINT: Endpoint = Endpoint::post("api-token-revoke", Auth::Bearer(Scope::TokensWrite), Some(RateFamily::Write));
+//! const ENDPOINT: Endpoint = endpoints::API_TOKEN_REVOKE;
 //!
 //! #[http_component]
 //! fn handle(req: Request) -> Response {
@@ -11,7 +11,8 @@
 //! ```
 //!
 //! and cannot forget tenancy, scopes, rate limits, idempotency or audit:
-//! [`Endpoint`] runs them in a fixed order, and [`ApiError`] is the one error
+//! [`Serve`] runs them for the [`Endpoint`] (from the table in
+//! `switchyard_api::endpoints`) in a fixed order, and [`ApiError`] is the one error
 //! type, mapped to a response in one place.
 
 pub mod audit;
@@ -31,9 +32,10 @@ pub use audit::append as append_audit;
 pub use auth::{Caller, HarnessPrincipal, Principal, WorkspaceRef, deployment_region};
 pub use clock::{now_rfc3339, now_unix, random_bytes, rfc3339_after, rfc3339_before};
 pub use db::{Db, DbError, Row, Sql};
-pub use endpoint::{Auth, Change, Ctx, Endpoint, MAX_BODY_BYTES, OpenStream, Verb};
+pub use endpoint::{Change, Ctx, MAX_BODY_BYTES, OpenStream, Serve};
 pub use error::ApiError;
 pub use response::Reply;
+pub use switchyard_api::{Auth, Endpoint, Verb, endpoints};
 pub use tokens::issue_token;
 
 /// A fresh random id of any prefixed family (`WorkspaceId`, `TokenId`, …).
@@ -46,7 +48,7 @@ macro_rules! new_id {
 
 /// What a handler file usually needs.
 pub mod prelude {
-    pub use crate::{ApiError, Auth, Caller, Change, Ctx, Db, Endpoint, Reply, Sql, Verb};
+    pub use crate::{ApiError, Caller, Change, Ctx, Db, Endpoint, Reply, Serve, Sql, endpoints};
     pub use spin_sdk::http::{Request, Response};
     pub use spin_sdk::http_component;
     pub use switchyard_api::{RateFamily, Scope};

@@ -1,0 +1,428 @@
+//! The endpoint table: every function's contract, written once.
+//!
+//! Each function takes its [`Endpoint`] from here (`endpoints::LANE_GET`), the
+//! catalog (`docs/api.md`) and the OpenAPI document (`docs/openapi.json`,
+//! `GET /openapi.json`) are rendered from [`OPERATIONS`], and a test checks
+//! `spin.toml` against [`ALL`]. A component references only its own constant,
+//! so the schema code behind [`OPERATIONS`] never reaches a `.wasm`.
+
+use schemars::{JsonSchema, Schema, SchemaGenerator};
+
+use crate::{
+    BadgeQuery, BootstrapWorkspace, BootstrappedWorkspace, DispatchTickReport, Dispatched, EventPage, ExportAudit,
+    ExportDocument, ExportLogRange, GetLane, HarnessEvents, HarnessEventsAccepted, HarnessRevoked, Health, Heartbeat,
+    HeartbeatAnswer, InterruptLane, InterruptQueued, InvokeTool, IssueToken, IssuedToken, Jwks, Lane, LaneAction,
+    LaneDetail, LaneEventsQuery, ListLanes, ListTools, NoInput, Page, Proof, ProofQuery, ProvidersForEmail,
+    ProvidersForEmailResult, PublishedHead, RateFamily, RegisterHarness, RegisterTool, RegisteredHarness, ResumeLane,
+    RevokeHarness, RevokeToken, RevokedToken, RunAgent, Scope, SsoConfigUpdated, Tool, ToolCall, UpdateSsoConfig,
+    VerifyAnswer, VerifyRequest,
+};
+
+/// An HTTP method an endpoint answers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verb {
+    Get,
+    Post,
+}
+
+impl Verb {
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Get => "GET",
+            Self::Post => "POST",
+        }
+    }
+}
+
+/// Who may call an endpoint.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Auth {
+    /// No token; rate-limited per client address.
+    Public,
+    /// A PAT (`sl_pat_…`) or JWT holding the scope.
+    Bearer(Scope),
+    /// The deployment's service-role key only.
+    ServiceRole,
+    /// A harness credential (`sl_hns_…`) from harness-register.
+    Harness,
+}
+
+impl Auth {
+    pub const fn kind(self) -> &'static str {
+        match self {
+            Self::Public => "public",
+            Self::Bearer(_) => "bearer",
+            Self::ServiceRole => "service-role",
+            Self::Harness => "harness",
+        }
+    }
+
+    pub const fn scope(self) -> Option<Scope> {
+        match self {
+            Self::Bearer(scope) => Some(scope),
+            _ => None,
+        }
+    }
+
+    /// The manifest variables a component must be given to authenticate this
+    /// way (every component also reads `region`). A bearer component without
+    /// `jwt_hs256_secret` would silently refuse HS256 tokens.
+    pub const fn variables(self) -> &'static [&'static str] {
+        match self {
+            Self::Public | Self::Harness => &["region"],
+            Self::Bearer(_) => &["region", "jwt_hs256_secret", "jwt_ed25519_public_key", "jwt_issuer", "jwt_audience"],
+            Self::ServiceRole => &["region", "service_role_key"],
+        }
+    }
+}
+
+/// One function's contract.
+#[derive(Debug, Clone, Copy)]
+pub struct Endpoint {
+    /// The component name; it is served at `/functions/v1/<name>`.
+    pub name: &'static str,
+    pub methods: &'static [Verb],
+    pub auth: Auth,
+    /// The rate-limit family, for callers that are limited (members and public clients).
+    pub family: Option<RateFamily>,
+    /// A mutation: audited, and replayed for a repeated `Idempotency-Key`.
+    pub mutation: bool,
+    pub summary: &'static str,
+}
+
+impl Endpoint {
+    pub fn route(&self) -> String {
+        format!("/functions/v1/{}", self.name)
+    }
+}
+
+/// The media type of a response.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Media {
+    Json,
+    /// Newline-delimited JSON, one value per line, streamed.
+    Ndjson,
+    /// Server-Sent Events.
+    EventStream,
+    Svg,
+    /// No body.
+    Empty,
+}
+
+impl Media {
+    pub const fn content_type(self) -> &'static str {
+        match self {
+            Self::Json | Self::Empty => "application/json",
+            Self::Ndjson => "application/x-ndjson",
+            Self::EventStream => "text/event-stream",
+            Self::Svg => "image/svg+xml",
+        }
+    }
+}
+
+/// Builds (or references) the JSON Schema of a wire type.
+pub type SchemaFn = fn(&mut SchemaGenerator) -> Schema;
+
+fn schema_of<T: JsonSchema>(generator: &mut SchemaGenerator) -> Schema {
+    generator.subschema_for::<T>()
+}
+
+/// One successful answer of an operation.
+#[derive(Debug, Clone, Copy)]
+pub struct Outcome {
+    pub status: u16,
+    pub media: Media,
+    /// The body's schema (for NDJSON: one line's; for SSE: one event's `data`).
+    pub schema: Option<SchemaFn>,
+    pub description: &'static str,
+}
+
+/// An endpoint with its request and response shapes, for the documents.
+#[derive(Debug, Clone, Copy)]
+pub struct Operation {
+    pub endpoint: &'static Endpoint,
+    /// The JSON body of a POST; for a GET the same fields come as query parameters.
+    pub request: SchemaFn,
+    pub responses: &'static [Outcome],
+}
+
+macro_rules! schema_fn {
+    () => {
+        None
+    };
+    ($ty:ty) => {
+        Some(schema_of::<$ty> as SchemaFn)
+    };
+}
+
+macro_rules! endpoints {
+    ($(
+        $konst:ident {
+            name: $name:literal,
+            methods: [$($verb:ident),+],
+            auth: $auth:expr,
+            rate: $rate:expr,
+            mutation: $mutation:literal,
+            summary: $summary:literal,
+            request: $req:ty,
+            responses: [$($status:literal $media:ident $(($resp:ty))? : $desc:literal),+ $(,)?] $(,)?
+        }
+    )*) => {
+        $(
+            #[doc = $summary]
+            pub const $konst: Endpoint = Endpoint {
+                name: $name,
+                methods: &[$(Verb::$verb),+],
+                auth: $auth,
+                family: $rate,
+                mutation: $mutation,
+                summary: $summary,
+            };
+        )*
+
+        /// Every endpoint, by name.
+        pub const ALL: &[Endpoint] = &[$($konst),*];
+
+        /// Every endpoint with its request and response schemas.
+        pub const OPERATIONS: &[Operation] = &[$(
+            Operation {
+                endpoint: &$konst,
+                request: schema_of::<$req>,
+                responses: &[$(Outcome {
+                    status: $status,
+                    media: Media::$media,
+                    schema: schema_fn!($($resp)?),
+                    description: $desc,
+                }),+],
+            }
+        ),*];
+    };
+}
+
+use RateFamily::{Bulk, Read, Write};
+
+endpoints! {
+    AGENT_CANCEL {
+        name: "agent-cancel", methods: [Post], auth: Auth::Bearer(Scope::LanesWrite), rate: Some(Write), mutation: true,
+        summary: "Stop a lane in any active state and roll back its scope claim; its harness is told to stop.",
+        request: LaneAction,
+        responses: [200 Json(Lane): "The cancelled lane."],
+    }
+    AGENT_INTERRUPT {
+        name: "agent-interrupt", methods: [Post], auth: Auth::Bearer(Scope::LanesWrite), rate: Some(Write), mutation: true,
+        summary: "Send an out-of-band signal (notes, redirection) into an active agent; delivered to its harness once, in order.",
+        request: InterruptLane,
+        responses: [201 Json(InterruptQueued): "The interrupt, queued for the lane's harness."],
+    }
+    AGENT_PAUSE {
+        name: "agent-pause", methods: [Post], auth: Auth::Bearer(Scope::LanesWrite), rate: Some(Write), mutation: true,
+        summary: "Pause a running lane while preserving its scope claim and tool log.",
+        request: LaneAction,
+        responses: [200 Json(Lane): "The paused lane."],
+    }
+    AGENT_RESUME {
+        name: "agent-resume", methods: [Post], auth: Auth::Bearer(Scope::LanesWrite), rate: Some(Write), mutation: true,
+        summary: "Resume a paused lane, optionally raising its budget (a lane paused for `budget_exhausted` needs that).",
+        request: ResumeLane,
+        responses: [200 Json(Lane): "The resumed lane."],
+    }
+    AGENT_RUN {
+        name: "agent-run", methods: [Post], auth: Auth::Bearer(Scope::LanesWrite), rate: Some(Write), mutation: true,
+        summary: "Dispatch a new agent lane: pick a harness kind, hand it a brief and a scope claim, return a run id.",
+        request: RunAgent,
+        responses: [201 Json(Lane): "The queued lane."],
+    }
+    AGENT_TOOL_INVOKE {
+        name: "agent-tool-invoke", methods: [Post], auth: Auth::Bearer(Scope::ToolsInvoke), rate: Some(Write), mutation: true,
+        summary: "Invoke a registered MCP tool for a running lane; the call is validated against the tool's schema and kept in the lane's tool log.",
+        request: InvokeTool,
+        responses: [200 Json(ToolCall): "The recorded call, with the tool's output or error."],
+    }
+    API_TOKEN_ISSUE {
+        name: "api-token-issue", methods: [Post], auth: Auth::Bearer(Scope::TokensWrite), rate: Some(Write), mutation: true,
+        summary: "Mint a scoped API token for SSO / SCIM / webhook integrations.",
+        request: IssueToken,
+        responses: [201 Json(IssuedToken): "The token; `token` is the only time its secret is shown."],
+    }
+    API_TOKEN_REVOKE {
+        name: "api-token-revoke", methods: [Post], auth: Auth::Bearer(Scope::TokensWrite), rate: Some(Write), mutation: true,
+        summary: "Revoke a previously issued API token; it stops working on the very next request.",
+        request: RevokeToken,
+        responses: [200 Json(RevokedToken): "The revoked token."],
+    }
+    AUDIT_EXPORT {
+        name: "audit-export", methods: [Get, Post], auth: Auth::Bearer(Scope::AuditExport), rate: Some(Bulk), mutation: false,
+        summary: "Export a workspace audit log range (signed JSON or NDJSON); NDJSON streams with flat memory.",
+        request: ExportAudit,
+        responses: [
+            200 Ndjson(crate::ExportLine): "`format=ndjson` (the default): a header line, one line per entry, a signed trailer.",
+            200 Json(ExportDocument): "`format=json`: the same header, entries and trailer in one document.",
+        ],
+    }
+    AUDIT_LOG_EXPORT {
+        name: "audit-log-export", methods: [Get, Post], auth: Auth::Bearer(Scope::AuditRead), rate: Some(Read), mutation: false,
+        summary: "Stream the audit log for a date range as signed NDJSON (the same format audit-export writes).",
+        request: ExportLogRange,
+        responses: [200 Ndjson(crate::ExportLine): "A header line, one line per entry, a signed trailer."],
+    }
+    AUDIT_PROOF {
+        name: "audit-proof", methods: [Get, Post], auth: Auth::Bearer(Scope::AuditRead), rate: Some(Read), mutation: false,
+        summary: "Inclusion proof of an audit entry, or consistency proof between two sizes, for the workspace's Merkle tree.",
+        request: ProofQuery,
+        responses: [200 Json(Proof): "The proof, with the tree size and root it holds for."],
+    }
+    AUTH_PROVIDERS_FOR_EMAIL {
+        name: "auth-providers-for-email", methods: [Post], auth: Auth::Public, rate: Some(Read), mutation: false,
+        summary: "List the SSO / OAuth providers configured for an email domain (used by SSO bootstrap).",
+        request: ProvidersForEmail,
+        responses: [200 Json(ProvidersForEmailResult): "The providers of the email's domain (possibly none)."],
+    }
+    BADGE {
+        name: "badge", methods: [Get, Post], auth: Auth::Public, rate: Some(Read), mutation: false,
+        summary: "Render a public badge (status, build, coverage) for a workspace as SVG.",
+        request: BadgeQuery,
+        responses: [200 Svg: "The badge; an unknown workspace gets an `unknown` badge."],
+    }
+    DISPATCH_STATUS_TICK {
+        name: "dispatch-status-tick", methods: [Post], auth: Auth::ServiceRole, rate: None, mutation: false,
+        summary: "Requeue lanes whose harness lease expired (or fail them after their last attempt), and pause lanes over budget.",
+        request: NoInput,
+        responses: [200 Json(DispatchTickReport): "What this pass changed."],
+    }
+    FEDERATION_PUBLISH_HEAD {
+        name: "federation-publish-head", methods: [Post], auth: Auth::Bearer(Scope::AuditExport), rate: Some(Write), mutation: true,
+        summary: "Sign and record the current head (size, Merkle root, time) of the workspace's audit log, with a consistency proof from the previous head.",
+        request: NoInput,
+        responses: [201 Json(PublishedHead): "The signed head, the previous one and the proof between them."],
+    }
+    FEDERATION_VERIFY {
+        name: "federation-verify", methods: [Post], auth: Auth::Public, rate: Some(Read), mutation: false,
+        summary: "Verify an audit export (NDJSON or JSON) or a signed head with inclusion / consistency proofs; answers valid or the first bad index and why.",
+        request: VerifyRequest,
+        responses: [200 Json(VerifyAnswer): "Whether everything checked holds, and if not, where and why."],
+    }
+    HARNESS_DISPATCH {
+        name: "harness-dispatch", methods: [Post], auth: Auth::Harness, rate: None, mutation: false,
+        summary: "Atomically claim the oldest queued lane this harness can run and return it hydrated; 204 when there is none.",
+        request: NoInput,
+        responses: [
+            200 Json(Dispatched): "The claimed lane, now held by this harness.",
+            204 Empty: "No queued lane this harness can run.",
+        ],
+    }
+    HARNESS_EVENT {
+        name: "harness-event", methods: [Post], auth: Auth::Harness, rate: None, mutation: false,
+        summary: "Record what a harness reports about a lane it holds: output, file changes, tokens used, completion, failure.",
+        request: HarnessEvents,
+        responses: [200 Json(HarnessEventsAccepted): "The lane's state after the reports, and its control signal."],
+    }
+    HARNESS_HEARTBEAT {
+        name: "harness-heartbeat", methods: [Post], auth: Auth::Harness, rate: None, mutation: false,
+        summary: "Renew a harness's lease and its lanes'; answer each lane's control signal and undelivered interrupts.",
+        request: Heartbeat,
+        responses: [200 Json(HeartbeatAnswer): "The new lease and, per held lane, its signal and interrupts."],
+    }
+    HARNESS_REGISTER {
+        name: "harness-register", methods: [Post], auth: Auth::Bearer(Scope::LanesWrite), rate: Some(Write), mutation: true,
+        summary: "Register a harness (the process that runs an agent CLI next to a repository) and mint its credential.",
+        request: RegisterHarness,
+        responses: [201 Json(RegisteredHarness): "The harness; `credential` is the only time its secret is shown."],
+    }
+    HARNESS_REVOKE {
+        name: "harness-revoke", methods: [Post], auth: Auth::Bearer(Scope::LanesWrite), rate: Some(Write), mutation: true,
+        summary: "Revoke a harness: its credential stops working at once and the lanes it held go back to the queue.",
+        request: RevokeHarness,
+        responses: [200 Json(HarnessRevoked): "The revoked harness and the lanes requeued."],
+    }
+    HEALTH {
+        name: "health", methods: [Get, Post], auth: Auth::Public, rate: None, mutation: false,
+        summary: "Liveness of the deployment and its database.",
+        request: NoInput,
+        responses: [200 Json(Health): "`ok`, or `degraded` when the database does not answer."],
+    }
+    JWKS {
+        name: "jwks", methods: [Get, Post], auth: Auth::Public, rate: Some(Read), mutation: false,
+        summary: "The public keys (JWKS) that verify audit exports and signed heads; also served at /.well-known/jwks.json.",
+        request: NoInput,
+        responses: [200 Json(Jwks): "The deployment's audit signing key."],
+    }
+    LANE_EVENTS {
+        name: "lane-events", methods: [Get, Post], auth: Auth::Bearer(Scope::LanesRead), rate: Some(Read), mutation: false,
+        summary: "A lane's events with monotonically increasing ids: JSON backfill, or Server-Sent Events with `Accept: text/event-stream`.",
+        request: LaneEventsQuery,
+        responses: [
+            200 Json(EventPage): "A page of events after `since`.",
+            200 EventStream(crate::LaneEvent): "With `Accept: text/event-stream`: `id:`/`event:`/`data:` per event (the event as JSON), `: keep-alive` comments, `event: end` once the lane has finished; reconnect with `Last-Event-ID`.",
+        ],
+    }
+    LANE_GET {
+        name: "lane-get", methods: [Post], auth: Auth::Bearer(Scope::LanesRead), rate: Some(Read), mutation: false,
+        summary: "One lane: its state, budget use, result, tool log and interrupts not yet delivered.",
+        request: GetLane,
+        responses: [200 Json(LaneDetail): "The lane with its tool log and pending interrupts."],
+    }
+    LANE_LIST {
+        name: "lane-list", methods: [Get, Post], auth: Auth::Bearer(Scope::LanesRead), rate: Some(Read), mutation: false,
+        summary: "List the workspace's lanes, newest first, filtered by state, repository, harness kind or label.",
+        request: ListLanes,
+        responses: [200 Json(Page<Lane>): "A page of lanes; pass `next_cursor` as `cursor` for the next."],
+    }
+    OPENAPI {
+        name: "openapi", methods: [Get], auth: Auth::Public, rate: Some(Read), mutation: false,
+        summary: "This API as an OpenAPI 3.1 document (JSON Schema 2020-12 for every input and output); also served at /openapi.json.",
+        request: NoInput,
+        responses: [200 Json(serde_json::Value): "The OpenAPI document."],
+    }
+    SSO_CONFIG_UPDATE {
+        name: "sso-config-update", methods: [Post], auth: Auth::Bearer(Scope::Admin), rate: Some(Write), mutation: true,
+        summary: "Configure (or remove) an SSO provider for an email domain of the workspace.",
+        request: UpdateSsoConfig,
+        responses: [200 Json(SsoConfigUpdated): "The domain's provider and whether it is enabled."],
+    }
+    TOOL_LIST {
+        name: "tool-list", methods: [Get, Post], auth: Auth::Bearer(Scope::LanesRead), rate: Some(Read), mutation: false,
+        summary: "List the workspace's registered tools, by name.",
+        request: ListTools,
+        responses: [200 Json(Page<Tool>): "A page of tools; pass `next_cursor` as `cursor` for the next."],
+    }
+    TOOL_REGISTER {
+        name: "tool-register", methods: [Post], auth: Auth::Bearer(Scope::Admin), rate: Some(Write), mutation: true,
+        summary: "Register a tool (name, description, JSON input schema) served by an MCP server over Streamable HTTP.",
+        request: RegisterTool,
+        responses: [201 Json(Tool): "The registered tool."],
+    }
+    WORKSPACE_BOOTSTRAP {
+        name: "workspace-bootstrap", methods: [Post], auth: Auth::ServiceRole, rate: None, mutation: true,
+        summary: "Create a workspace, its owner and its first admin token (shown once).",
+        request: BootstrapWorkspace,
+        responses: [201 Json(BootstrappedWorkspace): "The workspace, its owner and the owner's first token."],
+    }
+}
+
+/// The endpoint named `name`.
+pub fn by_name(name: &str) -> Option<&'static Endpoint> {
+    ALL.iter().find(|e| e.name == name)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_unique_sorted_and_consistent() {
+        let names: Vec<&str> = ALL.iter().map(|e| e.name).collect();
+        let mut sorted = names.clone();
+        sorted.sort_unstable();
+        sorted.dedup();
+        assert_eq!(names, sorted, "the table is sorted by name, each name once");
+        for e in ALL {
+            assert!(!e.summary.is_empty() && !e.methods.is_empty(), "{}", e.name);
+            // Mutations are POSTs; only a limited caller has a rate family.
+            assert!(!e.mutation || e.methods == [Verb::Post], "{}", e.name);
+            if matches!(e.auth, Auth::ServiceRole | Auth::Harness) {
+                assert!(e.family.is_none(), "{}: service-role and harness callers are not rate-limited", e.name);
+            }
+        }
+        assert_eq!(OPERATIONS.len(), ALL.len());
+    }
+}
