@@ -13,3 +13,4 @@ mod openapi;
 mod product;
 mod public;
 mod tenancy;
+mod tidy;

@@ -14,9 +14,6 @@ fn handle(req: Request) -> Response {
 }
 
 fn interrupt(ctx: &Ctx, tx: &Db, input: InterruptLane) -> Result<Change<InterruptQueued>, ApiError> {
-    if input.message.trim().is_empty() || input.message.len() > 20_000 {
-        return Err(ApiError::validation("message", "must be 1-20000 bytes"));
-    }
     let lane = load_lane(tx, ctx.workspace_id()?, &input.run_id)?;
     if !lane.state.is_active() {
         return Err(ApiError::conflict(format!(
@@ -34,11 +31,11 @@ fn interrupt(ctx: &Ctx, tx: &Db, input: InterruptLane) -> Result<Change<Interrup
     let row = tx
         .query_one(
             "INSERT INTO lane_interrupts (lane_id, workspace_id, kind, message, created_at) VALUES (?, ?, ?, ?, ?) RETURNING id",
-            &[&lane.id.as_str(), &lane.workspace_id.as_str(), &kind, &input.message, &created_at],
+            &[&lane.id.as_str(), &lane.workspace_id.as_str(), &kind, &input.message.as_str(), &created_at],
         )?
         .ok_or_else(|| ApiError::internal("insert returned no id"))?;
     let id = u64::try_from(row.int("id")?).unwrap_or(0);
     append_event(tx, &lane, "interrupt", &json!({"interrupt_id": id, "kind": kind, "message": input.message}))?;
-    let interrupt = Interrupt { id, kind: input.kind, message: input.message, created_at };
+    let interrupt = Interrupt { id, kind: input.kind, message: input.message.into_string(), created_at };
     Ok(Change::created(lane.id.clone(), InterruptQueued { run_id: lane.id.clone(), interrupt }))
 }

@@ -65,7 +65,7 @@ async fn handle(incoming: IncomingRequest, out: ResponseOutparam) {
         }
         Export::Json(document) => {
             let Some(mut body) = stream::start(out, "application/json", &open.headers) else { return };
-            stream::write(&mut body, serde_json::to_vec(document).unwrap_or_default()).await;
+            stream::write(&mut body, serde_json::to_vec(document).expect("an export document always serialises")).await;
         }
     }
 }

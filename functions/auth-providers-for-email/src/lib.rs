@@ -1,7 +1,6 @@
 //! List the SSO / OAuth providers configured for an email domain (used by SSO bootstrap).
 
 use switchyard_api::{ProviderId, ProviderKind, ProvidersForEmail, ProvidersForEmailResult, SsoProvider};
-use switchyard_domain::validate;
 use switchyard_edge::prelude::*;
 
 const ENDPOINT: Endpoint = endpoints::AUTH_PROVIDERS_FOR_EMAIL;
@@ -12,7 +11,7 @@ fn handle(req: Request) -> Response {
 }
 
 fn lookup(ctx: &Ctx, input: ProvidersForEmail) -> Result<ProvidersForEmailResult, ApiError> {
-    let domain = validate::email_domain(input.email.trim()).map_err(|m| ApiError::validation("email", m))?;
+    let domain = input.email.domain().into_string();
     let rows = ctx.db.query(
         "SELECT p.id, p.provider, p.display_name, w.handle FROM sso_providers p
          JOIN workspaces w ON w.id = p.workspace_id

@@ -2,7 +2,6 @@
 
 use switchyard_api::{RegisterHarness, RegisteredHarness};
 use switchyard_domain::token::{PatEntropy, mint_harness};
-use switchyard_domain::validate;
 use switchyard_edge::prelude::*;
 use switchyard_edge::{now_rfc3339, random_bytes, rfc3339_after};
 
@@ -16,14 +15,7 @@ fn handle(req: Request) -> Response {
 }
 
 fn register(ctx: &Ctx, tx: &Db, input: RegisterHarness) -> Result<Change<RegisteredHarness>, ApiError> {
-    validate::word(&input.kind).map_err(|m| ApiError::validation("kind", m))?;
-    validate::name(&input.name).map_err(|m| ApiError::validation("name", m))?;
-    validate::words(&input.capabilities, 50).map_err(|(i, m)| ApiError::validation_at("capabilities", i, m))?;
-    validate::words(&input.labels, 50).map_err(|(i, m)| ApiError::validation_at("labels", i, m))?;
-    let lease_seconds = input.lease_seconds.unwrap_or(DEFAULT_LEASE_SECS);
-    if !(5..=300).contains(&lease_seconds) {
-        return Err(ApiError::validation("lease_seconds", "must be between 5 and 300"));
-    }
+    let lease_seconds = input.lease_seconds.map_or(DEFAULT_LEASE_SECS, |l| l.get());
     let minted = mint_harness(&PatEntropy { id: random_bytes(), secret: random_bytes() });
     let now = now_rfc3339();
     tx.exec(
@@ -32,10 +24,10 @@ fn register(ctx: &Ctx, tx: &Db, input: RegisterHarness) -> Result<Change<Registe
         &[
             &minted.harness_id,
             ctx.workspace_id()?,
-            &input.kind,
-            &input.name,
-            &serde_json::to_string(&input.capabilities).unwrap_or_default(),
-            &serde_json::to_string(&input.labels).unwrap_or_default(),
+            &input.kind.as_str(),
+            &input.name.as_str(),
+            &serde_json::to_string(&input.capabilities).map_err(ApiError::internal)?,
+            &serde_json::to_string(&input.labels).map_err(ApiError::internal)?,
             &minted.secret_hash,
             &lease_seconds,
             &rfc3339_after(lease_seconds),
@@ -48,8 +40,8 @@ fn register(ctx: &Ctx, tx: &Db, input: RegisterHarness) -> Result<Change<Registe
         RegisteredHarness {
             harness_id: minted.harness_id,
             credential: minted.credential,
-            kind: input.kind,
-            name: input.name,
+            kind: input.kind.into_string(),
+            name: input.name.into_string(),
             lease_seconds,
             heartbeat_interval_seconds: (lease_seconds / 3).max(1),
         },

@@ -30,10 +30,7 @@ fn encode_cursor(lane: &LaneRow) -> String {
 }
 
 fn list(ctx: &Ctx, input: ListLanes) -> Result<Page<Lane>, ApiError> {
-    let limit = input.limit.unwrap_or(50);
-    if !(1..=100).contains(&limit) {
-        return Err(ApiError::validation("limit", "must be between 1 and 100"));
-    }
+    let limit = input.limit.map_or(50, |l| l.get());
     if let Some(state) = &input.state
         && LaneState::parse(state).is_none()
     {

@@ -1,7 +1,6 @@
 //! Configure (or remove) an SSO provider for an email domain of the workspace.
 
 use switchyard_api::{ProviderId, SsoConfigUpdated, UpdateSsoConfig};
-use switchyard_domain::validate;
 use switchyard_edge::prelude::*;
 use switchyard_edge::{new_id, now_rfc3339};
 
@@ -14,10 +13,8 @@ fn handle(req: Request) -> Response {
 
 fn update(ctx: &Ctx, tx: &Db, input: UpdateSsoConfig) -> Result<Change<SsoConfigUpdated>, ApiError> {
     let workspace = ctx.workspace_id()?;
-    let domain = input.domain.trim().to_ascii_lowercase();
-    validate::domain(&domain).map_err(|m| ApiError::validation("domain", m))?;
-    let display_name = input.display_name.unwrap_or_else(|| input.provider.as_str().to_owned());
-    validate::name(&display_name).map_err(|m| ApiError::validation("display_name", m))?;
+    let domain = input.domain.into_string();
+    let display_name = input.display_name.map_or_else(|| input.provider.as_str().to_owned(), |n| n.into_string());
     if input.enabled {
         tx.exec(
             "INSERT INTO sso_providers (id, workspace_id, domain, provider, display_name, created_at)

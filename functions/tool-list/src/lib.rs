@@ -11,10 +11,7 @@ fn handle(req: Request) -> Response {
 }
 
 fn list(ctx: &Ctx, input: ListTools) -> Result<Page<Tool>, ApiError> {
-    let limit = input.limit.unwrap_or(50);
-    if !(1..=100).contains(&limit) {
-        return Err(ApiError::validation("limit", "must be between 1 and 100"));
-    }
+    let limit = input.limit.map_or(50, |l| l.get());
     // The cursor is the last name returned (names are unique per workspace).
     let after = input.cursor.unwrap_or_default();
     let rows = ctx.db.query(

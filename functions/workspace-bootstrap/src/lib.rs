@@ -3,7 +3,6 @@
 use switchyard_api::{
     BootstrapWorkspace, BootstrappedWorkspace, Member, MemberId, Role, Scope, Workspace, WorkspaceId,
 };
-use switchyard_domain::validate;
 use switchyard_edge::prelude::*;
 use switchyard_edge::{issue_token, new_id, now_rfc3339};
 
@@ -15,13 +14,11 @@ fn handle(req: Request) -> Response {
 }
 
 fn bootstrap(ctx: &Ctx, tx: &Db, input: BootstrapWorkspace) -> Result<Change<BootstrappedWorkspace>, ApiError> {
-    validate::handle(&input.handle).map_err(|m| ApiError::validation("handle", m))?;
-    let email = input.admin_email.trim().to_ascii_lowercase();
-    validate::email_domain(&email).map_err(|m| ApiError::validation("admin_email", m))?;
+    let email = input.admin_email.to_ascii_lowercase();
 
     let workspace = Workspace {
         id: new_id!(WorkspaceId),
-        handle: input.handle,
+        handle: input.handle.into_string(),
         region: input.region,
         plan: input.plan,
         created_at: now_rfc3339(),

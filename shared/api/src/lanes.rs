@@ -4,6 +4,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Deserializer, Serialize};
 
 use crate::ids::{HarnessId, LaneId, ToolCallId, ToolId};
+use crate::valid::{Brief, Description, Glob, HttpUrl, List, Message, Name, Ranged, Repository, ToolName, Word};
 
 /// Accepts `7` or `"7"` (query strings carry numbers as text).
 pub fn lenient_u64<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u64>, D::Error> {
@@ -43,21 +44,23 @@ pub fn list_or_csv<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Vec<String>
 #[serde(deny_unknown_fields)]
 pub struct RunAgent {
     /// Which kind of harness runs it, e.g. `claude-code`, `codex`, `script`.
-    pub harness_kind: String,
-    pub brief: String,
+    pub harness_kind: Word,
+    /// What the agent is asked to do.
+    pub brief: Brief,
     /// The repository the harness works in (a name it resolves locally).
-    pub repository: String,
+    pub repository: Repository,
     /// Path globs this lane may edit; no other active lane in the repository may overlap them.
-    pub claim: Vec<String>,
+    pub claim: List<Glob, 1, 100>,
     #[serde(default)]
-    pub token_budget: Option<u64>,
+    pub token_budget: Option<Ranged<1, { u64::MAX }>>,
     #[serde(default)]
-    pub cost_budget_cents: Option<u64>,
+    pub cost_budget_cents: Option<Ranged<1, { u64::MAX }>>,
+    /// Only a harness holding every one of these labels may run the lane.
     #[serde(default)]
-    pub labels: Vec<String>,
+    pub labels: List<Word, 0, 20>,
     /// Dispatch attempts before the lane fails (1..=10, default 3).
     #[serde(default)]
-    pub max_attempts: Option<u32>,
+    pub max_attempts: Option<Ranged<1, 10>>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -118,7 +121,7 @@ pub enum InterruptKind {
 pub struct InterruptLane {
     pub run_id: LaneId,
     pub kind: InterruptKind,
-    pub message: String,
+    pub message: Message,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -152,9 +155,9 @@ pub struct ListLanes {
     pub harness_kind: Option<String>,
     #[serde(default)]
     pub label: Option<String>,
-    #[serde(default, deserialize_with = "lenient_u64")]
-    #[schemars(with = "Option<u64>")]
-    pub limit: Option<u64>,
+    /// Page size (default 50).
+    #[serde(default)]
+    pub limit: Option<Ranged<1, 100>>,
     #[serde(default)]
     pub cursor: Option<String>,
 }
@@ -188,9 +191,9 @@ pub struct LaneEventsQuery {
     #[serde(default, deserialize_with = "list_or_csv")]
     #[schemars(with = "Option<Vec<String>>")]
     pub types: Option<Vec<String>>,
-    #[serde(default, deserialize_with = "lenient_u64")]
-    #[schemars(with = "Option<u64>")]
-    pub limit: Option<u64>,
+    /// Page size (default 100).
+    #[serde(default)]
+    pub limit: Option<Ranged<1, 1000>>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -215,14 +218,17 @@ pub struct EventPage {
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RegisterHarness {
-    pub kind: String,
-    pub name: String,
+    /// The kind of agent it runs; it is dispatched lanes of this `harness_kind`.
+    pub kind: Word,
+    pub name: Name,
     #[serde(default)]
-    pub capabilities: Vec<String>,
+    pub capabilities: List<Word, 0, 50>,
+    /// It is dispatched only lanes whose labels it all holds.
     #[serde(default)]
-    pub labels: Vec<String>,
+    pub labels: List<Word, 0, 50>,
+    /// How long its lease lasts without a heartbeat (default 30).
     #[serde(default)]
-    pub lease_seconds: Option<u64>,
+    pub lease_seconds: Option<Ranged<5, 300>>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
@@ -364,12 +370,12 @@ pub struct HarnessRevoked {
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RegisterTool {
-    pub name: String,
-    pub description: String,
+    pub name: ToolName,
+    pub description: Description,
     /// JSON Schema of the tool's input.
-    pub input_schema: serde_json::Value,
+    pub input_schema: crate::valid::InputSchema,
     /// The MCP server (Streamable HTTP transport) that serves the tool.
-    pub mcp_url: String,
+    pub mcp_url: HttpUrl,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -385,9 +391,9 @@ pub struct Tool {
 #[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ListTools {
-    #[serde(default, deserialize_with = "lenient_u64")]
-    #[schemars(with = "Option<u64>")]
-    pub limit: Option<u64>,
+    /// Page size (default 50).
+    #[serde(default)]
+    pub limit: Option<Ranged<1, 100>>,
     #[serde(default)]
     pub cursor: Option<String>,
 }

@@ -14,6 +14,7 @@ mod ids;
 mod lanes;
 mod scope;
 mod types;
+pub mod valid;
 
 pub use audit::*;
 pub use endpoints::{Auth, Endpoint, Media, Verb};
@@ -25,3 +26,6 @@ pub use ids::{
 pub use lanes::*;
 pub use scope::{RateFamily, Scope, UnknownScope};
 pub use types::*;
+pub use valid::{
+    Brief, Description, Domain, Email, Glob, Handle, HttpUrl, List, Message, Name, Ranged, Repository, ToolName, Word,
+};

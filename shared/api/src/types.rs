@@ -3,7 +3,11 @@
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+use crate::valid::{Domain, Email, Handle, List, Name, Ranged};
 use crate::{MemberId, ProviderId, Scope, TokenId, WorkspaceId};
+
+/// The longest token lifetime `api-token-issue` grants: five years.
+pub const MAX_TOKEN_LIFETIME_SECS: u64 = 5 * 365 * 24 * 60 * 60;
 
 /// Where a workspace's data lives.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
@@ -115,12 +119,12 @@ impl Role {
 #[serde(deny_unknown_fields)]
 pub struct BootstrapWorkspace {
     /// URL-safe handle: 3–40 lowercase letters, digits and dashes.
-    pub handle: String,
+    pub handle: Handle,
     pub region: Region,
     #[serde(default = "default_plan")]
     pub plan: Plan,
     /// The first member, who becomes the owner.
-    pub admin_email: String,
+    pub admin_email: Email,
 }
 
 fn default_plan() -> Plan {
@@ -156,11 +160,12 @@ pub struct Member {
 #[serde(deny_unknown_fields)]
 pub struct IssueToken {
     /// What the token is for, e.g. "scim-sync".
-    pub name: String,
-    pub scopes: Vec<Scope>,
-    /// Lifetime in seconds; absent means the token does not expire.
+    pub name: Name,
+    /// A subset of the caller's scopes.
+    pub scopes: List<Scope, 1, { usize::MAX }>,
+    /// Lifetime in seconds (60 s to five years); absent means the token does not expire.
     #[serde(default)]
-    pub expires_in_seconds: Option<u64>,
+    pub expires_in_seconds: Option<Ranged<60, MAX_TOKEN_LIFETIME_SECS>>,
 }
 
 /// A freshly minted token. `token` is the only time the secret is shown.
@@ -221,10 +226,11 @@ impl ProviderKind {
 #[serde(deny_unknown_fields)]
 pub struct UpdateSsoConfig {
     /// The email domain the provider signs in, e.g. "example.com".
-    pub domain: String,
+    pub domain: Domain,
     pub provider: ProviderKind,
+    /// Shown on the sign-in button; defaults to the provider's name.
     #[serde(default)]
-    pub display_name: Option<String>,
+    pub display_name: Option<Name>,
     /// `false` removes the provider from the domain.
     #[serde(default = "yes")]
     pub enabled: bool,
@@ -252,7 +258,7 @@ pub struct SsoConfigUpdated {
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ProvidersForEmail {
-    pub email: String,
+    pub email: Email,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]

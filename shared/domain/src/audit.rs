@@ -67,7 +67,7 @@ impl Hashed for AuditEntry {
             input_digest: &self.input_digest,
             prev_hash: &self.prev_hash,
         };
-        serde_json::to_vec(&c).unwrap_or_default()
+        serde_json::to_vec(&c).expect("the canonical form (strings and integers) always serialises")
     }
 }
 

@@ -8,32 +8,11 @@
 
 use std::collections::HashMap;
 
-/// Why a glob is refused.
-pub fn validate(glob: &str) -> Result<(), String> {
-    if glob.is_empty() || glob.len() > 512 {
-        return Err("must be 1-512 characters".into());
-    }
-    if glob.starts_with('/') {
-        return Err("must be relative to the repository root (no leading `/`)".into());
-    }
-    if glob.contains(['[', ']', '{', '}', '\\']) || glob.chars().any(char::is_control) {
-        return Err("character classes, braces, backslashes and control characters are not supported".into());
-    }
-    for segment in glob.split('/') {
-        if segment.is_empty() {
-            return Err("has an empty path segment".into());
-        }
-        if segment == "." || segment == ".." {
-            return Err("must not contain `.` or `..` segments".into());
-        }
-        if segment.contains("**") && segment != "**" {
-            return Err("`**` must be a whole segment".into());
-        }
-    }
-    Ok(())
-}
+/// The glob syntax rule lives with the wire type (`switchyard_api::Glob`),
+/// so a claim is refused while its request is parsed.
+pub use switchyard_api::valid::glob_rule as validate;
 
-/// Whether a path can match both globs (both already [`validate`]d).
+/// Whether a path can match both globs (both valid [`switchyard_api::Glob`]s).
 pub fn overlap(a: &str, b: &str) -> bool {
     let a: Vec<&str> = a.split('/').collect();
     let b: Vec<&str> = b.split('/').collect();

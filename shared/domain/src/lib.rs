@@ -13,7 +13,6 @@ pub mod lane;
 pub mod merkle;
 pub mod rate;
 pub mod token;
-pub mod validate;
 
 /// SHA-256 as lowercase hex.
 pub fn sha256_hex(bytes: &[u8]) -> String {

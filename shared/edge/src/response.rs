@@ -13,8 +13,16 @@ pub struct Reply {
 
 impl Reply {
     pub fn json<T: Serialize>(status: u16, value: &T) -> Self {
-        // Serialising our own response types cannot fail (no maps with non-string keys).
-        Self::bytes(status, "application/json", serde_json::to_vec(value).unwrap_or_default())
+        // Our response types have no maps with non-string keys, so this cannot fail;
+        // if it ever did, the client gets a 500 envelope, never an empty 200.
+        match serde_json::to_vec(value) {
+            Ok(body) => Self::bytes(status, "application/json", body),
+            Err(e) => {
+                eprintln!("response serialisation failed: {e}");
+                let body = br#"{"error":{"code":"INTERNAL","message":"internal error","request_id":""}}"#;
+                Self::bytes(500, "application/json", body.to_vec())
+            }
+        }
     }
 
     pub fn bytes(status: u16, content_type: &str, body: Vec<u8>) -> Self {
