@@ -157,3 +157,26 @@ fn the_code_map_names_what_exists() {
         assert!(root.join(path.trim_end_matches('/')).exists(), "ARCHITECTURE.md names `{path}`, which does not exist");
     }
 }
+
+#[test]
+fn no_handler_writes_lane_sql_or_state_names() {
+    // Lane storage is named operations in shared/edge/src/lanes.rs.
+    let tables = ["lanes", "lane_events", "lane_claims", "lane_claim_prefixes", "lane_interrupts", "tool_calls"];
+    let mut forbidden: Vec<String> =
+        tables.iter().flat_map(|t| ["FROM", "INTO", "UPDATE", "JOIN"].map(|k| format!("{k} {t} "))).collect();
+    forbidden.extend(
+        ["'queued'", "'running'", "'paused'", "'completed'", "'failed'", "'cancelled'", "LANE_COLUMNS"]
+            .map(String::from),
+    );
+    for krate in function_crates() {
+        let source = read(&krate.join("src/lib.rs"));
+        for f in &forbidden {
+            assert!(
+                !source.contains(f.as_str()),
+                "{} contains `{}`: lane storage belongs in shared/edge/src/lanes.rs",
+                krate.display(),
+                f.trim()
+            );
+        }
+    }
+}

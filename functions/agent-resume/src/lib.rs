@@ -3,7 +3,7 @@
 use serde_json::json;
 use switchyard_api::{Lane, ResumeLane};
 use switchyard_domain::lane::Event;
-use switchyard_edge::lanes::{apply, load_lane};
+use switchyard_edge::lanes::{self, apply, load_lane};
 use switchyard_edge::prelude::*;
 
 const ENDPOINT: Endpoint = endpoints::AGENT_RESUME;
@@ -40,10 +40,7 @@ fn resume(ctx: &Ctx, tx: &Db, input: ResumeLane) -> Result<Change<Lane>, ApiErro
         ))
         .with_details(json!({"run_id": lane.id, "state": lane.state.as_str(), "tokens_used": lane.tokens_used})));
     }
-    tx.exec(
-        "UPDATE lanes SET token_budget = ?, cost_budget_cents = ? WHERE id = ?",
-        &[&lane.token_budget, &lane.cost_budget_cents, &lane.id.as_str()],
-    )?;
+    lanes::save_budgets(tx, &lane)?;
     // Back to its harness if one still holds it; otherwise to the queue.
     let held = lane.harness_id.is_some()
         && lane.lease_expires_at.as_deref().is_some_and(|l| l > switchyard_edge::now_rfc3339().as_str());

@@ -1,8 +1,7 @@
 //! Dispatch a new agent lane: pick a harness kind, hand it a brief and a scope claim, return a run id.
 
-use serde_json::json;
 use switchyard_api::{Lane, LaneId, RunAgent};
-use switchyard_edge::lanes::{self, LaneRow, append_event};
+use switchyard_edge::lanes::{self, LaneRow};
 use switchyard_edge::prelude::*;
 use switchyard_edge::{new_id, now_rfc3339};
 
@@ -44,28 +43,6 @@ fn run(ctx: &Ctx, tx: &Db, input: RunAgent) -> Result<Change<Lane>, ApiError> {
         updated_at: now.clone(),
         finished_at: None,
     };
-    let claim = serde_json::to_string(&lane.claim).map_err(ApiError::internal)?;
-    tx.exec(
-        "INSERT INTO lanes (id, workspace_id, state, harness_kind, brief, repository, claim, labels, token_budget,
-         cost_budget_cents, max_attempts, created_by, created_at, updated_at)
-         VALUES (?, ?, 'queued', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        &[
-            &lane.id.as_str(),
-            &workspace.as_str(),
-            &lane.harness_kind,
-            &lane.brief,
-            &lane.repository,
-            &claim,
-            &serde_json::to_string(&lane.labels).map_err(ApiError::internal)?,
-            &lane.token_budget,
-            &lane.cost_budget_cents,
-            &i64::from(lane.max_attempts),
-            &ctx.caller.actor(),
-            &now,
-            &now,
-        ],
-    )?;
-    lanes::hold_claim(tx, &lane)?;
-    append_event(tx, &lane, "state", &json!({"from": null, "to": "queued", "reason": "created", "attempt": 1}))?;
+    lanes::insert(tx, &lane, &ctx.caller.actor())?;
     Ok(Change::created(lane.id.clone(), lane.to_api()))
 }

@@ -12,7 +12,7 @@ use spin_sdk::http::{Method, Request as OutRequest, Response as InResponse};
 use switchyard_api::{InvokeTool, ToolCall, ToolCallId};
 use switchyard_domain::lane::LaneState;
 use switchyard_domain::sha256_hex;
-use switchyard_edge::lanes::{LaneRow, append_event, load_lane};
+use switchyard_edge::lanes::{self, LaneRow, load_lane};
 use switchyard_edge::prelude::*;
 use switchyard_edge::{new_id, now_rfc3339};
 
@@ -95,27 +95,7 @@ fn commit(_ctx: &Ctx, tx: &Db, called: Called) -> Result<Change<ToolCall>, ApiEr
         duration_ms: called.duration_ms,
         at: now_rfc3339(),
     };
-    tx.exec(
-        "INSERT INTO tool_calls (id, lane_id, workspace_id, tool, input_digest, output, status, duration_ms, at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        &[
-            &call.call_id,
-            &called.lane.id,
-            &called.lane.workspace_id,
-            &call.tool,
-            &call.input_digest,
-            &call.output.to_string(),
-            &call.status,
-            &call.duration_ms,
-            &call.at,
-        ],
-    )?;
-    append_event(
-        tx,
-        &called.lane,
-        "tool_call",
-        &json!({"call_id": call.call_id, "tool": call.tool, "status": call.status, "duration_ms": call.duration_ms}),
-    )?;
+    lanes::record_tool_call(tx, &called.lane, &call)?;
     Ok(Change::ok(call.call_id.clone(), call))
 }
 

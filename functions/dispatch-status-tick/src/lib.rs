@@ -12,7 +12,7 @@ wit_bindgen::generate!({
 use switchyard_api::{DispatchTickReport, NoInput, RequestId};
 use switchyard_domain::audit::NewEntry;
 use switchyard_domain::lane::{Event, LaneState};
-use switchyard_edge::lanes::{LANE_COLUMNS, LaneRow, apply};
+use switchyard_edge::lanes::{self, apply};
 use switchyard_edge::prelude::*;
 use switchyard_edge::{append_audit, now_rfc3339, random_bytes};
 
@@ -50,17 +50,8 @@ impl Guest for Tick {
 fn sweep(tx: &Db, request_id: &RequestId) -> Result<DispatchTickReport, ApiError> {
     let now = now_rfc3339();
     let request_id = request_id.to_string();
-    let rows = tx.query(
-        &format!(
-            "SELECT {LANE_COLUMNS} FROM lanes WHERE state IN ('running', 'paused')
-             AND ((lease_expires_at IS NOT NULL AND lease_expires_at < ?)
-                  OR (state = 'running' AND token_budget IS NOT NULL AND tokens_used >= token_budget))"
-        ),
-        &[&now],
-    )?;
     let mut report = DispatchTickReport::default();
-    for row in &rows {
-        let mut lane = LaneRow::from_row(row)?;
+    for mut lane in lanes::due(tx, &now)? {
         let expired = lane.lease_expires_at.as_deref().is_some_and(|l| l < now.as_str());
         let action = if expired {
             let retry = lane.attempt < lane.max_attempts;

@@ -2,7 +2,7 @@
 
 use switchyard_api::{Dispatched, DispatchedLane, NoInput};
 use switchyard_domain::lane::Event;
-use switchyard_edge::lanes::{LANE_COLUMNS, LaneRow, apply, pending_interrupts};
+use switchyard_edge::lanes::{self, LaneRow, apply, pending_interrupts};
 use switchyard_edge::prelude::*;
 use switchyard_edge::rfc3339_after;
 
@@ -28,18 +28,14 @@ fn claim(ctx: &Ctx, tx: &Db) -> Result<Option<DispatchedLane>, ApiError> {
     // old 200-lane window did), so a stuck queue cannot hold the write lock long.
     let mut after = (String::new(), String::new());
     for _ in 0..MAX_PAGES {
-        let rows = tx.query(
-            &format!(
-                "SELECT {LANE_COLUMNS} FROM lanes WHERE workspace_id = ? AND state = 'queued' AND harness_kind = ?
-                 AND (created_at, id) > (?, ?) ORDER BY created_at, id LIMIT {PAGE}"
-            ),
-            &[&harness.workspace.id, &harness.kind, &after.0, &after.1],
-        )?;
-        if let Some(lane) = first_fit(ctx, tx, harness, &rows)? {
+        let page = lanes::queued_for(tx, &harness.workspace.id, &harness.kind, &after, PAGE)?;
+        let full = page.len() == PAGE;
+        let last = page.last().map(|l| (l.created_at.clone(), l.id.to_string()));
+        if let Some(lane) = first_fit(ctx, tx, harness, page)? {
             return Ok(Some(lane));
         }
-        match rows.last() {
-            Some(last) if rows.len() == PAGE => after = (last.text("created_at")?, last.text("id")?),
+        match last {
+            Some(last) if full => after = last,
             _ => break,
         }
     }
@@ -56,20 +52,15 @@ fn first_fit(
     ctx: &Ctx,
     tx: &Db,
     harness: &switchyard_edge::HarnessPrincipal,
-    rows: &[switchyard_edge::Row],
+    page: Vec<LaneRow>,
 ) -> Result<Option<DispatchedLane>, ApiError> {
-    for row in rows {
-        let mut lane = LaneRow::from_row(row)?;
+    for mut lane in page {
         // A lane's labels are requirements the harness must carry.
         if !lane.labels.iter().all(|l| harness.labels.contains(l)) {
             continue;
         }
         apply(tx, &mut lane, Event::Dispatch, Some(&format!("claimed by {}", harness.harness_id)))?;
-        let lease = rfc3339_after(harness.lease_seconds);
-        tx.exec(
-            "UPDATE lanes SET harness_id = ?, lease_expires_at = ? WHERE id = ?",
-            &[&harness.harness_id, &lease, &lane.id],
-        )?;
+        lanes::assign(tx, &mut lane, &harness.harness_id, &rfc3339_after(harness.lease_seconds))?;
         ctx.audit_in(tx, &harness.workspace.id, "harness-dispatch", Some(lane.id.as_str()))?;
         let interrupts = pending_interrupts(tx, &lane.id)?;
         return Ok(Some(DispatchedLane {

@@ -4,9 +4,9 @@
 //! budget pause also change the lane's state and are audited.
 
 use serde_json::json;
-use switchyard_api::{HarnessEvents, HarnessEventsAccepted, HarnessReport};
+use switchyard_api::{HarnessEvents, HarnessEventsAccepted, HarnessReport, LaneEventData, LaneResult};
 use switchyard_domain::lane::{Event, LaneState};
-use switchyard_edge::lanes::{LaneRow, append_event, apply, load_lane, signal};
+use switchyard_edge::lanes::{self, LaneRow, append_event, apply, load_lane};
 use switchyard_edge::prelude::*;
 
 const ENDPOINT: Endpoint = endpoints::HARNESS_EVENT;
@@ -52,38 +52,33 @@ fn record(ctx: &Ctx, tx: &Db, input: HarnessEvents) -> Result<HarnessEventsAccep
         }
         apply_report(ctx, tx, &mut lane, report)?;
     }
-    Ok(HarnessEventsAccepted {
-        lane_id: lane.id.clone(),
-        state: lane.state.as_str().to_owned(),
-        signal: signal(lane.state).to_owned(),
-    })
+    Ok(HarnessEventsAccepted { lane_id: lane.id.clone(), state: lane.state, signal: lane.state.signal() })
 }
 
 fn apply_report(ctx: &Ctx, tx: &Db, lane: &mut LaneRow, report: &HarnessReport) -> Result<(), ApiError> {
     match report {
         HarnessReport::Output { stream, line } => {
-            append_event(tx, lane, "output", &json!({"stream": stream, "line": truncate(line)}))?;
+            append_event(tx, lane, &LaneEventData::Output { stream: *stream, line: truncate(line).to_owned() })?;
         }
         HarnessReport::FileChange { path, change } => {
             if path.is_empty() || path.len() > 1024 {
                 return Err(ApiError::validation("events.path", "must be 1-1024 bytes"));
             }
             let outside = !lane.claim.iter().any(|g| switchyard_domain::glob::matches(g, path));
-            append_event(tx, lane, "file_change", &json!({"path": path, "change": change, "outside_claim": outside}))?;
+            let event = LaneEventData::FileChange { path: path.clone(), change: *change, outside_claim: outside };
+            append_event(tx, lane, &event)?;
         }
         HarnessReport::Tokens { used, cost_cents } => {
             lane.tokens_used = lane.tokens_used.saturating_add(*used);
             lane.cost_used_cents = lane.cost_used_cents.saturating_add(*cost_cents);
-            tx.exec(
-                "UPDATE lanes SET tokens_used = ?, cost_used_cents = ? WHERE id = ?",
-                &[&lane.tokens_used, &lane.cost_used_cents, &lane.id],
-            )?;
-            append_event(
-                tx,
-                lane,
-                "tokens",
-                &json!({"used": used, "cost_cents": cost_cents, "tokens_used": lane.tokens_used, "cost_used_cents": lane.cost_used_cents}),
-            )?;
+            lanes::save_usage(tx, lane)?;
+            let event = LaneEventData::Tokens {
+                used: *used,
+                cost_cents: *cost_cents,
+                tokens_used: lane.tokens_used,
+                cost_used_cents: lane.cost_used_cents,
+            };
+            append_event(tx, lane, &event)?;
             if lane.state == LaneState::Running && lane.budget_exhausted() {
                 apply(tx, lane, Event::Pause, Some("budget_exhausted"))?;
                 ctx.audit_in(tx, &lane.workspace_id, "harness-event:budget_exhausted", Some(lane.id.as_str()))?;
@@ -91,23 +86,16 @@ fn apply_report(ctx: &Ctx, tx: &Db, lane: &mut LaneRow, report: &HarnessReport) 
         }
         HarnessReport::Completed { exit_code, summary, diff_stat } => {
             finish(tx, lane, Some(*exit_code), summary.as_deref())?;
-            append_event(
-                tx,
-                lane,
-                "result",
-                &json!({"outcome": "completed", "exit_code": exit_code, "summary": summary, "diff_stat": diff_stat}),
-            )?;
+            let result =
+                LaneResult::Completed { exit_code: *exit_code, summary: summary.clone(), diff_stat: diff_stat.clone() };
+            append_event(tx, lane, &LaneEventData::Result(result))?;
             apply(tx, lane, Event::Complete, Some("the agent finished"))?;
             ctx.audit_in(tx, &lane.workspace_id, "harness-event:completed", Some(lane.id.as_str()))?;
         }
         HarnessReport::Failed { exit_code, error } => {
             finish(tx, lane, *exit_code, Some(truncate(error)))?;
-            append_event(
-                tx,
-                lane,
-                "result",
-                &json!({"outcome": "failed", "exit_code": exit_code, "error": truncate(error)}),
-            )?;
+            let result = LaneResult::Failed { exit_code: *exit_code, error: truncate(error).to_owned() };
+            append_event(tx, lane, &LaneEventData::Result(result))?;
             apply(tx, lane, Event::Fail, Some(truncate(error)))?;
             ctx.audit_in(tx, &lane.workspace_id, "harness-event:failed", Some(lane.id.as_str()))?;
         }
@@ -118,6 +106,5 @@ fn apply_report(ctx: &Ctx, tx: &Db, lane: &mut LaneRow, report: &HarnessReport) 
 fn finish(tx: &Db, lane: &mut LaneRow, exit_code: Option<i64>, summary: Option<&str>) -> Result<(), ApiError> {
     lane.exit_code = exit_code;
     lane.summary = summary.map(str::to_owned);
-    tx.exec("UPDATE lanes SET exit_code = ?, summary = ? WHERE id = ?", &[&lane.exit_code, &lane.summary, &lane.id])?;
-    Ok(())
+    lanes::save_result(tx, lane)
 }

@@ -3,9 +3,8 @@
 //! Heartbeats are telemetry, not audited mutations: lease renewals and
 //! interrupt acknowledgements are recorded as lane events instead.
 
-use serde_json::json;
 use switchyard_api::{Heartbeat, HeartbeatAnswer, HeartbeatLane};
-use switchyard_edge::lanes::{LANE_COLUMNS, LaneRow, append_event, pending_interrupts, signal};
+use switchyard_edge::lanes::{self, pending_interrupts};
 use switchyard_edge::prelude::*;
 use switchyard_edge::{now_rfc3339, rfc3339_after, rfc3339_before};
 
@@ -27,37 +26,16 @@ fn heartbeat(ctx: &Ctx, tx: &Db, input: &Heartbeat) -> Result<HeartbeatAnswer, A
         "UPDATE harnesses SET lease_expires_at = ?, last_heartbeat_at = ? WHERE id = ?",
         &[&lease_expires_at, &now, &harness.harness_id],
     )?;
-    tx.exec(
-        "UPDATE lanes SET lease_expires_at = ? WHERE harness_id = ? AND state IN ('running', 'paused')",
-        &[&lease_expires_at, &harness.harness_id],
-    )?;
+    lanes::renew_leases(tx, &harness.harness_id, &lease_expires_at)?;
     let notice_since = rfc3339_before(CANCEL_NOTICE_SECS);
-    let rows = tx.query(
-        &format!(
-            "SELECT {LANE_COLUMNS} FROM lanes WHERE harness_id = ? AND
-             (state IN ('running', 'paused') OR (state = 'cancelled' AND finished_at > ?)) ORDER BY created_at"
-        ),
-        &[&harness.harness_id, &notice_since],
-    )?;
-    let mut lanes = Vec::with_capacity(rows.len());
-    for row in &rows {
-        let lane = LaneRow::from_row(row)?;
+    let held = lanes::held_by(tx, &harness.harness_id, Some(&notice_since))?;
+    let mut lanes = Vec::with_capacity(held.len());
+    for lane in held {
         if let Some(acked) = input.acks.get(lane.id.as_str()) {
-            let delivered = tx.query(
-                "UPDATE lane_interrupts SET acked_at = ? WHERE lane_id = ? AND id <= ? AND acked_at IS NULL RETURNING id",
-                &[&now, &lane.id, acked],
-            )?;
-            for r in delivered {
-                append_event(tx, &lane, "interrupt_delivered", &json!({"interrupt_id": r.int("id")?}))?;
-            }
+            lanes::acknowledge_interrupts(tx, &lane, *acked)?;
         }
         let interrupts = if lane.state.is_active() { pending_interrupts(tx, &lane.id)? } else { Vec::new() };
-        lanes.push(HeartbeatLane {
-            lane_id: lane.id.clone(),
-            state: lane.state.as_str().to_owned(),
-            signal: signal(lane.state).to_owned(),
-            interrupts,
-        });
+        lanes.push(HeartbeatLane { lane_id: lane.id, state: lane.state, signal: lane.state.signal(), interrupts });
     }
     Ok(HeartbeatAnswer { lease_expires_at, lanes })
 }

@@ -2,7 +2,7 @@
 
 use switchyard_api::{HarnessRevoked, RevokeHarness};
 use switchyard_domain::lane::Event;
-use switchyard_edge::lanes::{LANE_COLUMNS, LaneRow, apply};
+use switchyard_edge::lanes::{self, apply};
 use switchyard_edge::now_rfc3339;
 use switchyard_edge::prelude::*;
 
@@ -29,13 +29,8 @@ fn revoke(ctx: &Ctx, tx: &Db, input: RevokeHarness) -> Result<Change<HarnessRevo
             now
         }
     };
-    let held = tx.query(
-        &format!("SELECT {LANE_COLUMNS} FROM lanes WHERE harness_id = ? AND state IN ('running', 'paused')"),
-        &[&input.harness_id],
-    )?;
     let mut requeued = Vec::new();
-    for row in &held {
-        let mut lane = LaneRow::from_row(row)?;
+    for mut lane in lanes::held_by(tx, &input.harness_id, None)? {
         let retry = lane.attempt < lane.max_attempts;
         apply(tx, &mut lane, Event::LeaseExpired { retry }, Some("its harness was revoked"))?;
         if retry {

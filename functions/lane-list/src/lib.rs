@@ -1,8 +1,7 @@
 //! List the workspace's lanes, newest first, filtered by state, repository, harness kind or label.
 
 use switchyard_api::{Lane, ListLanes, Page};
-use switchyard_domain::lane::LaneState;
-use switchyard_edge::lanes::{LANE_COLUMNS, LaneRow};
+use switchyard_edge::lanes::{self, LaneRow};
 use switchyard_edge::prelude::*;
 
 const ENDPOINT: Endpoint = endpoints::LANE_LIST;
@@ -31,42 +30,17 @@ fn encode_cursor(lane: &LaneRow) -> String {
 
 fn list(ctx: &Ctx, input: ListLanes) -> Result<Page<Lane>, ApiError> {
     let limit = input.limit.map_or(50, |l| l.get());
-    if let Some(state) = &input.state
-        && LaneState::parse(state).is_none()
-    {
-        return Err(ApiError::validation("state", "must be queued, running, paused, completed, failed or cancelled"));
-    }
-    let workspace = ctx.workspace_id()?.to_string();
     let (after_at, after_id) = match &input.cursor {
         Some(c) => decode_cursor(c)?,
         None => ("9999".to_owned(), String::new()),
     };
-    let label = input.label.as_ref().map(|l| format!("%\"{}\"%", l.replace(['%', '_', '"'], "")));
-    let rows = ctx.db.query(
-        &format!(
-            "SELECT {LANE_COLUMNS} FROM lanes WHERE workspace_id = ?
-               AND (? IS NULL OR state = ?) AND (? IS NULL OR repository = ?)
-               AND (? IS NULL OR harness_kind = ?) AND (? IS NULL OR labels LIKE ?)
-               AND (created_at < ? OR (created_at = ? AND id < ?))
-             ORDER BY created_at DESC, id DESC LIMIT ?"
-        ),
-        &[
-            &workspace,
-            &input.state,
-            &input.state,
-            &input.repository,
-            &input.repository,
-            &input.harness_kind,
-            &input.harness_kind,
-            &label,
-            &label,
-            &after_at,
-            &after_at,
-            &after_id,
-            &(limit + 1),
-        ],
-    )?;
-    let mut lanes = rows.iter().map(LaneRow::from_row).collect::<Result<Vec<_>, _>>()?;
+    let filter = lanes::LaneFilter {
+        state: input.state,
+        repository: input.repository.as_deref(),
+        harness_kind: input.harness_kind.as_deref(),
+        label: input.label.as_deref(),
+    };
+    let mut lanes = lanes::page(&ctx.db, ctx.workspace_id()?, &filter, &(after_at, after_id), limit + 1)?;
     let next_cursor = if lanes.len() as u64 > limit {
         lanes.truncate(limit as usize);
         lanes.last().map(encode_cursor)

@@ -8,7 +8,7 @@ use crate::valid::{Brief, Description, Glob, HttpUrl, List, Message, Name, Range
 
 /// Accepts `7` or `"7"` (query strings carry numbers as text).
 pub fn lenient_u64<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u64>, D::Error> {
-    #[derive(Deserialize, JsonSchema)]
+    #[derive(Deserialize)]
     #[serde(untagged)]
     enum N {
         Num(u64),
@@ -23,22 +23,130 @@ pub fn lenient_u64<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u64>, D::Er
     }
 }
 
-/// Accepts `["a","b"]` or `"a,b"`.
-pub fn list_or_csv<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Vec<String>>, D::Error> {
-    #[derive(Deserialize, JsonSchema)]
-    #[serde(untagged)]
-    enum L {
-        List(Vec<String>),
-        Csv(String),
+/// Accepts `["a","b"]` (an item that does not parse is named by its index,
+/// `types[1]`) or `"a,b"` (query strings), each item parsed as `T`.
+pub fn list_or_csv<'de, D: Deserializer<'de>, T: serde::de::DeserializeOwned>(
+    d: D,
+) -> Result<Option<Vec<T>>, D::Error> {
+    struct ListOrCsv<T>(std::marker::PhantomData<T>);
+
+    impl<'de, T: serde::de::DeserializeOwned> serde::de::Visitor<'de> for ListOrCsv<T> {
+        type Value = Option<Vec<T>>;
+
+        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("a list, or a comma-separated string")
+        }
+
+        fn visit_unit<E: serde::de::Error>(self) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+
+        fn visit_none<E: serde::de::Error>(self) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+
+        fn visit_some<D2: Deserializer<'de>>(self, d: D2) -> Result<Self::Value, D2::Error> {
+            d.deserialize_any(self)
+        }
+
+        fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+            let mut items = Vec::new();
+            while let Some(item) = seq.next_element::<T>()? {
+                items.push(item);
+            }
+            Ok(Some(items))
+        }
+
+        fn visit_str<E: serde::de::Error>(self, csv: &str) -> Result<Self::Value, E> {
+            csv.split(',')
+                .map(str::trim)
+                .filter(|p| !p.is_empty())
+                .enumerate()
+                .map(|(i, item)| {
+                    serde_json::from_value(serde_json::Value::String(item.to_owned()))
+                        .map_err(|e| E::custom(format!("item {i}: {e}")))
+                })
+                .collect::<Result<Vec<T>, E>>()
+                .map(Some)
+        }
     }
-    Ok(match Option::<L>::deserialize(d)? {
-        None => None,
-        Some(L::List(v)) => Some(v),
-        Some(L::Csv(s)) => Some(s.split(',').map(|p| p.trim().to_owned()).filter(|p| !p.is_empty()).collect()),
-    })
+
+    d.deserialize_any(ListOrCsv(std::marker::PhantomData))
 }
 
 // ---------------------------------------------------------------- lanes
+
+/// Where a lane is in its life. Queued, running and paused lanes are active:
+/// they hold their scope claim.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum LaneState {
+    Queued,
+    Running,
+    Paused,
+    Completed,
+    Failed,
+    Cancelled,
+}
+
+impl LaneState {
+    pub const ALL: [LaneState; 6] = [
+        LaneState::Queued,
+        LaneState::Running,
+        LaneState::Paused,
+        LaneState::Completed,
+        LaneState::Failed,
+        LaneState::Cancelled,
+    ];
+
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Queued => "queued",
+            Self::Running => "running",
+            Self::Paused => "paused",
+            Self::Completed => "completed",
+            Self::Failed => "failed",
+            Self::Cancelled => "cancelled",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|st| st.as_str() == s)
+    }
+
+    /// Queued, running and paused lanes hold their scope claim.
+    pub const fn is_active(self) -> bool {
+        matches!(self, Self::Queued | Self::Running | Self::Paused)
+    }
+
+    /// The control signal a harness applies to a lane in this state.
+    pub const fn signal(self) -> Signal {
+        match self {
+            Self::Running | Self::Queued => Signal::Run,
+            Self::Paused => Signal::Pause,
+            Self::Completed | Self::Failed | Self::Cancelled => Signal::Cancel,
+        }
+    }
+}
+
+/// What a harness should do with a lane it holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Signal {
+    Run,
+    Pause,
+    Cancel,
+}
+
+impl Signal {
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Run => "run",
+            Self::Pause => "pause",
+            Self::Cancel => "cancel",
+        }
+    }
+}
 
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -66,7 +174,7 @@ pub struct RunAgent {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct Lane {
     pub run_id: LaneId,
-    pub state: String,
+    pub state: LaneState,
     pub harness_kind: String,
     pub brief: String,
     pub repository: String,
@@ -148,7 +256,7 @@ pub struct GetLane {
 #[serde(deny_unknown_fields)]
 pub struct ListLanes {
     #[serde(default)]
-    pub state: Option<String>,
+    pub state: Option<LaneState>,
     #[serde(default)]
     pub repository: Option<String>,
     #[serde(default)]
@@ -188,22 +296,108 @@ pub struct LaneEventsQuery {
     #[serde(default, deserialize_with = "lenient_u64")]
     #[schemars(with = "Option<u64>")]
     pub since: Option<u64>,
+    /// Only events of these types (a list, or comma-separated in a query string).
     #[serde(default, deserialize_with = "list_or_csv")]
-    #[schemars(with = "Option<Vec<String>>")]
-    pub types: Option<Vec<String>>,
+    pub types: Option<Vec<LaneEventType>>,
     /// Page size (default 100).
     #[serde(default)]
     pub limit: Option<Ranged<1, 1000>>,
 }
 
+/// One entry of a lane's event log: `type` says what happened, `data` the details.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct LaneEvent {
     pub id: u64,
     pub run_id: LaneId,
-    #[serde(rename = "type")]
-    pub kind: String,
-    pub data: serde_json::Value,
+    #[serde(flatten)]
+    pub event: LaneEventData,
     pub at: String,
+}
+
+/// What a lane event records, by `type`; `data` holds the variant's fields.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(tag = "type", content = "data", rename_all = "snake_case")]
+pub enum LaneEventData {
+    /// The lane moved between states (`from` is null when it was created).
+    State { from: Option<LaneState>, to: LaneState, reason: Option<String>, attempt: u32 },
+    /// A client sent an interrupt.
+    Interrupt { interrupt_id: u64, kind: InterruptKind, message: String },
+    /// The harness handed an interrupt to its agent.
+    InterruptDelivered { interrupt_id: u64 },
+    /// A line the agent printed.
+    Output { stream: Stream, line: String },
+    /// The agent changed a file; `outside_claim` when no claimed glob matches it.
+    FileChange { path: String, change: FileChange, outside_claim: bool },
+    /// Tokens and cost used by one step, and the lane's totals after it.
+    Tokens { used: u64, cost_cents: u64, tokens_used: u64, cost_used_cents: u64 },
+    /// A tool call made for the lane (`status` is `ok` or `error`).
+    ToolCall { call_id: ToolCallId, tool: String, status: String, duration_ms: u64 },
+    /// How the agent finished.
+    Result(LaneResult),
+}
+
+impl LaneEventData {
+    pub const fn kind(&self) -> LaneEventType {
+        match self {
+            Self::State { .. } => LaneEventType::State,
+            Self::Interrupt { .. } => LaneEventType::Interrupt,
+            Self::InterruptDelivered { .. } => LaneEventType::InterruptDelivered,
+            Self::Output { .. } => LaneEventType::Output,
+            Self::FileChange { .. } => LaneEventType::FileChange,
+            Self::Tokens { .. } => LaneEventType::Tokens,
+            Self::ToolCall { .. } => LaneEventType::ToolCall,
+            Self::Result(_) => LaneEventType::Result,
+        }
+    }
+
+    /// The `data` object alone (as stored).
+    pub fn data(&self) -> serde_json::Value {
+        // An adjacently tagged enum of plain fields always serialises to {"type", "data"}.
+        let mut tagged = serde_json::to_value(self).expect("a lane event always serialises");
+        tagged["data"].take()
+    }
+
+    /// Rebuilds an event from its stored type and data; `None` when they do not fit.
+    pub fn from_stored(kind: &str, data: serde_json::Value) -> Option<Self> {
+        serde_json::from_value(serde_json::json!({"type": kind, "data": data})).ok()
+    }
+}
+
+/// How an agent finished, by `outcome`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(tag = "outcome", rename_all = "snake_case")]
+pub enum LaneResult {
+    Completed { exit_code: i64, summary: Option<String>, diff_stat: Option<DiffStat> },
+    Failed { exit_code: Option<i64>, error: String },
+}
+
+/// The types of lane events (for filtering).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum LaneEventType {
+    State,
+    Interrupt,
+    InterruptDelivered,
+    Output,
+    FileChange,
+    Tokens,
+    ToolCall,
+    Result,
+}
+
+impl LaneEventType {
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::State => "state",
+            Self::Interrupt => "interrupt",
+            Self::InterruptDelivered => "interrupt_delivered",
+            Self::Output => "output",
+            Self::FileChange => "file_change",
+            Self::Tokens => "tokens",
+            Self::ToolCall => "tool_call",
+            Self::Result => "result",
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
@@ -253,9 +447,8 @@ pub struct Heartbeat {
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 pub struct HeartbeatLane {
     pub lane_id: LaneId,
-    pub state: String,
-    /// `run`, `pause` or `cancel`.
-    pub signal: String,
+    pub state: LaneState,
+    pub signal: Signal,
     pub interrupts: Vec<Interrupt>,
 }
 
@@ -347,8 +540,8 @@ pub struct HarnessEvents {
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 pub struct HarnessEventsAccepted {
     pub lane_id: LaneId,
-    pub state: String,
-    pub signal: String,
+    pub state: LaneState,
+    pub signal: Signal,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]

@@ -1,49 +1,7 @@
 //! The lane state machine. Every state change in the product goes through
 //! [`transition`]; anything it refuses is a 409 naming the current state.
 
-use serde::{Deserialize, Serialize};
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum LaneState {
-    Queued,
-    Running,
-    Paused,
-    Completed,
-    Failed,
-    Cancelled,
-}
-
-impl LaneState {
-    pub const ALL: [LaneState; 6] = [
-        LaneState::Queued,
-        LaneState::Running,
-        LaneState::Paused,
-        LaneState::Completed,
-        LaneState::Failed,
-        LaneState::Cancelled,
-    ];
-
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            Self::Queued => "queued",
-            Self::Running => "running",
-            Self::Paused => "paused",
-            Self::Completed => "completed",
-            Self::Failed => "failed",
-            Self::Cancelled => "cancelled",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|st| st.as_str() == s)
-    }
-
-    /// Queued, running and paused lanes hold their scope claim.
-    pub const fn is_active(self) -> bool {
-        matches!(self, Self::Queued | Self::Running | Self::Paused)
-    }
-}
+pub use switchyard_api::LaneState;
 
 /// What can happen to a lane.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

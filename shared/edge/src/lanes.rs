@@ -1,15 +1,25 @@
-//! Lane storage shared by the lane, harness and tool functions: loading a
-//! lane within the caller's workspace, its scope claim (checked, held, and
-//! released when it ends), moving it through the state machine, and
-//! appending its events.
+//! Lane storage: the only place lane SQL and state names are written. The
+//! lane, harness and tool functions call these named operations — load a
+//! lane within the caller's workspace, insert one, page through them, find
+//! the queued ones a harness may run and the ones it holds, hold and release
+//! scope claims, move a lane through the state machine, append its typed
+//! events, queue and acknowledge interrupts, record tool calls.
+//!
+//! The SQL keeps to the portable subset (`RETURNING`, `ON CONFLICT (…)`,
+//! `COALESCE`, no JSON functions) so the same operations can run against
+//! PostgreSQL; what is engine-specific is the caller's `BEGIN IMMEDIATE`
+//! transaction that serialises claims and dispatch.
 
-use serde_json::{Value, json};
-use switchyard_api::{ErrorCode, HarnessId, Interrupt, InterruptKind, Lane, LaneId, WorkspaceId};
+use serde_json::json;
+use switchyard_api::{
+    ErrorCode, HarnessId, Interrupt, InterruptKind, Lane, LaneEvent, LaneEventData, LaneEventType, LaneId, ToolCall,
+    ToolCallId, WorkspaceId,
+};
 use switchyard_domain::glob;
 use switchyard_domain::lane::{Event, LaneState, transition};
 
 use crate::clock::now_rfc3339;
-use crate::db::{Db, DbError, Row};
+use crate::db::{Db, DbError, Row, Sql};
 use crate::error::ApiError;
 
 /// Refuses `claim` when one of its globs can match a path of another active
@@ -132,7 +142,7 @@ impl LaneRow {
     pub fn to_api(&self) -> Lane {
         Lane {
             run_id: self.id.clone(),
-            state: self.state.as_str().to_owned(),
+            state: self.state,
             harness_kind: self.harness_kind.clone(),
             brief: self.brief.clone(),
             repository: self.repository.clone(),
@@ -172,13 +182,29 @@ pub fn load_lane(db: &Db, workspace: &WorkspaceId, id: &LaneId) -> Result<LaneRo
     LaneRow::from_row(&row)
 }
 
+/// A lane's current state (for a stream that watches it end).
+pub fn state_of(db: &Db, lane: &LaneId) -> Result<LaneState, ApiError> {
+    let row = db
+        .query_one("SELECT state FROM lanes WHERE id = ?", &[&lane.as_str()])?
+        .ok_or_else(|| ApiError::not_found(format!("lane {lane}")))?;
+    let state = row.text("state")?;
+    LaneState::parse(&state).ok_or_else(|| ApiError::internal(format!("lane {lane} has unknown state `{state}`")))
+}
+
 /// Appends a lane event; returns its id.
-pub fn append_event(tx: &Db, lane: &LaneRow, kind: &str, data: &Value) -> Result<u64, DbError> {
+pub fn append_event(tx: &Db, lane: &LaneRow, event: &LaneEventData) -> Result<u64, ApiError> {
     let row = tx.query_one(
         "INSERT INTO lane_events (lane_id, workspace_id, type, data, at) VALUES (?, ?, ?, ?, ?) RETURNING id",
-        &[&lane.id.as_str(), &lane.workspace_id.as_str(), &kind, &data.to_string(), &now_rfc3339()],
+        &[
+            &lane.id.as_str(),
+            &lane.workspace_id.as_str(),
+            &event.kind().as_str(),
+            &event.data().to_string(),
+            &now_rfc3339(),
+        ],
     )?;
-    Ok(row.map(|r| r.int("id")).transpose()?.and_then(|id| u64::try_from(id).ok()).unwrap_or(0))
+    let id = row.ok_or_else(|| ApiError::internal("event insert returned no id"))?.int("id")?;
+    u64::try_from(id).map_err(ApiError::internal)
 }
 
 /// Moves `lane` by `event` (409 naming the current state when not allowed),
@@ -226,8 +252,7 @@ pub fn apply(tx: &Db, lane: &mut LaneRow, event: Event, reason: Option<&str>) ->
     append_event(
         tx,
         lane,
-        "state",
-        &json!({"from": from.as_str(), "to": to.as_str(), "reason": reason, "attempt": lane.attempt}),
+        &LaneEventData::State { from: Some(from), to, reason: reason.map(str::to_owned), attempt: lane.attempt },
     )?;
     Ok(())
 }
@@ -241,15 +266,6 @@ fn describe(event: Event) -> &'static str {
         Event::Complete => "completed",
         Event::Fail => "failed",
         Event::LeaseExpired { .. } => "requeued",
-    }
-}
-
-/// The control signal a harness should apply to a lane in `state`.
-pub fn signal(state: LaneState) -> &'static str {
-    match state {
-        LaneState::Running | LaneState::Queued => "run",
-        LaneState::Paused => "pause",
-        LaneState::Completed | LaneState::Failed | LaneState::Cancelled => "cancel",
     }
 }
 
@@ -269,4 +285,315 @@ pub fn pending_interrupts(db: &Db, lane: &LaneId) -> Result<Vec<Interrupt>, ApiE
             })
         })
         .collect()
+}
+
+// ---------------------------------------------------------------- rows
+
+/// Inserts a new queued lane, holds its claim and records its creation.
+pub fn insert(tx: &Db, lane: &LaneRow, created_by: &str) -> Result<(), ApiError> {
+    tx.exec(
+        "INSERT INTO lanes (id, workspace_id, state, harness_kind, brief, repository, claim, labels, token_budget,
+         cost_budget_cents, max_attempts, created_by, created_at, updated_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        &[
+            &lane.id.as_str(),
+            &lane.workspace_id.as_str(),
+            &lane.state.as_str(),
+            &lane.harness_kind,
+            &lane.brief,
+            &lane.repository,
+            &serde_json::to_string(&lane.claim).map_err(ApiError::internal)?,
+            &serde_json::to_string(&lane.labels).map_err(ApiError::internal)?,
+            &lane.token_budget,
+            &lane.cost_budget_cents,
+            &i64::from(lane.max_attempts),
+            &created_by,
+            &lane.created_at,
+            &lane.updated_at,
+        ],
+    )?;
+    hold_claim(tx, lane)?;
+    append_event(
+        tx,
+        lane,
+        &LaneEventData::State { from: None, to: lane.state, reason: Some("created".into()), attempt: lane.attempt },
+    )?;
+    Ok(())
+}
+
+fn rows(rows: &[Row]) -> Result<Vec<LaneRow>, ApiError> {
+    rows.iter().map(LaneRow::from_row).collect()
+}
+
+/// Queued lanes of `harness_kind` in `workspace`, oldest first, after the
+/// `(created_at, id)` position `after`: one page of the dispatch queue.
+pub fn queued_for(
+    tx: &Db,
+    workspace: &WorkspaceId,
+    harness_kind: &str,
+    after: &(String, String),
+    limit: usize,
+) -> Result<Vec<LaneRow>, ApiError> {
+    let found = tx.query(
+        &format!(
+            "SELECT {LANE_COLUMNS} FROM lanes WHERE workspace_id = ? AND state = ? AND harness_kind = ?
+             AND (created_at, id) > (?, ?) ORDER BY created_at, id LIMIT ?"
+        ),
+        &[&workspace.as_str(), &LaneState::Queued.as_str(), &harness_kind, &after.0, &after.1, &(limit as u64)],
+    )?;
+    rows(&found)
+}
+
+/// Gives a just-dispatched lane to its harness until `lease_expires_at`.
+pub fn assign(tx: &Db, lane: &mut LaneRow, harness: &HarnessId, lease_expires_at: &str) -> Result<(), ApiError> {
+    lane.harness_id = Some(harness.clone());
+    lane.lease_expires_at = Some(lease_expires_at.to_owned());
+    tx.exec(
+        "UPDATE lanes SET harness_id = ?, lease_expires_at = ? WHERE id = ?",
+        &[&harness.as_str(), &lease_expires_at, &lane.id.as_str()],
+    )?;
+    Ok(())
+}
+
+/// Extends the lease of every lane `harness` holds (running or paused).
+pub fn renew_leases(tx: &Db, harness: &HarnessId, lease_expires_at: &str) -> Result<(), ApiError> {
+    tx.exec(
+        "UPDATE lanes SET lease_expires_at = ? WHERE harness_id = ? AND state IN (?, ?)",
+        &[&lease_expires_at, &harness.as_str(), &LaneState::Running.as_str(), &LaneState::Paused.as_str()],
+    )?;
+    Ok(())
+}
+
+/// The lanes `harness` holds (running or paused), oldest first; with
+/// `cancelled_since`, also those cancelled after that time (so the harness
+/// hears about the cancel).
+pub fn held_by(tx: &Db, harness: &HarnessId, cancelled_since: Option<&str>) -> Result<Vec<LaneRow>, ApiError> {
+    let found = tx.query(
+        &format!(
+            "SELECT {LANE_COLUMNS} FROM lanes WHERE harness_id = ? AND
+             (state IN (?, ?) OR (state = ? AND finished_at > COALESCE(?, finished_at))) ORDER BY created_at, id"
+        ),
+        &[
+            &harness.as_str(),
+            &LaneState::Running.as_str(),
+            &LaneState::Paused.as_str(),
+            &LaneState::Cancelled.as_str(),
+            &cancelled_since,
+        ],
+    )?;
+    rows(&found)
+}
+
+/// Lanes the dispatch tick must act on at `now`: a held lane whose lease
+/// expired, or a running lane over its token or cost budget.
+pub fn due(tx: &Db, now: &str) -> Result<Vec<LaneRow>, ApiError> {
+    let running = LaneState::Running.as_str();
+    let found = tx.query(
+        &format!(
+            "SELECT {LANE_COLUMNS} FROM lanes WHERE state IN (?, ?)
+             AND ((lease_expires_at IS NOT NULL AND lease_expires_at < ?)
+                  OR (state = ? AND token_budget IS NOT NULL AND tokens_used >= token_budget)
+                  OR (state = ? AND cost_budget_cents IS NOT NULL AND cost_used_cents >= cost_budget_cents))
+             ORDER BY created_at, id"
+        ),
+        &[&running, &LaneState::Paused.as_str(), &now, &running, &running],
+    )?;
+    rows(&found)
+}
+
+/// What `lane-list` filters by.
+#[derive(Debug, Clone, Default)]
+pub struct LaneFilter<'f> {
+    pub state: Option<LaneState>,
+    pub repository: Option<&'f str>,
+    pub harness_kind: Option<&'f str>,
+    pub label: Option<&'f str>,
+}
+
+/// A page of `workspace`'s lanes, newest first, strictly before the
+/// `(created_at, id)` position `before`.
+pub fn page(
+    db: &Db,
+    workspace: &WorkspaceId,
+    filter: &LaneFilter<'_>,
+    before: &(String, String),
+    limit: u64,
+) -> Result<Vec<LaneRow>, ApiError> {
+    let state = filter.state.map(LaneState::as_str);
+    // Labels are stored as a JSON array of words (no `%`, `_` or `"` in a word).
+    let label = filter.label.map(|l| format!("%\"{}\"%", l.replace(['%', '_', '"'], "")));
+    let found = db.query(
+        &format!(
+            "SELECT {LANE_COLUMNS} FROM lanes WHERE workspace_id = ?
+               AND (? IS NULL OR state = ?) AND (? IS NULL OR repository = ?)
+               AND (? IS NULL OR harness_kind = ?) AND (? IS NULL OR labels LIKE ?)
+               AND (created_at < ? OR (created_at = ? AND id < ?))
+             ORDER BY created_at DESC, id DESC LIMIT ?"
+        ),
+        &[
+            &workspace.as_str(),
+            &state,
+            &state,
+            &filter.repository,
+            &filter.repository,
+            &filter.harness_kind,
+            &filter.harness_kind,
+            &label,
+            &label,
+            &before.0,
+            &before.0,
+            &before.1,
+            &limit,
+        ],
+    )?;
+    rows(&found)
+}
+
+/// Stores a lane's budgets (after `agent-resume` raised them).
+pub fn save_budgets(tx: &Db, lane: &LaneRow) -> Result<(), ApiError> {
+    tx.exec(
+        "UPDATE lanes SET token_budget = ?, cost_budget_cents = ? WHERE id = ?",
+        &[&lane.token_budget, &lane.cost_budget_cents, &lane.id.as_str()],
+    )?;
+    Ok(())
+}
+
+/// Stores a lane's token and cost use.
+pub fn save_usage(tx: &Db, lane: &LaneRow) -> Result<(), ApiError> {
+    tx.exec(
+        "UPDATE lanes SET tokens_used = ?, cost_used_cents = ? WHERE id = ?",
+        &[&lane.tokens_used, &lane.cost_used_cents, &lane.id.as_str()],
+    )?;
+    Ok(())
+}
+
+/// Stores how a lane's agent finished (exit code and summary or error).
+pub fn save_result(tx: &Db, lane: &LaneRow) -> Result<(), ApiError> {
+    tx.exec(
+        "UPDATE lanes SET exit_code = ?, summary = ? WHERE id = ?",
+        &[&lane.exit_code, &lane.summary, &lane.id.as_str()],
+    )?;
+    Ok(())
+}
+
+// ---------------------------------------------------------------- interrupts
+
+/// Queues an interrupt for `lane`'s harness and records it as an event.
+pub fn queue_interrupt(tx: &Db, lane: &LaneRow, kind: InterruptKind, message: &str) -> Result<Interrupt, ApiError> {
+    let created_at = now_rfc3339();
+    let kind_name = match kind {
+        InterruptKind::Note => "note",
+        InterruptKind::Redirect => "redirect",
+    };
+    let row = tx
+        .query_one(
+            "INSERT INTO lane_interrupts (lane_id, workspace_id, kind, message, created_at) VALUES (?, ?, ?, ?, ?) RETURNING id",
+            &[&lane.id.as_str(), &lane.workspace_id.as_str(), &kind_name, &message, &created_at],
+        )?
+        .ok_or_else(|| ApiError::internal("interrupt insert returned no id"))?;
+    let id = u64::try_from(row.int("id")?).map_err(ApiError::internal)?;
+    append_event(tx, lane, &LaneEventData::Interrupt { interrupt_id: id, kind, message: message.to_owned() })?;
+    Ok(Interrupt { id, kind, message: message.to_owned(), created_at })
+}
+
+/// Marks `lane`'s interrupts up to `up_to` as delivered (each once, with an event).
+pub fn acknowledge_interrupts(tx: &Db, lane: &LaneRow, up_to: u64) -> Result<(), ApiError> {
+    let delivered = tx.query(
+        "UPDATE lane_interrupts SET acked_at = ? WHERE lane_id = ? AND id <= ? AND acked_at IS NULL RETURNING id",
+        &[&now_rfc3339(), &lane.id.as_str(), &up_to],
+    )?;
+    for r in delivered {
+        let interrupt_id = u64::try_from(r.int("id")?).map_err(ApiError::internal)?;
+        append_event(tx, lane, &LaneEventData::InterruptDelivered { interrupt_id })?;
+    }
+    Ok(())
+}
+
+// ---------------------------------------------------------------- events and tool calls
+
+/// `lane`'s events after id `since`, oldest first, optionally of some types only.
+/// A stored event that does not fit its type fails the read (fail closed).
+pub fn events_after(
+    db: &Db,
+    lane: &LaneId,
+    since: u64,
+    types: &[LaneEventType],
+    limit: u64,
+) -> Result<Vec<LaneEvent>, ApiError> {
+    let mut sql = String::from("SELECT id, type, data, at FROM lane_events WHERE lane_id = ? AND id > ?");
+    let names: Vec<&str> = types.iter().map(|t| t.as_str()).collect();
+    let mut params: Vec<&dyn Sql> = vec![lane, &since];
+    if !names.is_empty() {
+        sql.push_str(&format!(" AND type IN ({})", vec!["?"; names.len()].join(", ")));
+        for n in &names {
+            params.push(n);
+        }
+    }
+    sql.push_str(" ORDER BY id LIMIT ?");
+    params.push(&limit);
+    db.query(&sql, &params)?
+        .iter()
+        .map(|r| {
+            let kind = r.text("type")?;
+            let event = LaneEventData::from_stored(&kind, r.json("data")?)
+                .ok_or_else(|| ApiError::internal(format!("stored {kind} event does not fit its type")))?;
+            Ok(LaneEvent {
+                id: u64::try_from(r.int("id")?).map_err(ApiError::internal)?,
+                run_id: lane.clone(),
+                event,
+                at: r.text("at")?,
+            })
+        })
+        .collect()
+}
+
+/// `lane`'s tool log, oldest first.
+pub fn tool_calls(db: &Db, lane: &LaneId) -> Result<Vec<ToolCall>, ApiError> {
+    db.query(
+        "SELECT id, tool, status, input_digest, output, duration_ms, at FROM tool_calls WHERE lane_id = ? ORDER BY at, id",
+        &[&lane.as_str()],
+    )?
+    .iter()
+    .map(|r| {
+        Ok(ToolCall {
+            call_id: ToolCallId::parse(&r.text("id")?).ok_or_else(|| ApiError::internal("bad tool call id"))?,
+            tool: r.text("tool")?,
+            status: r.text("status")?,
+            input_digest: r.text("input_digest")?,
+            output: r.json("output")?,
+            duration_ms: u64::try_from(r.int("duration_ms")?).map_err(ApiError::internal)?,
+            at: r.text("at")?,
+        })
+    })
+    .collect()
+}
+
+/// Records a tool call in `lane`'s tool log and event stream.
+pub fn record_tool_call(tx: &Db, lane: &LaneRow, call: &ToolCall) -> Result<(), ApiError> {
+    tx.exec(
+        "INSERT INTO tool_calls (id, lane_id, workspace_id, tool, input_digest, output, status, duration_ms, at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        &[
+            &call.call_id.as_str(),
+            &lane.id.as_str(),
+            &lane.workspace_id.as_str(),
+            &call.tool,
+            &call.input_digest,
+            &call.output.to_string(),
+            &call.status,
+            &call.duration_ms,
+            &call.at,
+        ],
+    )?;
+    append_event(
+        tx,
+        lane,
+        &LaneEventData::ToolCall {
+            call_id: call.call_id.clone(),
+            tool: call.tool.clone(),
+            status: call.status.clone(),
+            duration_ms: call.duration_ms,
+        },
+    )?;
+    Ok(())
 }
