@@ -13,6 +13,6 @@ fn handle(req: Request) -> Response {
         let mut lane = load_lane(tx, ctx.workspace_id()?, &input.run_id)?;
         let reason = input.reason.unwrap_or_else(|| format!("cancelled by {}", ctx.caller.actor()));
         apply(tx, &mut lane, Event::Cancel, Some(&reason))?;
-        Ok(Change::ok(lane.id.clone(), lane.to_api()))
+        Ok(Change::ok(lane.run_id.clone(), lane.to_api()))
     })
 }

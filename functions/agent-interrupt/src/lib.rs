@@ -17,11 +17,11 @@ fn interrupt(ctx: &Ctx, tx: &Db, input: InterruptLane) -> Result<Change<Interrup
     if !lane.state.is_active() {
         return Err(ApiError::conflict(format!(
             "lane {} is {}; only active lanes take interrupts",
-            lane.id,
+            lane.run_id,
             lane.state.as_str()
         ))
-        .with_details(json!({"run_id": lane.id, "state": lane.state.as_str()})));
+        .with_details(json!({"run_id": lane.run_id, "state": lane.state.as_str()})));
     }
     let interrupt = lanes::queue_interrupt(tx, &lane, input.kind, &input.message)?;
-    Ok(Change::created(lane.id.clone(), InterruptQueued { run_id: lane.id.clone(), interrupt }))
+    Ok(Change::created(lane.run_id.clone(), InterruptQueued { run_id: lane.run_id.clone(), interrupt }))
 }

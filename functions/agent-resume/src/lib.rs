@@ -36,14 +36,14 @@ fn resume(ctx: &Ctx, tx: &Db, input: ResumeLane) -> Result<Change<Lane>, ApiErro
     if lane.budget_exhausted() {
         return Err(ApiError::conflict(format!(
             "lane {} has used its budget; raise token_budget or cost_budget_cents to resume",
-            lane.id
+            lane.run_id
         ))
-        .with_details(json!({"run_id": lane.id, "state": lane.state.as_str(), "tokens_used": lane.tokens_used})));
+        .with_details(json!({"run_id": lane.run_id, "state": lane.state.as_str(), "tokens_used": lane.tokens_used})));
     }
     lanes::save_budgets(tx, &lane)?;
     // Back to its harness if one still holds it; otherwise to the queue.
     let held = lane.harness_id.is_some()
         && lane.lease_expires_at.as_deref().is_some_and(|l| l > switchyard_edge::now_rfc3339().as_str());
     apply(tx, &mut lane, Event::Resume { held }, Some(&format!("resumed by {}", ctx.caller.actor())))?;
-    Ok(Change::ok(lane.id.clone(), lane.to_api()))
+    Ok(Change::ok(lane.run_id.clone(), lane.to_api()))
 }

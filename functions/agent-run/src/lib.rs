@@ -1,6 +1,6 @@
 //! Dispatch a new agent lane: pick a harness kind, hand it a brief and a scope claim, return a run id.
 
-use switchyard_api::{Lane, LaneId, RunAgent};
+use switchyard_api::{Lane, LaneId, LaneState, RunAgent};
 use switchyard_edge::lanes::{self, LaneRow};
 use switchyard_edge::prelude::*;
 use switchyard_edge::{new_id, now_rfc3339};
@@ -20,29 +20,31 @@ fn run(ctx: &Ctx, tx: &Db, input: RunAgent) -> Result<Change<Lane>, ApiError> {
 
     let now = now_rfc3339();
     let lane = LaneRow {
-        id: new_id!(LaneId),
         workspace_id: workspace.clone(),
-        state: switchyard_domain::lane::LaneState::Queued,
-        harness_kind: input.harness_kind.into_string(),
-        brief: input.brief.into_string(),
-        repository: input.repository.into_string(),
-        claim: input.claim.strings(),
-        labels: input.labels.strings(),
-        token_budget: input.token_budget.map(|b| b.get()),
-        cost_budget_cents: input.cost_budget_cents.map(|b| b.get()),
-        tokens_used: 0,
-        cost_used_cents: 0,
-        attempt: 1,
-        max_attempts: input.max_attempts.map_or(3, |m| u32::try_from(m.get()).unwrap_or(10)),
-        harness_id: None,
         lease_expires_at: None,
-        pause_reason: None,
-        exit_code: None,
-        summary: None,
-        created_at: now.clone(),
-        updated_at: now.clone(),
-        finished_at: None,
+        lane: Lane {
+            run_id: new_id!(LaneId),
+            state: LaneState::Queued,
+            harness_kind: input.harness_kind.into_string(),
+            brief: input.brief.into_string(),
+            repository: input.repository.into_string(),
+            claim: input.claim.strings(),
+            labels: input.labels.strings(),
+            token_budget: input.token_budget.map(|b| b.get()),
+            cost_budget_cents: input.cost_budget_cents.map(|b| b.get()),
+            tokens_used: 0,
+            cost_used_cents: 0,
+            attempt: 1,
+            max_attempts: input.max_attempts.map_or(3, |m| u32::try_from(m.get()).unwrap_or(10)),
+            harness_id: None,
+            pause_reason: None,
+            exit_code: None,
+            summary: None,
+            created_at: now.clone(),
+            updated_at: now.clone(),
+            finished_at: None,
+        },
     };
     lanes::insert(tx, &lane, &ctx.caller.actor())?;
-    Ok(Change::created(lane.id.clone(), lane.to_api()))
+    Ok(Change::created(lane.run_id.clone(), lane.to_api()))
 }

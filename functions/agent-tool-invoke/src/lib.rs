@@ -36,8 +36,8 @@ struct Called {
 }
 
 fn not_running(lane: &LaneRow) -> ApiError {
-    ApiError::conflict(format!("lane {} is {}; tools run only for running lanes", lane.id, lane.state.as_str()))
-        .with_details(json!({"run_id": lane.id, "state": lane.state.as_str()}))
+    ApiError::conflict(format!("lane {} is {}; tools run only for running lanes", lane.run_id, lane.state.as_str()))
+        .with_details(json!({"run_id": lane.run_id, "state": lane.state.as_str()}))
 }
 
 /// `/a/0/b` → `.a[0].b` (how the API names fields).

@@ -80,7 +80,7 @@ fn sweep(tx: &Db, request_id: &RequestId) -> Result<DispatchTickReport, ApiError
                 at: now.clone(),
                 actor: ACTOR.to_owned(),
                 action: format!("dispatch-status-tick:{action}"),
-                target: Some(lane.id.to_string()),
+                target: Some(lane.run_id.to_string()),
                 request_id: request_id.clone(),
                 input_digest: switchyard_domain::sha256_hex(b""),
             },

@@ -30,7 +30,7 @@ fn claim(ctx: &Ctx, tx: &Db) -> Result<Option<DispatchedLane>, ApiError> {
     for _ in 0..MAX_PAGES {
         let page = lanes::queued_for(tx, &harness.workspace.id, &harness.kind, &after, PAGE)?;
         let full = page.len() == PAGE;
-        let last = page.last().map(|l| (l.created_at.clone(), l.id.to_string()));
+        let last = page.last().map(|l| (l.created_at.clone(), l.run_id.to_string()));
         if let Some(lane) = first_fit(ctx, tx, harness, page)? {
             return Ok(Some(lane));
         }
@@ -61,10 +61,11 @@ fn first_fit(
         }
         apply(tx, &mut lane, Event::Dispatch, Some(&format!("claimed by {}", harness.harness_id)))?;
         lanes::assign(tx, &mut lane, &harness.harness_id, &rfc3339_after(harness.lease_seconds))?;
-        ctx.audit_in(tx, &harness.workspace.id, "harness-dispatch", Some(lane.id.as_str()))?;
-        let interrupts = pending_interrupts(tx, &lane.id)?;
+        ctx.audit_in(tx, &harness.workspace.id, "harness-dispatch", Some(lane.run_id.as_str()))?;
+        let interrupts = pending_interrupts(tx, &lane.run_id)?;
+        let lane = lane.lane;
         return Ok(Some(DispatchedLane {
-            lane_id: lane.id,
+            lane_id: lane.run_id,
             brief: lane.brief,
             repository: lane.repository,
             claim: lane.claim,

@@ -41,10 +41,10 @@ fn record(ctx: &Ctx, tx: &Db, input: HarnessEvents) -> Result<HarnessEventsAccep
     if !held {
         return Err(ApiError::conflict(format!(
             "this harness does not hold lane {} (it is {}); stop working on it",
-            lane.id,
+            lane.run_id,
             lane.state.as_str()
         ))
-        .with_details(json!({"run_id": lane.id, "state": lane.state.as_str(), "signal": "cancel"})));
+        .with_details(json!({"run_id": lane.run_id, "state": lane.state.as_str(), "signal": "cancel"})));
     }
     for (i, report) in input.events.iter().enumerate() {
         if !lane.state.is_active() {
@@ -52,7 +52,7 @@ fn record(ctx: &Ctx, tx: &Db, input: HarnessEvents) -> Result<HarnessEventsAccep
         }
         apply_report(ctx, tx, &mut lane, report)?;
     }
-    Ok(HarnessEventsAccepted { lane_id: lane.id.clone(), state: lane.state, signal: lane.state.signal() })
+    Ok(HarnessEventsAccepted { lane_id: lane.run_id.clone(), state: lane.state, signal: lane.state.signal() })
 }
 
 fn apply_report(ctx: &Ctx, tx: &Db, lane: &mut LaneRow, report: &HarnessReport) -> Result<(), ApiError> {
@@ -81,7 +81,7 @@ fn apply_report(ctx: &Ctx, tx: &Db, lane: &mut LaneRow, report: &HarnessReport) 
             append_event(tx, lane, &event)?;
             if lane.state == LaneState::Running && lane.budget_exhausted() {
                 apply(tx, lane, Event::Pause, Some("budget_exhausted"))?;
-                ctx.audit_in(tx, &lane.workspace_id, "harness-event:budget_exhausted", Some(lane.id.as_str()))?;
+                ctx.audit_in(tx, &lane.workspace_id, "harness-event:budget_exhausted", Some(lane.run_id.as_str()))?;
             }
         }
         HarnessReport::Completed { exit_code, summary, diff_stat } => {
@@ -90,14 +90,14 @@ fn apply_report(ctx: &Ctx, tx: &Db, lane: &mut LaneRow, report: &HarnessReport) 
                 LaneResult::Completed { exit_code: *exit_code, summary: summary.clone(), diff_stat: diff_stat.clone() };
             append_event(tx, lane, &LaneEventData::Result(result))?;
             apply(tx, lane, Event::Complete, Some("the agent finished"))?;
-            ctx.audit_in(tx, &lane.workspace_id, "harness-event:completed", Some(lane.id.as_str()))?;
+            ctx.audit_in(tx, &lane.workspace_id, "harness-event:completed", Some(lane.run_id.as_str()))?;
         }
         HarnessReport::Failed { exit_code, error } => {
             finish(tx, lane, *exit_code, Some(truncate(error)))?;
             let result = LaneResult::Failed { exit_code: *exit_code, error: truncate(error).to_owned() };
             append_event(tx, lane, &LaneEventData::Result(result))?;
             apply(tx, lane, Event::Fail, Some(truncate(error)))?;
-            ctx.audit_in(tx, &lane.workspace_id, "harness-event:failed", Some(lane.id.as_str()))?;
+            ctx.audit_in(tx, &lane.workspace_id, "harness-event:failed", Some(lane.run_id.as_str()))?;
         }
     }
     Ok(())

@@ -31,11 +31,16 @@ fn heartbeat(ctx: &Ctx, tx: &Db, input: &Heartbeat) -> Result<HeartbeatAnswer, A
     let held = lanes::held_by(tx, &harness.harness_id, Some(&notice_since))?;
     let mut lanes = Vec::with_capacity(held.len());
     for lane in held {
-        if let Some(acked) = input.acks.get(lane.id.as_str()) {
+        if let Some(acked) = input.acks.get(lane.run_id.as_str()) {
             lanes::acknowledge_interrupts(tx, &lane, *acked)?;
         }
-        let interrupts = if lane.state.is_active() { pending_interrupts(tx, &lane.id)? } else { Vec::new() };
-        lanes.push(HeartbeatLane { lane_id: lane.id, state: lane.state, signal: lane.state.signal(), interrupts });
+        let interrupts = if lane.state.is_active() { pending_interrupts(tx, &lane.run_id)? } else { Vec::new() };
+        lanes.push(HeartbeatLane {
+            lane_id: lane.run_id.clone(),
+            state: lane.state,
+            signal: lane.state.signal(),
+            interrupts,
+        });
     }
     Ok(HeartbeatAnswer { lease_expires_at, lanes })
 }

@@ -34,7 +34,7 @@ fn revoke(ctx: &Ctx, tx: &Db, input: RevokeHarness) -> Result<Change<HarnessRevo
         let retry = lane.attempt < lane.max_attempts;
         apply(tx, &mut lane, Event::LeaseExpired { retry }, Some("its harness was revoked"))?;
         if retry {
-            requeued.push(lane.id);
+            requeued.push(lane.lane.run_id);
         }
     }
     Ok(Change::ok(input.harness_id.clone(), HarnessRevoked { harness_id: input.harness_id, revoked_at, requeued }))

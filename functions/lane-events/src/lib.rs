@@ -42,7 +42,7 @@ fn backfill(ctx: &Ctx, input: LaneEventsQuery) -> Result<EventPage, ApiError> {
     let lane = load_lane(&ctx.db, ctx.workspace_id()?, &input.run_id)?;
     let data = lanes::events_after(
         &ctx.db,
-        &lane.id,
+        &lane.run_id,
         input.since.unwrap_or(0),
         input.types.as_deref().unwrap_or_default(),
         limit,
@@ -85,7 +85,7 @@ async fn run_stream<E>(
     let mut sent = 0usize;
     loop {
         // A read that fails ends the stream; the client reconnects with Last-Event-ID.
-        let Ok(batch) = lanes::events_after(&ctx.db, &lane.id, since, types, 100) else { return Ok(()) };
+        let Ok(batch) = lanes::events_after(&ctx.db, &lane.run_id, since, types, 100) else { return Ok(()) };
         for event in &batch {
             body.send(frame(event)).await?;
             since = event.id;
@@ -93,12 +93,12 @@ async fn run_stream<E>(
             last_write = Instant::now();
         }
         if batch.is_empty() {
-            let Ok(state) = lanes::state_of(&ctx.db, &lane.id) else { return Ok(()) };
+            let Ok(state) = lanes::state_of(&ctx.db, &lane.run_id) else { return Ok(()) };
             if !state.is_active() {
                 let state = state.as_str();
                 let end = format!(
                     "event: end\ndata: {{\"run_id\":\"{}\",\"state\":\"{state}\",\"last_event_id\":{since}}}\n\n",
-                    lane.id
+                    lane.run_id
                 );
                 return body.send(end.into_bytes()).await;
             }

@@ -13,7 +13,7 @@ fn handle(req: Request) -> Response {
 
 fn get(ctx: &Ctx, input: GetLane) -> Result<LaneDetail, ApiError> {
     let lane = load_lane(&ctx.db, ctx.workspace_id()?, &input.run_id)?;
-    let tool_calls = lanes::tool_calls(&ctx.db, &lane.id)?;
-    let pending_interrupts = pending_interrupts(&ctx.db, &lane.id)?;
+    let tool_calls = lanes::tool_calls(&ctx.db, &lane.run_id)?;
+    let pending_interrupts = pending_interrupts(&ctx.db, &lane.run_id)?;
     Ok(LaneDetail { lane: lane.to_api(), tool_calls, pending_interrupts })
 }

@@ -25,7 +25,7 @@ fn decode_cursor(cursor: &str) -> Result<(String, String), ApiError> {
 }
 
 fn encode_cursor(lane: &LaneRow) -> String {
-    format!("{}|{}", lane.created_at, lane.id).bytes().map(|b| format!("{b:02x}")).collect()
+    format!("{}|{}", lane.created_at, lane.run_id).bytes().map(|b| format!("{b:02x}")).collect()
 }
 
 fn list(ctx: &Ctx, input: ListLanes) -> Result<Page<Lane>, ApiError> {

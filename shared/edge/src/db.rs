@@ -120,6 +120,14 @@ impl Row {
         }
     }
 
+    pub fn opt_int(&self, column: &str) -> Result<Option<i64>, DbError> {
+        match self.value(column)? {
+            Value::Null => Ok(None),
+            Value::Integer(i) => Ok(Some(*i)),
+            other => Err(DbError(format!("column `{column}`: expected an integer, found {other:?}"))),
+        }
+    }
+
     /// A JSON column, parsed. Stored data that does not parse is an error,
     /// never a default: a check built on it must fail closed.
     pub fn json<T: serde::de::DeserializeOwned>(&self, column: &str) -> Result<T, DbError> {

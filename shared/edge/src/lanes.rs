@@ -19,7 +19,7 @@ use switchyard_domain::glob;
 use switchyard_domain::lane::{Event, LaneState, transition};
 
 use crate::clock::now_rfc3339;
-use crate::db::{Db, DbError, Row, Sql};
+use crate::db::{Db, Row, Sql};
 use crate::error::ApiError;
 
 /// Refuses `claim` when one of its globs can match a path of another active
@@ -59,13 +59,13 @@ pub fn hold_claim(tx: &Db, lane: &LaneRow) -> Result<(), ApiError> {
     let globs = serde_json::to_string(&lane.claim).map_err(ApiError::internal)?;
     tx.exec(
         "INSERT INTO lane_claims (lane_id, workspace_id, repository, globs) VALUES (?, ?, ?, ?)",
-        &[&lane.id.as_str(), &lane.workspace_id.as_str(), &lane.repository, &globs],
+        &[&lane.run_id.as_str(), &lane.workspace_id.as_str(), &lane.repository, &globs],
     )?;
     let prefixes: std::collections::BTreeSet<&str> = lane.claim.iter().map(|g| glob::literal_prefix(g)).collect();
     for prefix in prefixes {
         tx.exec(
             "INSERT INTO lane_claim_prefixes (lane_id, workspace_id, repository, prefix) VALUES (?, ?, ?, ?)",
-            &[&lane.id.as_str(), &lane.workspace_id.as_str(), &lane.repository, &prefix],
+            &[&lane.run_id.as_str(), &lane.workspace_id.as_str(), &lane.repository, &prefix],
         )?;
     }
     Ok(())
@@ -76,92 +76,73 @@ pub const LANE_COLUMNS: &str = "id, workspace_id, state, harness_kind, brief, re
     token_budget, cost_budget_cents, tokens_used, cost_used_cents, attempt, max_attempts, harness_id, \
     lease_expires_at, pause_reason, exit_code, summary, created_at, updated_at, finished_at";
 
-/// A lane as stored.
+/// A lane as stored: the wire [`Lane`] plus what only the server keeps
+/// (its workspace, its harness lease). Reads through to the `Lane`.
 #[derive(Debug, Clone)]
 pub struct LaneRow {
-    pub id: LaneId,
+    pub lane: Lane,
     pub workspace_id: WorkspaceId,
-    pub state: LaneState,
-    pub harness_kind: String,
-    pub brief: String,
-    pub repository: String,
-    pub claim: Vec<String>,
-    pub labels: Vec<String>,
-    pub token_budget: Option<u64>,
-    pub cost_budget_cents: Option<u64>,
-    pub tokens_used: u64,
-    pub cost_used_cents: u64,
-    pub attempt: u32,
-    pub max_attempts: u32,
-    pub harness_id: Option<HarnessId>,
     pub lease_expires_at: Option<String>,
-    pub pause_reason: Option<String>,
-    pub exit_code: Option<i64>,
-    pub summary: Option<String>,
-    pub created_at: String,
-    pub updated_at: String,
-    pub finished_at: Option<String>,
 }
 
-fn opt_u64(row: &Row, column: &str) -> Result<Option<u64>, DbError> {
-    match row.int(column) {
-        Ok(v) => Ok(u64::try_from(v).ok()),
-        Err(_) => Ok(None),
+impl std::ops::Deref for LaneRow {
+    type Target = Lane;
+
+    fn deref(&self) -> &Lane {
+        &self.lane
     }
 }
 
+impl std::ops::DerefMut for LaneRow {
+    fn deref_mut(&mut self) -> &mut Lane {
+        &mut self.lane
+    }
+}
+
+fn opt_u64(row: &Row, column: &str) -> Result<Option<u64>, ApiError> {
+    row.opt_int(column)?.map(|v| u64::try_from(v).map_err(ApiError::internal)).transpose()
+}
+
 impl LaneRow {
+    /// Reads a row of [`LANE_COLUMNS`]; a value that does not fit fails the read (fail closed).
     pub fn from_row(row: &Row) -> Result<Self, ApiError> {
         let bad = |what: &str| ApiError::internal(format!("malformed lane row: {what}"));
+        let count =
+            |column: &str| -> Result<u32, ApiError> { u32::try_from(row.int(column)?).map_err(|_| bad(column)) };
+        let harness_id = match row.opt_text("harness_id")? {
+            Some(h) => Some(HarnessId::parse(&h).ok_or_else(|| bad("harness_id"))?),
+            None => None,
+        };
         Ok(Self {
-            id: LaneId::parse(&row.text("id")?).ok_or_else(|| bad("id"))?,
+            lane: Lane {
+                run_id: LaneId::parse(&row.text("id")?).ok_or_else(|| bad("id"))?,
+                state: LaneState::parse(&row.text("state")?).ok_or_else(|| bad("state"))?,
+                harness_kind: row.text("harness_kind")?,
+                brief: row.text("brief")?,
+                repository: row.text("repository")?,
+                claim: row.json("claim")?,
+                labels: row.json("labels")?,
+                token_budget: opt_u64(row, "token_budget")?,
+                cost_budget_cents: opt_u64(row, "cost_budget_cents")?,
+                tokens_used: opt_u64(row, "tokens_used")?.ok_or_else(|| bad("tokens_used"))?,
+                cost_used_cents: opt_u64(row, "cost_used_cents")?.ok_or_else(|| bad("cost_used_cents"))?,
+                attempt: count("attempt")?,
+                max_attempts: count("max_attempts")?,
+                harness_id,
+                pause_reason: row.opt_text("pause_reason")?,
+                exit_code: row.opt_int("exit_code")?,
+                summary: row.opt_text("summary")?,
+                created_at: row.text("created_at")?,
+                updated_at: row.text("updated_at")?,
+                finished_at: row.opt_text("finished_at")?,
+            },
             workspace_id: WorkspaceId::parse(&row.text("workspace_id")?).ok_or_else(|| bad("workspace_id"))?,
-            state: LaneState::parse(&row.text("state")?).ok_or_else(|| bad("state"))?,
-            harness_kind: row.text("harness_kind")?,
-            brief: row.text("brief")?,
-            repository: row.text("repository")?,
-            claim: row.json("claim")?,
-            labels: row.json("labels")?,
-            token_budget: opt_u64(row, "token_budget")?,
-            cost_budget_cents: opt_u64(row, "cost_budget_cents")?,
-            tokens_used: opt_u64(row, "tokens_used")?.unwrap_or(0),
-            cost_used_cents: opt_u64(row, "cost_used_cents")?.unwrap_or(0),
-            attempt: u32::try_from(row.int("attempt")?).unwrap_or(1),
-            max_attempts: u32::try_from(row.int("max_attempts")?).unwrap_or(3),
-            harness_id: row.opt_text("harness_id")?.and_then(|h| HarnessId::parse(&h)),
             lease_expires_at: row.opt_text("lease_expires_at")?,
-            pause_reason: row.opt_text("pause_reason")?,
-            exit_code: row.int("exit_code").ok(),
-            summary: row.opt_text("summary")?,
-            created_at: row.text("created_at")?,
-            updated_at: row.text("updated_at")?,
-            finished_at: row.opt_text("finished_at")?,
         })
     }
 
     pub fn to_api(&self) -> Lane {
-        Lane {
-            run_id: self.id.clone(),
-            state: self.state,
-            harness_kind: self.harness_kind.clone(),
-            brief: self.brief.clone(),
-            repository: self.repository.clone(),
-            claim: self.claim.clone(),
-            labels: self.labels.clone(),
-            token_budget: self.token_budget,
-            cost_budget_cents: self.cost_budget_cents,
-            tokens_used: self.tokens_used,
-            cost_used_cents: self.cost_used_cents,
-            attempt: self.attempt,
-            max_attempts: self.max_attempts,
-            harness_id: self.harness_id.clone(),
-            pause_reason: self.pause_reason.clone(),
-            exit_code: self.exit_code,
-            summary: self.summary.clone(),
-            created_at: self.created_at.clone(),
-            updated_at: self.updated_at.clone(),
-            finished_at: self.finished_at.clone(),
-        }
+        self.lane.clone()
     }
 
     /// Whether the token or cost budget is used up.
@@ -196,7 +177,7 @@ pub fn append_event(tx: &Db, lane: &LaneRow, event: &LaneEventData) -> Result<u6
     let row = tx.query_one(
         "INSERT INTO lane_events (lane_id, workspace_id, type, data, at) VALUES (?, ?, ?, ?, ?) RETURNING id",
         &[
-            &lane.id.as_str(),
+            &lane.run_id.as_str(),
             &lane.workspace_id.as_str(),
             &event.kind().as_str(),
             &event.data().to_string(),
@@ -212,8 +193,8 @@ pub fn append_event(tx: &Db, lane: &LaneRow, event: &LaneEventData) -> Result<u6
 pub fn apply(tx: &Db, lane: &mut LaneRow, event: Event, reason: Option<&str>) -> Result<(), ApiError> {
     let from = lane.state;
     let to = transition(from, event).map_err(|_| {
-        ApiError::conflict(format!("lane {} is {}; it cannot be {}", lane.id, from.as_str(), describe(event)))
-            .with_details(json!({"run_id": lane.id, "state": from.as_str()}))
+        ApiError::conflict(format!("lane {} is {}; it cannot be {}", lane.run_id, from.as_str(), describe(event)))
+            .with_details(json!({"run_id": lane.run_id, "state": from.as_str()}))
     })?;
     let now = now_rfc3339();
     lane.state = to;
@@ -242,12 +223,12 @@ pub fn apply(tx: &Db, lane: &mut LaneRow, event: Event, reason: Option<&str>) ->
             &lane.harness_id.as_ref().map(|h| h.to_string()),
             &lane.lease_expires_at,
             &lane.finished_at,
-            &lane.id.as_str(),
+            &lane.run_id.as_str(),
         ],
     )?;
     if !to.is_active() {
-        tx.exec("DELETE FROM lane_claims WHERE lane_id = ?", &[&lane.id.as_str()])?;
-        tx.exec("DELETE FROM lane_claim_prefixes WHERE lane_id = ?", &[&lane.id.as_str()])?;
+        tx.exec("DELETE FROM lane_claims WHERE lane_id = ?", &[&lane.run_id.as_str()])?;
+        tx.exec("DELETE FROM lane_claim_prefixes WHERE lane_id = ?", &[&lane.run_id.as_str()])?;
     }
     append_event(
         tx,
@@ -296,7 +277,7 @@ pub fn insert(tx: &Db, lane: &LaneRow, created_by: &str) -> Result<(), ApiError>
          cost_budget_cents, max_attempts, created_by, created_at, updated_at)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         &[
-            &lane.id.as_str(),
+            &lane.run_id.as_str(),
             &lane.workspace_id.as_str(),
             &lane.state.as_str(),
             &lane.harness_kind,
@@ -350,7 +331,7 @@ pub fn assign(tx: &Db, lane: &mut LaneRow, harness: &HarnessId, lease_expires_at
     lane.lease_expires_at = Some(lease_expires_at.to_owned());
     tx.exec(
         "UPDATE lanes SET harness_id = ?, lease_expires_at = ? WHERE id = ?",
-        &[&harness.as_str(), &lease_expires_at, &lane.id.as_str()],
+        &[&harness.as_str(), &lease_expires_at, &lane.run_id.as_str()],
     )?;
     Ok(())
 }
@@ -453,7 +434,7 @@ pub fn page(
 pub fn save_budgets(tx: &Db, lane: &LaneRow) -> Result<(), ApiError> {
     tx.exec(
         "UPDATE lanes SET token_budget = ?, cost_budget_cents = ? WHERE id = ?",
-        &[&lane.token_budget, &lane.cost_budget_cents, &lane.id.as_str()],
+        &[&lane.token_budget, &lane.cost_budget_cents, &lane.run_id.as_str()],
     )?;
     Ok(())
 }
@@ -462,7 +443,7 @@ pub fn save_budgets(tx: &Db, lane: &LaneRow) -> Result<(), ApiError> {
 pub fn save_usage(tx: &Db, lane: &LaneRow) -> Result<(), ApiError> {
     tx.exec(
         "UPDATE lanes SET tokens_used = ?, cost_used_cents = ? WHERE id = ?",
-        &[&lane.tokens_used, &lane.cost_used_cents, &lane.id.as_str()],
+        &[&lane.tokens_used, &lane.cost_used_cents, &lane.run_id.as_str()],
     )?;
     Ok(())
 }
@@ -471,7 +452,7 @@ pub fn save_usage(tx: &Db, lane: &LaneRow) -> Result<(), ApiError> {
 pub fn save_result(tx: &Db, lane: &LaneRow) -> Result<(), ApiError> {
     tx.exec(
         "UPDATE lanes SET exit_code = ?, summary = ? WHERE id = ?",
-        &[&lane.exit_code, &lane.summary, &lane.id.as_str()],
+        &[&lane.exit_code, &lane.summary, &lane.run_id.as_str()],
     )?;
     Ok(())
 }
@@ -488,7 +469,7 @@ pub fn queue_interrupt(tx: &Db, lane: &LaneRow, kind: InterruptKind, message: &s
     let row = tx
         .query_one(
             "INSERT INTO lane_interrupts (lane_id, workspace_id, kind, message, created_at) VALUES (?, ?, ?, ?, ?) RETURNING id",
-            &[&lane.id.as_str(), &lane.workspace_id.as_str(), &kind_name, &message, &created_at],
+            &[&lane.run_id.as_str(), &lane.workspace_id.as_str(), &kind_name, &message, &created_at],
         )?
         .ok_or_else(|| ApiError::internal("interrupt insert returned no id"))?;
     let id = u64::try_from(row.int("id")?).map_err(ApiError::internal)?;
@@ -500,7 +481,7 @@ pub fn queue_interrupt(tx: &Db, lane: &LaneRow, kind: InterruptKind, message: &s
 pub fn acknowledge_interrupts(tx: &Db, lane: &LaneRow, up_to: u64) -> Result<(), ApiError> {
     let delivered = tx.query(
         "UPDATE lane_interrupts SET acked_at = ? WHERE lane_id = ? AND id <= ? AND acked_at IS NULL RETURNING id",
-        &[&now_rfc3339(), &lane.id.as_str(), &up_to],
+        &[&now_rfc3339(), &lane.run_id.as_str(), &up_to],
     )?;
     for r in delivered {
         let interrupt_id = u64::try_from(r.int("id")?).map_err(ApiError::internal)?;
@@ -575,7 +556,7 @@ pub fn record_tool_call(tx: &Db, lane: &LaneRow, call: &ToolCall) -> Result<(), 
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
         &[
             &call.call_id.as_str(),
-            &lane.id.as_str(),
+            &lane.run_id.as_str(),
             &lane.workspace_id.as_str(),
             &call.tool,
             &call.input_digest,

@@ -1,0 +1,228 @@
+//! Running one lane: a fresh git worktree, the agent command in its own
+//! process group, its output and file changes streamed to the server, the
+//! server's signals and interrupts passed on, and a final report.
+
+use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::path::{Path, PathBuf};
+use std::process::{ExitStatus, Stdio};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
+
+use nix::sys::signal::{Signal as Sig, killpg};
+use nix::unistd::Pid;
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWriteExt};
+use tokio::process::{Child, Command};
+use tokio::sync::{mpsc, watch};
+use tokio::task::JoinHandle;
+use tokio::time::{Instant, MissedTickBehavior, sleep, timeout_at};
+
+use crate::git::{self, GIT_LOCATION_VARS, StatusTracker};
+use crate::interrupts::InterruptSink;
+use crate::protocol::{self, Client, DispatchedLane, Event, Interrupt, MAX_EVENTS_PER_CALL, Signal, Stream};
+
+/// Send buffered events at least this often…
+const FLUSH_EVERY: Duration = Duration::from_millis(250);
+/// …or as soon as this many are waiting.
+const FLUSH_AT: usize = 50;
+/// How often the worktree is checked for file changes.
+const STATUS_EVERY: Duration = Duration::from_secs(1);
+/// SIGTERM, then SIGKILL after this long.
+const KILL_AFTER: Duration = Duration::from_secs(5);
+/// After the agent exits, how long its pipes may stay open (held by children).
+const DRAIN_FOR: Duration = Duration::from_secs(2);
+/// Longer output lines are split into several `output` events.
+const MAX_LINE_BYTES: usize = 16 * 1024;
+/// The longest `summary` sent with `completed`.
+const MAX_SUMMARY_CHARS: usize = 2000;
+
+mod agent;
+mod outbox;
+mod process;
+mod registry;
+mod text;
+
+use agent::*;
+pub use agent::{BriefVia, LaneConfig};
+use outbox::*;
+use process::*;
+pub use registry::{LaneShared, Lanes};
+use text::*;
+
+/// How a lane ended, from this harness's point of view.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    Completed,
+    Failed,
+    Cancelled,
+}
+
+/// Where a lane's files live.
+#[derive(Debug)]
+struct Prepared {
+    worktree: PathBuf,
+    interrupts_file: PathBuf,
+    brief_file: Option<PathBuf>,
+}
+
+/// Runs `lane` to the end and reports it. `shared` must already be in the
+/// harness's [`Lanes`] so heartbeats reach it.
+pub async fn run(cfg: Arc<LaneConfig>, client: Client, shared: Arc<LaneShared>, lane: DispatchedLane) -> Outcome {
+    let id = &lane.lane_id;
+    let outbox = Outbox::spawn(client, shared.clone());
+    let (outcome, done) = match prepare(&cfg, &shared, &lane).await {
+        Err(error) => {
+            outbox.push(Event::Failed { exit_code: None, error: error.clone() });
+            (Outcome::Failed, format!("lane {id} failed: {error}"))
+        }
+        Ok(prepared) => {
+            let (outcome, done) = supervise(&cfg, &shared, &lane, &prepared, &outbox).await;
+            (outcome, format!("{done}; worktree kept at {}", prepared.worktree.display()))
+        }
+    };
+    if outcome == Outcome::Cancelled {
+        outbox.abandon();
+        log!("lane {id} cancelled; no longer reporting it");
+        return outcome;
+    }
+    if !outbox.finish().await {
+        log!("lane {id} cancelled before its final report was sent; no longer reporting it");
+        return Outcome::Cancelled;
+    }
+    // Logged once the server has the report, so a watcher can rely on it.
+    log!("{done}");
+    outcome
+}
+
+/// Validates the lane, opens its interrupts file, creates its worktree and
+/// (with `--brief-via file`) writes the brief. Errors are the lane's `failed` message.
+async fn prepare(cfg: &LaneConfig, shared: &LaneShared, lane: &DispatchedLane) -> Result<Prepared, String> {
+    let repository = lane.repository.as_deref().ok_or("the lane names no repository")?;
+    check_name("repository", repository)?;
+    check_name("lane", &lane.lane_id)?;
+    let name = worktree_name(&lane.lane_id, lane.attempt);
+    let worktree = cfg.work_dir.join(&name);
+    let interrupts_file = cfg.work_dir.join(format!("{name}.interrupts.jsonl"));
+
+    // The interrupts file exists before the agent starts, with whatever was
+    // queued before dispatch already in it.
+    shared
+        .sink()
+        .open(interrupts_file.clone())
+        .map_err(|e| format!("cannot create {}: {e}", interrupts_file.display()))?;
+    shared.deliver(&lane.interrupts);
+
+    let repo = cfg.repos_dir.join(repository);
+    if !repo.is_dir() {
+        return Err(format!("repository {repository:?} not found: {} is not a directory", repo.display()));
+    }
+    if worktree.exists() {
+        return Err(format!("worktree path {} already exists", worktree.display()));
+    }
+    git::add_worktree(&repo, &worktree)
+        .await
+        .map_err(|e| format!("cannot create a worktree of {repository:?}: {e:#}"))?;
+    log!("lane {}: worktree {}", lane.lane_id, worktree.display());
+
+    let brief_file = if cfg.brief_via == BriefVia::File {
+        let path = cfg.work_dir.join(format!("{name}.brief.md"));
+        std::fs::write(&path, &lane.brief).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+        Some(path)
+    } else {
+        None
+    };
+    Ok(Prepared { worktree, interrupts_file, brief_file })
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_must_be_plain_components() {
+        for ok in ["demo", "my-repo_2", "lane_abc123", "a.b"] {
+            assert!(check_name("repository", ok).is_ok(), "{ok}");
+        }
+        for bad in ["", "a/b", "/abs", "..", "a..b", ".hidden", ".", "a\\b", "a\nb"] {
+            let err = check_name("repository", bad).unwrap_err();
+            assert!(err.contains("invalid repository name"), "{bad}: {err}");
+        }
+    }
+
+    #[test]
+    fn worktree_names() {
+        assert_eq!(worktree_name("lane_x", 1), "lane_x");
+        assert_eq!(worktree_name("lane_x", 0), "lane_x");
+        assert_eq!(worktree_name("lane_x", 3), "lane_x-attempt-3");
+    }
+
+    #[test]
+    fn line_splitter() {
+        let mut s = LineSplitter::new(8);
+        assert_eq!(s.push(b"one\r\ntw"), vec!["one"]);
+        assert_eq!(s.push(b"o\n\nthree"), vec!["two", ""]);
+        assert_eq!(s.finish().as_deref(), Some("three"));
+        assert_eq!(s.finish(), None);
+        // Long lines are split; a multi-byte character is never cut in two.
+        let mut s = LineSplitter::new(8);
+        assert_eq!(s.push("abcdefghij\n".as_bytes()), vec!["abcdefgh", "ij"]);
+        assert_eq!(s.push("abcdefgé\n".as_bytes()), vec!["abcdefg", "é"]);
+        assert_eq!(s.push(b"\xff\n"), vec!["\u{fffd}"]);
+    }
+
+    #[test]
+    fn summary_prefers_the_last_stdout_line() {
+        let mut s = Summary::default();
+        assert_eq!(s.text(), "");
+        s.see(Stream::Stderr, "warming up");
+        assert_eq!(s.text(), "warming up");
+        s.see(Stream::Stdout, "  done: 3 files  ");
+        s.see(Stream::Stdout, "   ");
+        s.see(Stream::Stderr, "bye");
+        assert_eq!(s.text(), "done: 3 files");
+    }
+
+    #[test]
+    fn exit_codes() {
+        use std::os::unix::process::ExitStatusExt;
+        assert_eq!(exit_code(&ExitStatus::from_raw(0)), 0);
+        assert_eq!(exit_code(&ExitStatus::from_raw(3 << 8)), 3);
+        assert_eq!(exit_code(&ExitStatus::from_raw(15)), 143); // killed by SIGTERM
+    }
+
+    #[test]
+    fn signals_cancel_is_final_and_unknown_ignored() {
+        let shared = LaneShared::new("lane_1");
+        let mut rx = shared.subscribe();
+        shared.apply(Signal::Run);
+        assert!(!rx.has_changed().unwrap());
+        shared.apply(Signal::Pause);
+        assert!(rx.has_changed().unwrap());
+        assert_eq!(*rx.borrow_and_update(), Signal::Pause);
+        shared.apply(Signal::Unknown);
+        assert_eq!(*rx.borrow(), Signal::Pause);
+        shared.apply(Signal::Cancel);
+        shared.apply(Signal::Run);
+        assert!(shared.is_cancelled());
+    }
+
+    #[test]
+    fn registry_acks_and_replacement() {
+        let lanes = Lanes::default();
+        let a = LaneShared::new("lane_a");
+        lanes.insert(a.clone());
+        assert!(lanes.acks().is_empty());
+        let dir = tempfile::tempdir().unwrap();
+        a.sink().open(dir.path().join("a.jsonl")).unwrap();
+        a.deliver(&[Interrupt { id: 4, kind: "note".into(), message: "m".into(), created_at: None }]);
+        assert_eq!(lanes.acks(), BTreeMap::from([("lane_a".to_owned(), 4)]));
+
+        let a2 = LaneShared::new("lane_a");
+        lanes.insert(a2.clone());
+        assert!(a.is_cancelled());
+        lanes.remove(&a); // the stale run leaving must not drop the new one
+        assert!(lanes.get("lane_a").is_some_and(|cur| Arc::ptr_eq(&cur, &a2)));
+        lanes.remove(&a2);
+        assert!(lanes.all().is_empty());
+    }
+}
