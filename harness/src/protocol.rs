@@ -58,6 +58,7 @@ pub struct Interrupt {
 /// The lane `harness-dispatch` hands over (it is now `running` and ours).
 #[derive(Debug, Clone, Deserialize)]
 pub struct DispatchedLane {
+    #[serde(rename = "run_id")]
     pub lane_id: String,
     #[serde(default)]
     pub brief: String,
@@ -114,6 +115,7 @@ pub struct HeartbeatAnswer {
 
 #[derive(Debug, Clone, Deserialize)]
 pub struct HeartbeatLane {
+    #[serde(rename = "run_id")]
     pub lane_id: String,
     #[serde(default)]
     pub state: String,
@@ -189,6 +191,7 @@ pub const MAX_EVENTS_PER_CALL: usize = 100;
 
 #[derive(Debug, Serialize)]
 struct EventsRequest<'a> {
+    #[serde(rename = "run_id")]
     lane_id: &'a str,
     events: &'a [Event],
 }
@@ -398,10 +401,10 @@ mod tests {
         let a: HeartbeatAnswer = serde_json::from_value(json!({
             "lease_expires_at": "2030-01-01T00:00:00Z",
             "lanes": [
-                {"lane_id":"lane_a","state":"paused","signal":"pause",
+                {"run_id":"lane_a","state":"paused","signal":"pause",
                  "interrupts":[{"id":8,"kind":"note","message":"m","created_at":"t"}]},
-                {"lane_id":"lane_b","state":"cancelled","signal":"run","interrupts":[]},
-                {"lane_id":"lane_c","state":"running","signal":"teleport","extra":1}
+                {"run_id":"lane_b","state":"cancelled","signal":"run","interrupts":[]},
+                {"run_id":"lane_c","state":"running","signal":"teleport","extra":1}
             ]
         }))
         .unwrap_or_default();
@@ -415,7 +418,7 @@ mod tests {
     #[test]
     fn dispatch_lane_parses() {
         let d: Result<Dispatched, _> = serde_json::from_value(json!({"lane": {
-            "lane_id":"lane_1","brief":"do it","repository":"demo","claim":["src/**"],
+            "run_id":"lane_1","brief":"do it","repository":"demo","claim":["src/**"],
             "labels":[],"token_budget":null,"cost_budget_cents":null,"attempt":2,
             "interrupts":[{"id":7,"kind":"redirect","message":"x","created_at":"t"}]}}));
         let lane = d.map(|d| d.lane).ok();

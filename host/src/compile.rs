@@ -21,8 +21,9 @@ use wasmtime::Engine;
 use wasmtime::component::{Component, Linker};
 use wasmtime_wasi_http::p2::bindings::ProxyPre;
 
+use crate::factors::Grants;
 use crate::runtime::cron_bindings::SpinCronPre;
-use crate::state::{Grants, RequestState};
+use crate::state::RequestState;
 
 /// Which compiler(s) turn components into machine code.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]

@@ -5,15 +5,12 @@
 #![forbid(unsafe_code)]
 
 mod compile;
+mod factors;
 mod manifest;
-mod outbound;
-mod platform;
-mod routes;
 mod runtime;
-mod server;
 mod state;
 mod storage;
-mod variables;
+mod triggers;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -174,39 +171,13 @@ async fn up(args: &AppArgs) -> Result<()> {
     }
     for trigger in &manifest.cron_triggers {
         println!("  {}: cron `{}`", trigger.component, trigger.expression);
-        tokio::spawn(run_schedule(Arc::clone(&runtime), trigger.clone()));
+        tokio::spawn(triggers::cron::run_schedule(Arc::clone(&runtime), trigger.clone()));
     }
 
-    let server = Arc::new(server::Server::new(Arc::clone(&runtime), routes, local));
-    server::serve(listener, server, shutdown_signal(args.exit_on_stdin_close)).await?;
+    let server = Arc::new(triggers::http::Server::new(Arc::clone(&runtime), routes, local));
+    triggers::http::serve(listener, server, shutdown_signal(args.exit_on_stdin_close)).await?;
     println!("Stopped: {}", runtime.stats.summary());
     Ok(())
-}
-
-/// Fires a cron trigger on its schedule (UTC), forever.
-async fn run_schedule(runtime: Arc<Runtime>, trigger: manifest::CronTrigger) {
-    for next in trigger.schedule.upcoming_owned(chrono::Utc) {
-        let wait = (next - chrono::Utc::now()).to_std().unwrap_or_default();
-        tokio::time::sleep(wait).await;
-        tick(&runtime, &trigger.component).await;
-    }
-}
-
-async fn tick(runtime: &Runtime, component: &str) -> bool {
-    let started = Instant::now();
-    let outcome = runtime.run_cron(component).await;
-    let took = started.elapsed().as_secs_f64() * 1000.0;
-    let time = chrono::Utc::now().format("%Y-%m-%dT%H:%M:%S%.3fZ");
-    match outcome {
-        Ok(()) => {
-            println!("{time} cron {component} ok {took:.2}ms");
-            true
-        }
-        Err(e) => {
-            eprintln!("{time} cron {component} failed {took:.2}ms: {e:#}");
-            false
-        }
-    }
 }
 
 /// Resolves on SIGINT or SIGTERM, or (when asked) when standard input closes.
@@ -274,7 +245,7 @@ fn main() -> std::process::ExitCode {
             }
             Some(Command::CronTick { component }) => {
                 let loaded = load(&cli.app, Purpose::Tick(component))?;
-                if tick(&loaded.runtime, component).await {
+                if triggers::cron::tick(&loaded.runtime, component).await {
                     Ok(())
                 } else {
                     anyhow::bail!("cron tick of `{component}` failed")

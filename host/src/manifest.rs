@@ -11,9 +11,9 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result, bail};
 use serde::Deserialize;
 
-use crate::outbound::AllowList;
-use crate::routes::Route;
-use crate::variables;
+use crate::factors::outbound::AllowList;
+use crate::factors::variables::{self, RawVariable};
+use crate::triggers::routes::Route;
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -31,19 +31,6 @@ struct RawManifest {
 #[derive(Debug, Deserialize)]
 struct RawApplication {
     name: String,
-}
-
-/// An application variable declared in `[variables]`.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct RawVariable {
-    pub default: Option<String>,
-    #[serde(default)]
-    pub required: bool,
-    /// Accepted for Spin compatibility; no variable value is ever printed.
-    #[serde(default)]
-    #[allow(dead_code)]
-    pub secret: bool,
 }
 
 #[derive(Debug, Default, Deserialize)]

@@ -16,10 +16,11 @@ use wasmtime_wasi_http::p2::bindings::http::types::Scheme;
 use wasmtime_wasi_http::p2::body::HyperOutgoingBody;
 
 use crate::compile::{CompileQueue, Compiler, Slot, Tier};
+use crate::factors::Grants;
+use crate::factors::outbound::AllowList;
+use crate::factors::{self, variables};
 use crate::manifest::Manifest;
-use crate::outbound::AllowList;
-use crate::state::{App, Grants, RequestState};
-use crate::{platform, variables};
+use crate::state::{App, RequestState};
 
 pub(crate) mod cron_bindings {
     wasmtime::component::bindgen!({
@@ -150,7 +151,7 @@ fn tier(
     let mut linker: Linker<RequestState> = Linker::new(&engine);
     wasmtime_wasi::p2::add_to_linker_async(&mut linker).map_err(|e| anyhow!("{e}"))?;
     wasmtime_wasi_http::p2::add_only_http_to_linker_async(&mut linker).map_err(|e| anyhow!("{e}"))?;
-    platform::add_to_linker(&mut linker).map_err(|e| anyhow!("{e}"))?;
+    factors::add_to_linker(&mut linker).map_err(|e| anyhow!("{e}"))?;
     let rank = match strategy {
         Strategy::Winch => 0,
         _ => 1,

@@ -7,11 +7,11 @@ use std::time::Instant;
 use wasmtime::StoreLimits;
 use wasmtime::component::ResourceTable;
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
-use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpHooks, WasiHttpView};
+use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpView};
 
-use crate::outbound::AllowList;
+use crate::factors::Grants;
+use crate::factors::outbound::OutboundPolicy;
 use crate::storage::Storage;
-use crate::variables;
 
 /// Shared by every request: storage and host-wide settings.
 #[derive(Debug)]
@@ -19,17 +19,6 @@ pub struct App {
     pub storage: Storage,
     /// Per-instance linear memory cap in bytes.
     pub max_memory: usize,
-}
-
-/// A component's grants from the manifest, resolved once at start-up.
-#[derive(Debug)]
-pub struct Grants {
-    pub id: String,
-    pub allowed_outbound_hosts: AllowList,
-    pub key_value_stores: Vec<String>,
-    pub sqlite_databases: Vec<String>,
-    pub variables: variables::Resolved,
-    pub environment: Vec<(String, String)>,
 }
 
 /// The store data of one instance.
@@ -54,7 +43,7 @@ impl RequestState {
             wasi,
             http: WasiHttpCtx::new(),
             table: ResourceTable::new(),
-            outbound: OutboundPolicy { component: Arc::clone(&component) },
+            outbound: OutboundPolicy::new(Arc::clone(&component)),
             limits,
             component,
             app,
@@ -72,48 +61,5 @@ impl WasiView for RequestState {
 impl WasiHttpView for RequestState {
     fn http(&mut self) -> WasiHttpCtxView<'_> {
         WasiHttpCtxView { ctx: &mut self.http, table: &mut self.table, hooks: &mut self.outbound }
-    }
-}
-
-/// Outbound HTTP limited to the component's `allowed_outbound_hosts`; a
-/// refused request fails with `HttpRequestDenied`, as under Spin.
-pub struct OutboundPolicy {
-    component: Arc<Grants>,
-}
-
-type SendResult = wasmtime_wasi_http::Result<(
-    http::Response<wasmtime_wasi_http::WasiBody>,
-    Box<dyn Future<Output = wasmtime_wasi_http::Result<()>> + Send>,
-)>;
-
-impl WasiHttpHooks for OutboundPolicy {
-    fn send_request(
-        &mut self,
-        request: http::Request<wasmtime_wasi_http::WasiBody>,
-        options: Option<wasmtime_wasi_http::RequestOptions>,
-        _fut: Box<dyn Future<Output = wasmtime_wasi_http::Result<()>> + Send>,
-    ) -> Box<dyn Future<Output = SendResult> + Send> {
-        if !self.component.allowed_outbound_hosts.allows(request.uri()) {
-            let uri = request.uri();
-            let destination = format!(
-                "{}://{}",
-                uri.scheme_str().unwrap_or("http"),
-                uri.authority().map(|a| a.as_str()).unwrap_or("")
-            );
-            eprintln!(
-                "Warning: component `{}` tried to make an outbound network connection to disallowed destination '{destination}'. \
-                 To allow it, add \"{destination}\" to allowed_outbound_hosts in its [component.{}] section.",
-                self.component.id, self.component.id
-            );
-            return Box::new(async { Err(wasmtime_wasi_http::Error::HttpRequestDenied) });
-        }
-        Box::new(async move {
-            use http_body_util::BodyExt;
-            let (response, io) = wasmtime_wasi_http::default_send_request(request, options).await?;
-            Ok((
-                response.map(BodyExt::boxed_unsync),
-                Box::new(io) as Box<dyn Future<Output = wasmtime_wasi_http::Result<()>> + Send>,
-            ))
-        })
     }
 }

@@ -51,7 +51,8 @@ async fn a_lane_lives_from_queued_to_completed_through_the_harness_protocol() {
         .await;
     assert_eq!(note.status, 201, "{}", note.text());
     let lane = dispatch(&app, &h).await.expect("a lane to claim");
-    assert_eq!(lane["lane_id"], run_id.as_str());
+    assert_eq!(lane["run_id"], run_id.as_str());
+    assert_eq!(lane["lane_id"], run_id.as_str(), "the deprecated alias is still sent during 0.1");
     assert_eq!(lane["brief"], "Fix billing.");
     assert_eq!(lane["claim"], json!(["src/billing/**"]));
     assert_eq!(lane["interrupts"][0]["message"], "Use the new tax table.");
@@ -81,7 +82,7 @@ async fn a_lane_lives_from_queued_to_completed_through_the_harness_protocol() {
     assert_eq!(beat.json()["lanes"][0]["signal"], "run");
     assert!(beat.json()["lanes"][0]["interrupts"].as_array().unwrap().is_empty());
 
-    let report = harness_call(&app, &h, "harness-event", json!({"lane_id": run_id, "events": [
+    let report = harness_call(&app, &h, "harness-event", json!({"run_id": run_id, "events": [
         {"type": "output", "stream": "stdout", "line": "running tests"},
         {"type": "file_change", "path": "src/billing/tax.rs", "change": "modified"},
         {"type": "file_change", "path": "README.md", "change": "modified"},
@@ -115,7 +116,7 @@ async fn a_lane_lives_from_queued_to_completed_through_the_harness_protocol() {
         &app,
         &h,
         "harness-event",
-        json!({"lane_id": run_id, "events": [{"type": "output", "stream": "stdout", "line": "late"}]}),
+        json!({"run_id": run_id, "events": [{"type": "output", "stream": "stdout", "line": "late"}]}),
     )
     .await;
     assert_eq!((late.status, late.code().as_str()), (409, "CONFLICT"));
@@ -181,8 +182,7 @@ async fn fifty_racing_harnesses_never_claim_a_lane_twice() {
         harnesses.push(app.register_harness(&acme, "script", &[], 30).await);
     }
     let claims = futures::future::join_all(harnesses.iter().map(|h| dispatch(&app, h))).await;
-    let claimed: Vec<String> =
-        claims.into_iter().flatten().map(|l| l["lane_id"].as_str().unwrap().to_owned()).collect();
+    let claimed: Vec<String> = claims.into_iter().flatten().map(|l| l["run_id"].as_str().unwrap().to_owned()).collect();
     let unique: HashSet<String> = claimed.iter().cloned().collect();
     assert_eq!(claimed.len(), unique.len(), "double claim");
     assert_eq!(unique, lanes, "every lane claimed exactly once");
@@ -200,7 +200,7 @@ async fn dispatch_respects_kind_and_labels() {
     let gpu = app.register_harness(&acme, "script", &["gpu", "linux"], 30).await;
     assert!(dispatch(&app, &plain).await.is_none(), "lacks the label");
     assert!(dispatch(&app, &other_kind).await.is_none(), "another kind");
-    assert_eq!(dispatch(&app, &gpu).await.unwrap()["lane_id"], gpu_lane.as_str());
+    assert_eq!(dispatch(&app, &gpu).await.unwrap()["run_id"], gpu_lane.as_str());
 }
 
 #[tokio::test]
@@ -257,6 +257,7 @@ async fn an_expired_lease_requeues_the_lane_then_fails_it_after_the_last_attempt
     let last = log.iter().rev().find(|e| e["type"] == "state").unwrap();
     assert!(last["data"]["reason"].as_str().unwrap().contains("lease expired"), "{last}");
     // The old harness may no longer report on it.
+    // A harness written against 0.1 still names the lane `lane_id`.
     let stale = harness_call(&app, &h, "harness-event", json!({"lane_id": run_id, "events": []})).await;
     assert_eq!(stale.status, 409);
 
@@ -284,7 +285,7 @@ async fn an_exhausted_budget_pauses_the_lane_until_it_is_raised() {
         &app,
         &h,
         "harness-event",
-        json!({"lane_id": run_id, "events": [{"type": "tokens", "used": 1500}]}),
+        json!({"run_id": run_id, "events": [{"type": "tokens", "used": 1500}]}),
     )
     .await;
     assert_eq!((r.json()["state"].as_str(), r.json()["signal"].as_str()), (Some("paused"), Some("pause")));
@@ -352,7 +353,7 @@ async fn event_backfill_filters_by_id_and_type() {
     dispatch(&app, &h).await.unwrap();
     let lines: Vec<Value> =
         (0..5).map(|i| json!({"type": "output", "stream": "stdout", "line": format!("line {i}")})).collect();
-    harness_call(&app, &h, "harness-event", json!({"lane_id": run_id, "events": lines})).await;
+    harness_call(&app, &h, "harness-event", json!({"run_id": run_id, "events": lines})).await;
     let all = events(&app, &acme.token, &run_id).await;
     let since = all[1]["id"].as_u64().unwrap();
     let page = app

@@ -25,7 +25,7 @@ async fn output(app: &TestApp, h: &TestHarness, run_id: &str, lines: std::ops::R
         let r = app
             .call("harness-event")
             .token(&h.credential)
-            .json(&json!({"lane_id": run_id, "events": chunk}))
+            .json(&json!({"run_id": run_id, "events": chunk}))
             .send()
             .await;
         assert_eq!(r.status, 200, "{}", r.text());
@@ -129,7 +129,7 @@ async fn sse_replays_after_last_event_id_without_gaps_or_duplicates() {
     let done = app
         .call("harness-event")
         .token(&h.credential)
-        .json(&json!({"lane_id": run_id, "events": [{"type": "completed", "exit_code": 0}]}))
+        .json(&json!({"run_id": run_id, "events": [{"type": "completed", "exit_code": 0}]}))
         .send()
         .await;
     assert_eq!(done.status, 200);

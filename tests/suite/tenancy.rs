@@ -59,7 +59,7 @@ async fn cross_call(app: &TestApp, doc: &Endpoint, a: &Tenant, b: &Foreign) -> A
         "agent-interrupt" => json!({"run_id": b.run_id, "kind": "note", "message": "hi"}),
         "agent-tool-invoke" => json!({"run_id": b.run_id, "tool": "echo", "input": {}}),
         "harness-revoke" => json!({"harness_id": b.harness_id}),
-        "harness-event" => json!({"lane_id": b.run_id, "events": []}),
+        "harness-event" => json!({"run_id": b.run_id, "events": []}),
         other => panic!("no cross-workspace request for {other}"),
     };
     let token = credential(app, doc, a).await;

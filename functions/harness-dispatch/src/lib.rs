@@ -65,7 +65,8 @@ fn first_fit(
         let interrupts = pending_interrupts(tx, &lane.run_id)?;
         let lane = lane.lane;
         return Ok(Some(DispatchedLane {
-            lane_id: lane.run_id,
+            lane_id: lane.run_id.clone(),
+            run_id: lane.run_id,
             brief: lane.brief,
             repository: lane.repository,
             claim: lane.claim,

@@ -35,7 +35,7 @@ fn record(ctx: &Ctx, tx: &Db, input: HarnessEvents) -> Result<HarnessEventsAccep
     if input.events.len() > MAX_EVENTS {
         return Err(ApiError::validation("events", format!("at most {MAX_EVENTS} events per call")));
     }
-    let mut lane = load_lane(tx, &harness.workspace.id, &input.lane_id)?;
+    let mut lane = load_lane(tx, &harness.workspace.id, &input.run_id)?;
     let held = lane.harness_id.as_ref() == Some(&harness.harness_id)
         && matches!(lane.state, LaneState::Running | LaneState::Paused);
     if !held {
@@ -52,7 +52,12 @@ fn record(ctx: &Ctx, tx: &Db, input: HarnessEvents) -> Result<HarnessEventsAccep
         }
         apply_report(ctx, tx, &mut lane, report)?;
     }
-    Ok(HarnessEventsAccepted { lane_id: lane.run_id.clone(), state: lane.state, signal: lane.state.signal() })
+    Ok(HarnessEventsAccepted {
+        run_id: lane.run_id.clone(),
+        lane_id: lane.run_id.clone(),
+        state: lane.state,
+        signal: lane.state.signal(),
+    })
 }
 
 fn apply_report(ctx: &Ctx, tx: &Db, lane: &mut LaneRow, report: &HarnessReport) -> Result<(), ApiError> {

@@ -36,6 +36,7 @@ fn heartbeat(ctx: &Ctx, tx: &Db, input: &Heartbeat) -> Result<HeartbeatAnswer, A
         }
         let interrupts = if lane.state.is_active() { pending_interrupts(tx, &lane.run_id)? } else { Vec::new() };
         lanes.push(HeartbeatLane {
+            run_id: lane.run_id.clone(),
             lane_id: lane.run_id.clone(),
             state: lane.state,
             signal: lane.state.signal(),

@@ -446,6 +446,9 @@ pub struct Heartbeat {
 
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 pub struct HeartbeatLane {
+    pub run_id: LaneId,
+    /// Deprecated: the same id as `run_id`, kept for harnesses written against 0.1; removed in 0.2.
+    #[schemars(extend("deprecated" = true))]
     pub lane_id: LaneId,
     pub state: LaneState,
     pub signal: Signal,
@@ -460,6 +463,9 @@ pub struct HeartbeatAnswer {
 
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 pub struct DispatchedLane {
+    pub run_id: LaneId,
+    /// Deprecated: the same id as `run_id`, kept for harnesses written against 0.1; removed in 0.2.
+    #[schemars(extend("deprecated" = true))]
     pub lane_id: LaneId,
     pub brief: String,
     pub repository: String,
@@ -533,12 +539,17 @@ pub enum HarnessReport {
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct HarnessEvents {
-    pub lane_id: LaneId,
+    /// The lane the reports are about (`lane_id` is accepted as a deprecated alias).
+    #[serde(alias = "lane_id")]
+    pub run_id: LaneId,
     pub events: Vec<HarnessReport>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 pub struct HarnessEventsAccepted {
+    pub run_id: LaneId,
+    /// Deprecated: the same id as `run_id`, kept for harnesses written against 0.1; removed in 0.2.
+    #[schemars(extend("deprecated" = true))]
     pub lane_id: LaneId,
     pub state: LaneState,
     pub signal: Signal,

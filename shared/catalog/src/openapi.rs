@@ -30,13 +30,19 @@ pub fn openapi(deployment: &Deployment) -> Value {
     let mut paths = Map::new();
     for op in endpoints::OPERATIONS {
         let request = (op.request)(&mut generator).to_value();
-        let mut item = Map::new();
-        for verb in op.endpoint.methods {
-            let operation = operation(op, *verb, &request, deployment, &mut generator);
-            item.insert(verb.as_str().to_lowercase(), operation);
-        }
-        for route in deployment.routes_of(op.endpoint.name) {
-            paths.insert(route.to_owned(), Value::Object(item.clone()));
+        // The canonical route first; an alias (`/openapi.json`) repeats the
+        // operations under ids of its own, since an operationId is unique.
+        for (n, route) in deployment.routes_of(op.endpoint.name).into_iter().enumerate() {
+            let mut item = Map::new();
+            for verb in op.endpoint.methods {
+                let mut operation = operation(op, *verb, &request, deployment, &mut generator);
+                if n > 0 {
+                    let id = operation["operationId"].as_str().unwrap_or_default().to_owned();
+                    operation["operationId"] = Value::String(format!("{id}.alias{n}"));
+                }
+                item.insert(verb.as_str().to_lowercase(), operation);
+            }
+            paths.insert(route.to_owned(), Value::Object(item));
         }
     }
     let schemas = generator.take_definitions(true);

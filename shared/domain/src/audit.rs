@@ -105,8 +105,8 @@ pub struct ChainBreak {
 /// the hash before the first entry (GENESIS when it starts at seq 1).
 pub fn verify_chain(entries: &[AuditEntry], previous_hash: &str) -> Result<(), ChainBreak> {
     let mut expected_prev = previous_hash.to_owned();
-    let mut expected_seq = entries.first().map_or(1, |e| e.seq);
-    for (index, e) in entries.iter().enumerate() {
+    let first_seq = entries.first().map_or(1, |e| e.seq);
+    for (index, (expected_seq, e)) in (first_seq..).zip(entries).enumerate() {
         let fail = |reason: String| Err(ChainBreak { index, reason });
         if e.seq != expected_seq {
             return fail(format!("expected seq {expected_seq}, found {}", e.seq));
@@ -118,7 +118,6 @@ pub fn verify_chain(entries: &[AuditEntry], previous_hash: &str) -> Result<(), C
             return fail("hash does not match the entry's contents".into());
         }
         expected_prev = e.hash.clone();
-        expected_seq += 1;
     }
     Ok(())
 }

@@ -5,7 +5,12 @@
 //! A missing port means the scheme's default port; a port range `a..b` excludes
 //! `b`, as in Spin.
 
+use std::sync::Arc;
+
 use anyhow::{Context, Result, bail};
+use wasmtime_wasi_http::WasiHttpHooks;
+
+use super::Grants;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum SchemePattern {
@@ -130,6 +135,55 @@ impl AllowList {
         let Some(port) = uri.port_u16().or_else(|| default_port(scheme)) else { return false };
         let host = host.to_ascii_lowercase();
         self.0.iter().any(|p| p.allows(scheme, &host, port))
+    }
+}
+
+/// Outbound HTTP limited to the component's `allowed_outbound_hosts`; a
+/// refused request fails with `HttpRequestDenied`, as under Spin.
+pub struct OutboundPolicy {
+    component: Arc<Grants>,
+}
+
+impl OutboundPolicy {
+    pub fn new(component: Arc<Grants>) -> Self {
+        Self { component }
+    }
+}
+
+type SendResult = wasmtime_wasi_http::Result<(
+    http::Response<wasmtime_wasi_http::WasiBody>,
+    Box<dyn Future<Output = wasmtime_wasi_http::Result<()>> + Send>,
+)>;
+
+impl WasiHttpHooks for OutboundPolicy {
+    fn send_request(
+        &mut self,
+        request: http::Request<wasmtime_wasi_http::WasiBody>,
+        options: Option<wasmtime_wasi_http::RequestOptions>,
+        _fut: Box<dyn Future<Output = wasmtime_wasi_http::Result<()>> + Send>,
+    ) -> Box<dyn Future<Output = SendResult> + Send> {
+        if !self.component.allowed_outbound_hosts.allows(request.uri()) {
+            let uri = request.uri();
+            let destination = format!(
+                "{}://{}",
+                uri.scheme_str().unwrap_or("http"),
+                uri.authority().map(|a| a.as_str()).unwrap_or("")
+            );
+            eprintln!(
+                "Warning: component `{}` tried to make an outbound network connection to disallowed destination '{destination}'. \
+                 To allow it, add \"{destination}\" to allowed_outbound_hosts in its [component.{}] section.",
+                self.component.id, self.component.id
+            );
+            return Box::new(async { Err(wasmtime_wasi_http::Error::HttpRequestDenied) });
+        }
+        Box::new(async move {
+            use http_body_util::BodyExt;
+            let (response, io) = wasmtime_wasi_http::default_send_request(request, options).await?;
+            Ok((
+                response.map(BodyExt::boxed_unsync),
+                Box::new(io) as Box<dyn Future<Output = wasmtime_wasi_http::Result<()>> + Send>,
+            ))
+        })
     }
 }
 

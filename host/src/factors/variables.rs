@@ -9,7 +9,11 @@ use std::collections::{BTreeMap, HashMap};
 
 use anyhow::{Result, bail};
 
-use crate::manifest::RawVariable;
+use serde::Deserialize;
+use wasmtime::component::{HasSelf, Linker};
+
+use super::fermyon::spin::variables as wit;
+use crate::state::RequestState;
 
 /// Spin's rule: lowercase ASCII letters, digits and underscores, starting with a letter.
 pub fn check_name(name: &str) -> Result<()> {
@@ -136,6 +140,35 @@ fn app_value(app: &BTreeMap<String, RawVariable>, name: &str, provider: &dyn Pro
     match &decl.default {
         Some(default) => Ok(default.clone()),
         None => bail!("required variable `{name}` has no value: set SPIN_VARIABLE_{}", name.to_ascii_uppercase()),
+    }
+}
+
+/// An application variable declared in `[variables]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawVariable {
+    pub default: Option<String>,
+    #[serde(default)]
+    pub required: bool,
+    /// Accepted for Spin compatibility; no variable value is ever printed.
+    #[serde(default)]
+    #[allow(dead_code)]
+    pub secret: bool,
+}
+
+pub fn add_to_linker(linker: &mut Linker<RequestState>) -> wasmtime::Result<()> {
+    wit::add_to_linker::<_, HasSelf<_>>(linker, |s| s)
+}
+
+impl wit::Host for RequestState {
+    fn get(&mut self, name: String) -> wasmtime::Result<Result<String, wit::Error>> {
+        if check_name(&name).is_err() {
+            return Ok(Err(wit::Error::InvalidName(name)));
+        }
+        Ok(match self.component.variables.get(&name) {
+            Some(value) => Ok(value.to_owned()),
+            None => Err(wit::Error::Undefined(format!("no variable named `{name}`"))),
+        })
     }
 }
 
