@@ -22,7 +22,7 @@ enum Export {
 fn prepare(ctx: &Ctx, input: &ExportAudit) -> Result<Export, ApiError> {
     let workspace = ctx.workspace_id()?.to_string();
     let range =
-        resolve_range(&ctx.db, &workspace, input.from_seq, input.to_seq, input.from.as_deref(), input.to.as_deref())?;
+        resolve_range(&ctx.db, &workspace, input.from_seq, input.to_seq, input.from.as_ref(), input.to.as_ref())?;
     let key = signing_key()?;
     if input.format == ExportFormat::Ndjson {
         return Ok(Export::Ndjson { workspace, range, key });

@@ -3,7 +3,12 @@
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use crate::lanes::lenient_u64;
+use crate::valid::{Ranged, TimeBound};
+
+/// Accepts a seq or size of 1 or more, as a number or (query strings) as text.
+fn positive_u64<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<u64>, D::Error> {
+    Ok(Option::<Ranged<1, { u64::MAX }>>::deserialize(d)?.map(|n| n.get()))
+}
 
 /// A signed tree head: the workspace's log had `tree_size` entries with
 /// Merkle root `root_hash` at `timestamp`.
@@ -32,24 +37,24 @@ pub enum ExportFormat {
 pub struct ExportAudit {
     #[serde(default)]
     pub format: ExportFormat,
-    #[serde(default, deserialize_with = "lenient_u64")]
-    #[schemars(with = "Option<u64>")]
+    #[serde(default, deserialize_with = "positive_u64")]
+    #[schemars(with = "Option<Ranged<1, { u64::MAX }>>")]
     pub from_seq: Option<u64>,
-    #[serde(default, deserialize_with = "lenient_u64")]
-    #[schemars(with = "Option<u64>")]
+    #[serde(default, deserialize_with = "positive_u64")]
+    #[schemars(with = "Option<Ranged<1, { u64::MAX }>>")]
     pub to_seq: Option<u64>,
     #[serde(default)]
-    pub from: Option<String>,
+    pub from: Option<TimeBound>,
     #[serde(default)]
-    pub to: Option<String>,
+    pub to: Option<TimeBound>,
 }
 
 /// A date range: `from` ≤ at < `to` (RFC 3339 times or `YYYY-MM-DD` dates).
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ExportLogRange {
-    pub from: String,
-    pub to: String,
+    pub from: TimeBound,
+    pub to: TimeBound,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
@@ -64,16 +69,16 @@ pub struct PublishedHead {
 #[serde(deny_unknown_fields)]
 pub struct ProofQuery {
     /// Inclusion proof of this entry …
-    #[serde(default, deserialize_with = "lenient_u64")]
-    #[schemars(with = "Option<u64>")]
+    #[serde(default, deserialize_with = "positive_u64")]
+    #[schemars(with = "Option<Ranged<1, { u64::MAX }>>")]
     pub seq: Option<u64>,
     /// … in the tree of this size (default: the current size).
-    #[serde(default, deserialize_with = "lenient_u64")]
-    #[schemars(with = "Option<u64>")]
+    #[serde(default, deserialize_with = "positive_u64")]
+    #[schemars(with = "Option<Ranged<1, { u64::MAX }>>")]
     pub tree_size: Option<u64>,
     /// Consistency proof from the tree of this size to `tree_size`.
-    #[serde(default, deserialize_with = "lenient_u64")]
-    #[schemars(with = "Option<u64>")]
+    #[serde(default, deserialize_with = "positive_u64")]
+    #[schemars(with = "Option<Ranged<1, { u64::MAX }>>")]
     pub from_size: Option<u64>,
 }
 

@@ -8,19 +8,7 @@ use crate::valid::{Brief, Description, Glob, HttpUrl, List, Message, Name, Range
 
 /// Accepts `7` or `"7"` (query strings carry numbers as text).
 pub fn lenient_u64<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u64>, D::Error> {
-    #[derive(Deserialize)]
-    #[serde(untagged)]
-    enum N {
-        Num(u64),
-        Text(String),
-    }
-    match Option::<N>::deserialize(d)? {
-        None => Ok(None),
-        Some(N::Num(n)) => Ok(Some(n)),
-        Some(N::Text(t)) => {
-            t.trim().parse().map(Some).map_err(|_| serde::de::Error::custom("expected a non-negative integer"))
-        }
-    }
+    Ok(Option::<crate::valid::Ranged<0, { u64::MAX }>>::deserialize(d)?.map(|n| n.get()))
 }
 
 /// Accepts `["a","b"]` (an item that does not parse is named by its index,
@@ -266,7 +254,9 @@ pub struct ListLanes {
     /// Page size (default 50).
     #[serde(default)]
     pub limit: Option<Ranged<1, 100>>,
+    /// `next_cursor` of the previous page.
     #[serde(default)]
+    #[schemars(extend("pattern" = "^([0-9a-f]{2})+$"))]
     pub cursor: Option<String>,
 }
 

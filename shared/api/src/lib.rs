@@ -27,5 +27,6 @@ pub use lanes::*;
 pub use scope::{RateFamily, Scope, UnknownScope};
 pub use types::*;
 pub use valid::{
-    Brief, Description, Domain, Email, Glob, Handle, HttpUrl, List, Message, Name, Ranged, Repository, ToolName, Word,
+    Brief, Description, Domain, Email, Glob, Handle, HttpUrl, List, Message, Name, Ranged, Repository, TimeBound,
+    ToolName, Word,
 };

@@ -118,10 +118,11 @@ pub fn domain_rule(d: &str) -> Result<(), String> {
     Ok(())
 }
 
-/// An email address whose domain is a valid [`domain_rule`] once lowercased.
+/// An email address (local part of 1–64 characters without spaces) whose
+/// domain is a valid [`domain_rule`] once lowercased.
 pub fn email_rule(email: &str) -> Result<(), String> {
     let (local, domain_part) = email.rsplit_once('@').ok_or("must be an email address")?;
-    if local.is_empty() || local.len() > 64 || email.len() > 254 || local.contains(char::is_whitespace) {
+    if local.is_empty() || local.chars().count() > 64 || local.contains(char::is_whitespace) {
         return Err("must be an email address".into());
     }
     domain_rule(&domain_part.to_ascii_lowercase()).map_err(|_| "must be an email address with a valid domain".into())
@@ -146,7 +147,7 @@ pub fn name_rule(n: &str) -> Result<(), String> {
 
 /// A repository as the harness resolves it: 1–200 characters, no whitespace or control characters.
 pub fn repository_rule(r: &str) -> Result<(), String> {
-    if !(1..=200).contains(&r.len()) || r.chars().any(|c| c.is_control() || c.is_whitespace()) {
+    if !(1..=200).contains(&r.chars().count()) || r.chars().any(|c| c.is_control() || c.is_whitespace()) {
         return Err("must be 1-200 characters without spaces".into());
     }
     Ok(())
@@ -155,7 +156,7 @@ pub fn repository_rule(r: &str) -> Result<(), String> {
 /// A path glob relative to the repository root: `*` within a segment, `**`
 /// as a whole segment; no classes, braces or escapes (so overlap is exact).
 pub fn glob_rule(glob: &str) -> Result<(), String> {
-    if glob.is_empty() || glob.len() > 512 {
+    if glob.is_empty() || glob.chars().count() > 512 {
         return Err("must be 1-512 characters".into());
     }
     if glob.starts_with('/') {
@@ -195,8 +196,8 @@ pub fn http_url_rule(url: &str) -> Result<(), String> {
 }
 
 fn text_rule<const MAX: usize>(t: &str) -> Result<(), String> {
-    if t.trim().is_empty() || t.len() > MAX {
-        return Err(format!("must be 1-{MAX} bytes"));
+    if t.trim().is_empty() || t.chars().count() > MAX {
+        return Err(format!("must be 1-{MAX} characters"));
     }
     Ok(())
 }
@@ -211,13 +212,13 @@ rule_string!(
 rule_string!(
     /// A lowercase DNS domain such as `example.com` (surrounding spaces and case are normalised).
     Domain, rule: domain_rule,
-    schema: {"type": "string", "maxLength": 253, "pattern": "^\\s*[A-Za-z0-9-]+(\\.[A-Za-z0-9-]+)+\\s*$"},
+    schema: {"type": "string", "maxLength": 300, "pattern": "^\\s*[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+\\s*$"},
     normalize: |v: String| v.trim().to_ascii_lowercase()
 );
 rule_string!(
     /// An email address (surrounding spaces are dropped).
     Email, rule: email_rule,
-    schema: {"type": "string", "minLength": 3, "maxLength": 254, "pattern": "^\\s*[^@\\s]+@[^@\\s]+\\.[^@\\s]+\\s*$"},
+    schema: {"type": "string", "minLength": 3, "maxLength": 300, "pattern": "^\\s*\\S{1,64}@[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+\\s*$"},
     normalize: |v: String| v.trim().to_owned()
 );
 rule_string!(
@@ -228,17 +229,17 @@ rule_string!(
 rule_string!(
     /// A short human name: 1–100 characters, no control characters.
     Name, rule: name_rule,
-    schema: {"type": "string", "minLength": 1, "maxLength": 100, "pattern": "^[^\\u0000-\\u001f\\u007f]*\\S[^\\u0000-\\u001f\\u007f]*$"}
+    schema: {"type": "string", "minLength": 1, "maxLength": 100, "pattern": "^[^\\u0000-\\u001f\\u007f-\\u009f]*[^\\s\\u0000-\\u001f\\u007f-\\u009f][^\\u0000-\\u001f\\u007f-\\u009f]*$"}
 );
 rule_string!(
     /// The repository a harness works in (a name it resolves locally).
     Repository, rule: repository_rule,
-    schema: {"type": "string", "minLength": 1, "maxLength": 200, "pattern": "^\\S+$"}
+    schema: {"type": "string", "minLength": 1, "maxLength": 200, "pattern": "^[^\\s\\u0000-\\u001f\\u007f-\\u009f]+$"}
 );
 rule_string!(
     /// A path glob relative to the repository root (`src/**`, `docs/*.md`).
     Glob, rule: glob_rule,
-    schema: {"type": "string", "minLength": 1, "maxLength": 512, "pattern": "^[^/\\[\\]{}\\\\]"}
+    schema: {"type": "string", "minLength": 1, "maxLength": 512, "pattern": "^(?!/)(?!.*//)(?!.*/$)(?!(.*/)?\\.\\.?(/|$))(?!.*[^/]\\*\\*)(?!.*\\*\\*[^/])[^\\[\\]{}\\\\\\u0000-\\u001f\\u007f-\\u009f]+$"}
 );
 rule_string!(
     /// A registered tool's name: 1–64 of letters, digits, `_`, `-`, `.`.
@@ -248,22 +249,22 @@ rule_string!(
 rule_string!(
     /// An `http://` or `https://` URL.
     HttpUrl, rule: http_url_rule,
-    schema: {"type": "string", "maxLength": 2048, "pattern": "^https?://[^/\\s]"}
+    schema: {"type": "string", "maxLength": 2048, "pattern": "^https?://[^/\\s\\u0000-\\u001f\\u007f-\\u009f][^\\s\\u0000-\\u001f\\u007f-\\u009f]*$"}
 );
 rule_string!(
     /// A lane's brief: 1–100 000 bytes, not blank.
     Brief, rule: text_rule::<100_000>,
-    schema: {"type": "string", "minLength": 1, "maxLength": 100_000, "pattern": "\\S"}
+    schema: {"type": "string", "minLength": 1, "maxLength": 100_000, "pattern": "[^\\s\\u0085]"}
 );
 rule_string!(
     /// An interrupt's message: 1–20 000 bytes, not blank.
     Message, rule: text_rule::<20_000>,
-    schema: {"type": "string", "minLength": 1, "maxLength": 20_000, "pattern": "\\S"}
+    schema: {"type": "string", "minLength": 1, "maxLength": 20_000, "pattern": "[^\\s\\u0085]"}
 );
 rule_string!(
     /// A tool's description: 1–4 000 bytes, not blank.
     Description, rule: text_rule::<4_000>,
-    schema: {"type": "string", "minLength": 1, "maxLength": 4_000, "pattern": "\\S"}
+    schema: {"type": "string", "minLength": 1, "maxLength": 4_000, "pattern": "[^\\s\\u0085]"}
 );
 
 impl Email {
@@ -271,6 +272,53 @@ impl Email {
     pub fn domain(&self) -> Domain {
         let domain = self.0.rsplit_once('@').map_or("", |(_, d)| d).to_ascii_lowercase();
         Domain(domain)
+    }
+}
+
+/// A point in time bounding a range: an RFC 3339 time or a `YYYY-MM-DD` date
+/// (midnight UTC), held in the audit log's own format (`…T…Z`, milliseconds).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(transparent)]
+pub struct TimeBound(String);
+
+impl TimeBound {
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl TryFrom<String> for TimeBound {
+    type Error = String;
+
+    fn try_from(text: String) -> Result<Self, String> {
+        let parsed = chrono::DateTime::parse_from_rfc3339(&text)
+            .map(|t| t.with_timezone(&chrono::Utc))
+            .or_else(|_| {
+                chrono::NaiveDate::parse_from_str(&text, "%Y-%m-%d")
+                    .map(|d| d.and_time(chrono::NaiveTime::MIN).and_utc())
+            })
+            .map_err(|_| "must be an RFC 3339 time or a YYYY-MM-DD date".to_owned())?;
+        Ok(Self(parsed.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string()))
+    }
+}
+
+impl<'de> Deserialize<'de> for TimeBound {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        Self::try_from(String::deserialize(d)?).map_err(serde::de::Error::custom)
+    }
+}
+
+impl JsonSchema for TimeBound {
+    fn schema_name() -> Cow<'static, str> {
+        "TimeBound".into()
+    }
+
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        json_schema!({
+            "description": "An RFC 3339 time, or a YYYY-MM-DD date (midnight UTC).",
+            "type": "string",
+            "anyOf": [{"format": "date-time"}, {"format": "date"}],
+        })
     }
 }
 
@@ -340,16 +388,18 @@ impl<'de, const MIN: u64, const MAX: u64> Deserialize<'de> for Ranged<MIN, MAX> 
         #[derive(Deserialize)]
         #[serde(untagged)]
         enum Number {
-            Number(u64),
+            Integer(u64),
+            /// `5.0` is an integer to JSON Schema.
+            Float(f64),
             Text(String),
         }
-        let value =
-            match Number::deserialize(d).map_err(|_| serde::de::Error::custom("expected a non-negative integer"))? {
-                Number::Number(n) => n,
-                Number::Text(t) => {
-                    t.trim().parse().map_err(|_| serde::de::Error::custom("expected a non-negative integer"))?
-                }
-            };
+        let not_integer = || serde::de::Error::custom("expected a non-negative integer");
+        let value = match Number::deserialize(d).map_err(|_| not_integer())? {
+            Number::Integer(n) => n,
+            Number::Float(f) if f.fract() == 0.0 && f >= 0.0 && f < u64::MAX as f64 => f as u64,
+            Number::Float(_) => return Err(not_integer()),
+            Number::Text(t) => t.trim().parse().map_err(|_| not_integer())?,
+        };
         Self::new(value).map_err(serde::de::Error::custom)
     }
 }
@@ -477,7 +527,7 @@ mod tests {
         assert!(Name::try_from("scim sync").is_ok());
         assert!(Name::try_from("  ").is_err());
         assert!(Name::try_from("a\nb").is_err());
-        assert!(Brief::try_from(" ").unwrap_err().contains("1-100000 bytes"));
+        assert!(Brief::try_from(" ").unwrap_err().contains("1-100000 characters"));
         assert!(Repository::try_from("a repo").is_err());
     }
 
@@ -499,6 +549,104 @@ mod tests {
         }
         assert!(ToolName::try_from("fs.read_file").is_ok());
         assert!(ToolName::try_from("fs read").is_err());
+    }
+
+    /// The schema a client sees must accept exactly what the rule accepts,
+    /// or a fuzzer (and a client generating valid data) is misled.
+    #[test]
+    fn each_schema_agrees_with_its_rule() {
+        fn agree<T: JsonSchema + TryFrom<String>>(samples: &[&str]) {
+            let schema = schemars::schema_for!(T).to_value();
+            for s in samples {
+                let by_schema = jsonschema::is_valid(&schema, &serde_json::json!(s));
+                let by_rule = T::try_from((*s).to_owned()).is_ok();
+                assert_eq!(
+                    by_schema,
+                    by_rule,
+                    "{}: {s:?} schema says {by_schema}, rule says {by_rule}",
+                    T::schema_name()
+                );
+            }
+        }
+        let odd = ["", " ", "a", "-", "\u{1}", "\u{85}", "a b", "é", "\t", "a\nb", "..", "/", "//"];
+        agree::<Handle>(&[&odd[..], &["acme", "ac", "-acme", "acme-", "ACME", "a-b-c", &"a".repeat(41)]].concat());
+        agree::<Domain>(
+            &[
+                &odd[..],
+                &[
+                    "example.com",
+                    " Example.COM ",
+                    "-a.com",
+                    "a-.com",
+                    "a..com",
+                    "com",
+                    &format!("{}.com", "a".repeat(64)),
+                ],
+            ]
+            .concat(),
+        );
+        agree::<Email>(
+            &[
+                &odd[..],
+                &[
+                    "a@example.com",
+                    " A@Example.com ",
+                    "a@b@example.com",
+                    "a b@example.com",
+                    "@example.com",
+                    "a@localhost",
+                    &format!("{}@x.com", "a".repeat(65)),
+                ],
+            ]
+            .concat(),
+        );
+        agree::<Word>(&[&odd[..], &["gpu:a100", "claude-code", "GPU", &"a".repeat(65)]].concat());
+        agree::<Name>(&[&odd[..], &["scim sync", " x ", "a\u{9f}b", &"é".repeat(100), &"é".repeat(101)]].concat());
+        agree::<Repository>(&[&odd[..], &["org/repo", "repo\u{7f}", &"r".repeat(201)]].concat());
+        agree::<Glob>(
+            &[
+                &odd[..],
+                &[
+                    "src/**",
+                    "docs/*.md",
+                    "**",
+                    "a/**/b",
+                    "a//b",
+                    "a/",
+                    "/a",
+                    "a/../b",
+                    "./a",
+                    "a/.",
+                    "src/[ab]",
+                    "a**b",
+                    "***",
+                    "**a",
+                    "a**",
+                    "x{1,2}",
+                    "a\\b",
+                    ".hidden/x",
+                    "a..b",
+                ],
+            ]
+            .concat(),
+        );
+        agree::<ToolName>(&[&odd[..], &["fs.read_file", "fs read", &"t".repeat(65)]].concat());
+        agree::<HttpUrl>(
+            &[
+                &odd[..],
+                &[
+                    "https://tools.example.com/mcp",
+                    "http://a",
+                    "ftp://x",
+                    "https://",
+                    "https:///x",
+                    "http://a b",
+                    "http://a\u{1}",
+                ],
+            ]
+            .concat(),
+        );
+        agree::<Brief>(&[&odd[..], &["do it", "\n\n", &"é".repeat(100_000), &"é".repeat(100_001)]].concat());
     }
 
     #[test]

@@ -45,7 +45,11 @@ pub fn openapi(deployment: &Deployment) -> Value {
             paths.insert(route.to_owned(), Value::Object(item));
         }
     }
-    let schemas = generator.take_definitions(true);
+    let mut schemas = Value::Object(generator.take_definitions(true));
+    bound_integers(&mut schemas);
+    for item in paths.values_mut() {
+        bound_integers(item);
+    }
     json!({
         "openapi": "3.1.0",
         "jsonSchemaDialect": "https://json-schema.org/draft/2020-12/schema",
@@ -204,6 +208,30 @@ fn responses(op: &Operation, generator: &mut SchemaGenerator) -> Value {
     Value::Object(out)
 }
 
+/// Gives every sized integer its range: schemars states the format
+/// (`uint64`, …) but a validator or fuzzer only knows `minimum` / `maximum`.
+fn bound_integers(value: &mut Value) {
+    match value {
+        Value::Object(map) => {
+            let range = match map.get("format").and_then(Value::as_str) {
+                Some("uint64") => Some((json!(0), json!(u64::MAX))),
+                Some("uint32") => Some((json!(0), json!(u32::MAX))),
+                Some("uint16") => Some((json!(0), json!(u16::MAX))),
+                Some("int64") => Some((json!(i64::MIN), json!(i64::MAX))),
+                Some("int32") => Some((json!(i32::MIN), json!(i32::MAX))),
+                _ => None,
+            };
+            if let Some((min, max)) = range {
+                map.entry("minimum").or_insert(min);
+                map.entry("maximum").or_insert(max);
+            }
+            map.values_mut().for_each(bound_integers);
+        }
+        Value::Array(items) => items.iter_mut().for_each(bound_integers),
+        _ => {}
+    }
+}
+
 /// One shared response per error status, naming every code answered with it.
 fn error_responses(error_body: &Value, problem: &Value) -> Value {
     let mut out = Map::new();
@@ -311,7 +339,8 @@ fn parameters() -> Value {
             "name": "Idempotency-Key", "in": "header", "required": false,
             "description": "Retry-safe mutations: a repeated key with the same body replays the first response; \
                 with a different body it is refused with IDEMPOTENCY_KEY_REUSED; while the first is running, CONFLICT.",
-            "schema": {"type": "string", "minLength": 1, "maxLength": MAX_IDEMPOTENCY_KEY, "pattern": "^[!-~]+$"},
+            // Trailing blanks are not part of a header value (HTTP drops them).
+            "schema": {"type": "string", "minLength": 1, "maxLength": MAX_IDEMPOTENCY_KEY, "pattern": "^[!-~]+[ \t]*$"},
         },
     })
 }

@@ -37,6 +37,7 @@ pub fn append(tx: &Db, entry: NewEntry) -> Result<AuditEntry, DbError> {
 
 // ---------------------------------------------------------------- reading the log
 
+use switchyard_api::TimeBound;
 use switchyard_domain::export::SigningKey;
 use switchyard_domain::merkle::{self, Hash};
 
@@ -118,34 +119,22 @@ pub fn leaves(db: &Db, workspace: &str, size: u64) -> Result<Vec<Hash>, DbError>
     Ok(out)
 }
 
-/// Parses an RFC 3339 time or a `YYYY-MM-DD` date into the log's time format.
-pub fn parse_time(field: &str, text: &str) -> Result<String, ApiError> {
-    let parsed = chrono::DateTime::parse_from_rfc3339(text)
-        .map(|t| t.with_timezone(&chrono::Utc))
-        .or_else(|_| {
-            chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d")
-                .map(|d| d.and_hms_opt(0, 0, 0).unwrap_or_default().and_utc())
-        })
-        .map_err(|_| ApiError::validation(field, "must be an RFC 3339 time or a YYYY-MM-DD date"))?;
-    Ok(parsed.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string())
-}
-
 /// The seq range (inclusive) an export covers, or `None` when it is empty.
 pub fn resolve_range(
     db: &Db,
     workspace: &str,
     from_seq: Option<u64>,
     to_seq: Option<u64>,
-    from: Option<&str>,
-    to: Option<&str>,
+    from: Option<&TimeBound>,
+    to: Option<&TimeBound>,
 ) -> Result<Option<(u64, u64)>, ApiError> {
     if (from_seq.is_some() || to_seq.is_some()) && (from.is_some() || to.is_some()) {
         return Err(ApiError::validation("from", "give a seq range or a time range, not both"));
     }
     let size = log_size(db, workspace)?;
     let (first, last) = if from.is_some() || to.is_some() {
-        let from = from.map(|f| parse_time("from", f)).transpose()?.unwrap_or_default();
-        let to = to.map(|t| parse_time("to", t)).transpose()?.unwrap_or_else(|| "9999".to_owned());
+        let from = from.map_or("", TimeBound::as_str);
+        let to = to.map_or("9999", TimeBound::as_str);
         if from >= to {
             return Err(ApiError::validation("to", "must be after `from`"));
         }
