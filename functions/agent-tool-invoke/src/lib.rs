@@ -14,6 +14,7 @@ use switchyard_domain::lane::LaneState;
 use switchyard_domain::sha256_hex;
 use switchyard_edge::lanes::{self, LaneRow, load_lane};
 use switchyard_edge::prelude::*;
+use switchyard_edge::tools;
 use switchyard_edge::{new_id, now_rfc3339};
 
 const ENDPOINT: Endpoint = endpoints::AGENT_TOOL_INVOKE;
@@ -54,16 +55,9 @@ fn prepare(ctx: &Ctx, input: InvokeTool) -> Result<Called, ApiError> {
     if lane.state != LaneState::Running {
         return Err(not_running(&lane));
     }
-    let tool = ctx
-        .db
-        .query_one(
-            "SELECT input_schema, mcp_url FROM tools WHERE workspace_id = ? AND name = ?",
-            &[ctx.workspace_id()?, &input.tool],
-        )?
-        .ok_or_else(|| ApiError::not_found(format!("tool `{}`", input.tool)))?;
-    let schema: Value = tool.json("input_schema")?;
+    let tool = tools::find(&ctx.db, ctx.workspace_id()?, &input.tool)?;
     let validator =
-        jsonschema::validator_for(&schema).map_err(|e| ApiError::internal(format!("stored schema: {e}")))?;
+        jsonschema::validator_for(&tool.input_schema).map_err(|e| ApiError::internal(format!("stored schema: {e}")))?;
     if let Some(error) = validator.iter_errors(&input.input).next() {
         return Err(ApiError::validation(
             format!("input{}", pointer_to_field(error.instance_path().as_str())),
@@ -71,7 +65,7 @@ fn prepare(ctx: &Ctx, input: InvokeTool) -> Result<Called, ApiError> {
         ));
     }
     let started = Instant::now();
-    let (ok, output) = match call_tool(&tool.text("mcp_url")?, &input.tool, &input.input) {
+    let (ok, output) = match call_tool(&tool.mcp_url, &input.tool, &input.input) {
         Ok(result) => (!result.get("isError").and_then(Value::as_bool).unwrap_or(false), result),
         Err(problem) => (false, json!({"error": problem})),
     };

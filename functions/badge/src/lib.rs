@@ -3,6 +3,7 @@
 use switchyard_api::BadgeQuery;
 use switchyard_domain::badge;
 use switchyard_edge::prelude::*;
+use switchyard_edge::workspaces;
 
 const ENDPOINT: Endpoint = endpoints::BADGE;
 
@@ -13,21 +14,7 @@ fn handle(req: Request) -> Response {
 
 /// The badge's value: `unknown` for an unknown workspace or a figure never reported.
 fn value(ctx: &Ctx, query: &BadgeQuery) -> Result<String, ApiError> {
-    let Some(ws) = ctx.db.query_one("SELECT id, status FROM workspaces WHERE handle = ?", &[&query.workspace])? else {
-        return Ok("unknown".to_owned());
-    };
-    let kind = query.kind.as_str();
-    if kind == "status" {
-        return Ok(ws.text("status")?);
-    }
-    let figure = ctx.db.query_one(
-        "SELECT value FROM workspace_badges WHERE workspace_id = ? AND kind = ?",
-        &[&ws.text("id")?, &kind],
-    )?;
-    Ok(match figure {
-        Some(row) => row.text("value")?,
-        None => "unknown".to_owned(),
-    })
+    Ok(workspaces::badge_value(&ctx.db, &query.workspace, query.kind.as_str())?.unwrap_or_else(|| "unknown".into()))
 }
 
 fn render(ctx: &Ctx, query: BadgeQuery) -> Result<Reply, ApiError> {

@@ -6,7 +6,7 @@
 use switchyard_api::{Heartbeat, HeartbeatAnswer, HeartbeatLane};
 use switchyard_edge::lanes::{self, pending_interrupts};
 use switchyard_edge::prelude::*;
-use switchyard_edge::{now_rfc3339, rfc3339_after, rfc3339_before};
+use switchyard_edge::{harnesses, rfc3339_after, rfc3339_before};
 
 const ENDPOINT: Endpoint = endpoints::HARNESS_HEARTBEAT;
 
@@ -20,12 +20,8 @@ fn handle(req: Request) -> Response {
 
 fn heartbeat(ctx: &Ctx, tx: &Db, input: &Heartbeat) -> Result<HeartbeatAnswer, ApiError> {
     let harness = ctx.caller.harness()?;
-    let now = now_rfc3339();
     let lease_expires_at = rfc3339_after(harness.lease_seconds);
-    tx.exec(
-        "UPDATE harnesses SET lease_expires_at = ?, last_heartbeat_at = ? WHERE id = ?",
-        &[&lease_expires_at, &now, &harness.harness_id],
-    )?;
+    harnesses::renew(tx, &harness.harness_id, &lease_expires_at)?;
     lanes::renew_leases(tx, &harness.harness_id, &lease_expires_at)?;
     let notice_since = rfc3339_before(CANCEL_NOTICE_SECS);
     let held = lanes::held_by(tx, &harness.harness_id, Some(&notice_since))?;

@@ -3,7 +3,7 @@
 use switchyard_api::{RegisterHarness, RegisteredHarness};
 use switchyard_domain::token::{PatEntropy, mint_harness};
 use switchyard_edge::prelude::*;
-use switchyard_edge::{now_rfc3339, random_bytes, rfc3339_after};
+use switchyard_edge::{harnesses, random_bytes, rfc3339_after};
 
 const ENDPOINT: Endpoint = endpoints::HARNESS_REGISTER;
 
@@ -17,23 +17,20 @@ fn handle(req: Request) -> Response {
 fn register(ctx: &Ctx, tx: &Db, input: RegisterHarness) -> Result<Change<RegisteredHarness>, ApiError> {
     let lease_seconds = input.lease_seconds.map_or(DEFAULT_LEASE_SECS, |l| l.get());
     let minted = mint_harness(&PatEntropy { id: random_bytes(), secret: random_bytes() });
-    let now = now_rfc3339();
-    tx.exec(
-        "INSERT INTO harnesses (id, workspace_id, kind, name, capabilities, labels, credential_hash, lease_seconds,
-         lease_expires_at, created_by, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        &[
-            &minted.harness_id,
-            ctx.workspace_id()?,
-            &input.kind.as_str(),
-            &input.name.as_str(),
-            &serde_json::to_string(&input.capabilities).map_err(ApiError::internal)?,
-            &serde_json::to_string(&input.labels).map_err(ApiError::internal)?,
-            &minted.secret_hash,
-            &lease_seconds,
-            &rfc3339_after(lease_seconds),
-            &ctx.caller.actor(),
-            &now,
-        ],
+    harnesses::insert(
+        tx,
+        &harnesses::NewHarness {
+            id: &minted.harness_id,
+            workspace: ctx.workspace_id()?,
+            kind: &input.kind,
+            name: &input.name,
+            capabilities: &input.capabilities.strings(),
+            labels: &input.labels.strings(),
+            credential_hash: &minted.secret_hash,
+            lease_seconds,
+            lease_expires_at: &rfc3339_after(lease_seconds),
+            created_by: &ctx.caller.actor(),
+        },
     )?;
     Ok(Change::created(
         minted.harness_id.clone(),

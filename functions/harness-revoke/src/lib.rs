@@ -2,8 +2,8 @@
 
 use switchyard_api::{HarnessRevoked, RevokeHarness};
 use switchyard_domain::lane::Event;
+use switchyard_edge::harnesses;
 use switchyard_edge::lanes::{self, apply};
-use switchyard_edge::now_rfc3339;
 use switchyard_edge::prelude::*;
 
 const ENDPOINT: Endpoint = endpoints::HARNESS_REVOKE;
@@ -15,20 +15,7 @@ fn handle(req: Request) -> Response {
 
 fn revoke(ctx: &Ctx, tx: &Db, input: RevokeHarness) -> Result<Change<HarnessRevoked>, ApiError> {
     let workspace = ctx.workspace_id()?;
-    let row = tx
-        .query_one(
-            "SELECT revoked_at FROM harnesses WHERE id = ? AND workspace_id = ?",
-            &[&input.harness_id, workspace],
-        )?
-        .ok_or_else(|| ApiError::not_found(format!("harness {}", input.harness_id)))?;
-    let revoked_at = match row.opt_text("revoked_at")? {
-        Some(at) => at,
-        None => {
-            let now = now_rfc3339();
-            tx.exec("UPDATE harnesses SET revoked_at = ? WHERE id = ?", &[&now, &input.harness_id])?;
-            now
-        }
-    };
+    let revoked_at = harnesses::revoke(tx, workspace, &input.harness_id)?;
     let mut requeued = Vec::new();
     for mut lane in lanes::held_by(tx, &input.harness_id, None)? {
         let retry = lane.attempt < lane.max_attempts;

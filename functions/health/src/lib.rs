@@ -8,10 +8,7 @@ const ENDPOINT: Endpoint = endpoints::HEALTH;
 #[http_component]
 fn health(req: Request) -> Response {
     ENDPOINT.read(req, |ctx, _: NoInput| {
-        let database = match ctx.db.query_one("SELECT 1 AS ok", &[]) {
-            Ok(Some(_)) => "ok",
-            _ => "unavailable",
-        };
+        let database = if ctx.db.ping() { "ok" } else { "unavailable" };
         Ok(Health {
             status: if database == "ok" { "ok" } else { "degraded" }.to_owned(),
             database: database.to_owned(),

@@ -1,8 +1,8 @@
 //! Configure (or remove) an SSO provider for an email domain of the workspace.
 
-use switchyard_api::{ProviderId, SsoConfigUpdated, UpdateSsoConfig};
+use switchyard_api::{SsoConfigUpdated, UpdateSsoConfig};
 use switchyard_edge::prelude::*;
-use switchyard_edge::{new_id, now_rfc3339};
+use switchyard_edge::sso;
 
 const ENDPOINT: Endpoint = endpoints::SSO_CONFIG_UPDATE;
 
@@ -16,24 +16,9 @@ fn update(ctx: &Ctx, tx: &Db, input: UpdateSsoConfig) -> Result<Change<SsoConfig
     let domain = input.domain.into_string();
     let display_name = input.display_name.map_or_else(|| input.provider.as_str().to_owned(), |n| n.into_string());
     if input.enabled {
-        tx.exec(
-            "INSERT INTO sso_providers (id, workspace_id, domain, provider, display_name, created_at)
-             VALUES (?, ?, ?, ?, ?, ?)
-             ON CONFLICT (workspace_id, domain, provider) DO UPDATE SET display_name = excluded.display_name",
-            &[
-                &new_id!(ProviderId).as_str(),
-                &workspace.as_str(),
-                &domain,
-                &input.provider.as_str(),
-                &display_name,
-                &now_rfc3339(),
-            ],
-        )?;
+        sso::upsert(tx, workspace, &domain, input.provider, &display_name)?;
     } else {
-        tx.exec(
-            "DELETE FROM sso_providers WHERE workspace_id = ? AND domain = ? AND provider = ?",
-            &[&workspace.as_str(), &domain, &input.provider.as_str()],
-        )?;
+        sso::remove(tx, workspace, &domain, input.provider)?;
     }
     let target = format!("{domain}/{}", input.provider.as_str());
     Ok(Change::ok(target, SsoConfigUpdated { domain, provider: input.provider, enabled: input.enabled }))

@@ -2,7 +2,7 @@
 
 use switchyard_api::{RegisterTool, Tool, ToolId};
 use switchyard_edge::prelude::*;
-use switchyard_edge::{new_id, now_rfc3339};
+use switchyard_edge::{new_id, now_rfc3339, tools};
 
 const ENDPOINT: Endpoint = endpoints::TOOL_REGISTER;
 
@@ -20,26 +20,6 @@ fn register(ctx: &Ctx, tx: &Db, input: RegisterTool) -> Result<Change<Tool>, Api
         mcp_url: input.mcp_url.into_string(),
         created_at: now_rfc3339(),
     };
-    tx.exec(
-        "INSERT INTO tools (id, workspace_id, name, description, input_schema, mcp_url, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-        &[
-            &tool.id,
-            ctx.workspace_id()?,
-            &tool.name,
-            &tool.description,
-            &tool.input_schema.to_string(),
-            &tool.mcp_url,
-            &tool.created_at,
-        ],
-    )
-    .map_err(|e| {
-        if e.is_unique_violation() {
-            let mut err = ApiError::conflict(format!("a tool named `{}` is already registered", tool.name));
-            err.field = Some("name".into());
-            err
-        } else {
-            e.into()
-        }
-    })?;
+    tools::insert(tx, ctx.workspace_id()?, &tool)?;
     Ok(Change::created(tool.id.clone(), tool))
 }

@@ -37,7 +37,7 @@ pub fn append(tx: &Db, entry: NewEntry) -> Result<AuditEntry, DbError> {
 
 // ---------------------------------------------------------------- reading the log
 
-use switchyard_api::TimeBound;
+use switchyard_api::{SignedHead, TimeBound};
 use switchyard_domain::export::SigningKey;
 use switchyard_domain::merkle::{self, Hash};
 
@@ -216,4 +216,33 @@ pub async fn stream_export<E: std::fmt::Debug>(
         }
     }
     crate::stream::write(body, writer.trailer(key)).await;
+}
+
+/// The head `workspace` published last, if any.
+pub fn latest_head(db: &Db, workspace: &str) -> Result<Option<SignedHead>, ApiError> {
+    db.query_one(
+        "SELECT workspace_id, tree_size, root_hash, timestamp, key_id, signature FROM audit_heads
+         WHERE workspace_id = ? ORDER BY timestamp DESC, tree_size DESC LIMIT 1",
+        &[&workspace],
+    )?
+    .map(|r| {
+        Ok(SignedHead {
+            workspace_id: r.text("workspace_id")?,
+            tree_size: u64::try_from(r.int("tree_size")?).map_err(ApiError::internal)?,
+            root_hash: r.text("root_hash")?,
+            timestamp: r.text("timestamp")?,
+            key_id: r.text("key_id")?,
+            signature: r.text("signature")?,
+        })
+    })
+    .transpose()
+}
+
+/// Records a published head.
+pub fn record_head(tx: &Db, head: &SignedHead) -> Result<(), ApiError> {
+    tx.exec(
+        "INSERT INTO audit_heads (workspace_id, tree_size, root_hash, timestamp, key_id, signature) VALUES (?, ?, ?, ?, ?, ?)",
+        &[&head.workspace_id, &head.tree_size, &head.root_hash, &head.timestamp, &head.key_id, &head.signature],
+    )?;
+    Ok(())
 }

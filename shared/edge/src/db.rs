@@ -159,6 +159,11 @@ impl Db {
         Ok(result.rows.into_iter().map(|r| Row { columns: Rc::clone(&columns), values: r.values }).collect())
     }
 
+    /// Whether the database answers a trivial query (for `health`).
+    pub fn ping(&self) -> bool {
+        matches!(self.query_one("SELECT 1 AS ok", &[]), Ok(Some(_)))
+    }
+
     pub fn query_one(&self, sql: &str, params: &[&dyn Sql]) -> Result<Option<Row>, DbError> {
         Ok(self.query(sql, params)?.into_iter().next())
     }

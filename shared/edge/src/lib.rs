@@ -21,12 +21,16 @@ mod clock;
 mod db;
 mod endpoint;
 mod error;
+pub mod harnesses;
 mod idempotency;
 pub mod lanes;
 mod rate;
 mod response;
+pub mod sso;
 pub mod stream;
 mod tokens;
+pub mod tools;
+pub mod workspaces;
 
 pub use audit::append as append_audit;
 pub use auth::{Caller, HarnessPrincipal, Principal, WorkspaceRef, deployment_region};
@@ -36,7 +40,7 @@ pub use endpoint::{Change, Ctx, MAX_BODY_BYTES, OpenStream, Serve};
 pub use error::ApiError;
 pub use response::Reply;
 pub use switchyard_api::{Auth, Endpoint, Verb, endpoints};
-pub use tokens::issue_token;
+pub use tokens::{issue_token, revoke_token};
 
 /// A fresh random id of any prefixed family (`WorkspaceId`, `TokenId`, …).
 #[macro_export]

@@ -1,10 +1,12 @@
-//! Minting API tokens (shared by `workspace-bootstrap` and `api-token-issue`).
+//! API token storage: minting (shared by `workspace-bootstrap` and
+//! `api-token-issue`) and revoking. Only a token's hash is stored.
 
-use switchyard_api::{IssuedToken, Scope, WorkspaceId};
+use switchyard_api::{IssuedToken, Scope, TokenId, WorkspaceId};
 use switchyard_domain::token::{self, PatEntropy};
 
 use crate::clock::{now_rfc3339, random_bytes, rfc3339_after};
 use crate::db::{Db, DbError};
+use crate::error::ApiError;
 
 /// Stores a new token (hash only) and returns it with its secret, shown once.
 pub fn issue_token(
@@ -42,4 +44,24 @@ pub fn issue_token(
         created_at,
         expires_at,
     })
+}
+
+/// Revokes a token of `workspace` (NOT_FOUND for another workspace's);
+/// revoking twice answers the first time.
+pub fn revoke_token(tx: &Db, workspace: &WorkspaceId, token: &TokenId) -> Result<String, ApiError> {
+    let row = tx
+        .query_one(
+            "SELECT revoked_at FROM api_tokens WHERE id = ? AND workspace_id = ?",
+            &[&token.as_str(), &workspace.as_str()],
+        )?
+        .ok_or_else(|| ApiError::not_found(format!("token {token}")))?;
+    if let Some(at) = row.opt_text("revoked_at")? {
+        return Ok(at);
+    }
+    let now = now_rfc3339();
+    tx.exec(
+        "UPDATE api_tokens SET revoked_at = ? WHERE id = ? AND workspace_id = ?",
+        &[&now, &token.as_str(), &workspace.as_str()],
+    )?;
+    Ok(now)
 }

@@ -1,0 +1,70 @@
+//! Harness storage: registration, heartbeats and revocation (the lanes a
+//! harness holds are in `lanes.rs`).
+
+use switchyard_api::{HarnessId, WorkspaceId};
+
+use crate::clock::now_rfc3339;
+use crate::db::Db;
+use crate::error::ApiError;
+
+/// A harness to register; only the hash of its credential is stored.
+#[derive(Debug)]
+pub struct NewHarness<'h> {
+    pub id: &'h HarnessId,
+    pub workspace: &'h WorkspaceId,
+    pub kind: &'h str,
+    pub name: &'h str,
+    pub capabilities: &'h [String],
+    pub labels: &'h [String],
+    pub credential_hash: &'h str,
+    pub lease_seconds: u64,
+    pub lease_expires_at: &'h str,
+    pub created_by: &'h str,
+}
+
+pub fn insert(tx: &Db, h: &NewHarness<'_>) -> Result<(), ApiError> {
+    tx.exec(
+        "INSERT INTO harnesses (id, workspace_id, kind, name, capabilities, labels, credential_hash, lease_seconds,
+         lease_expires_at, created_by, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        &[
+            &h.id.as_str(),
+            &h.workspace.as_str(),
+            &h.kind,
+            &h.name,
+            &serde_json::to_string(h.capabilities).map_err(ApiError::internal)?,
+            &serde_json::to_string(h.labels).map_err(ApiError::internal)?,
+            &h.credential_hash,
+            &h.lease_seconds,
+            &h.lease_expires_at,
+            &h.created_by,
+            &now_rfc3339(),
+        ],
+    )?;
+    Ok(())
+}
+
+/// Records a heartbeat: the harness's lease now runs until `lease_expires_at`.
+pub fn renew(tx: &Db, harness: &HarnessId, lease_expires_at: &str) -> Result<(), ApiError> {
+    tx.exec(
+        "UPDATE harnesses SET lease_expires_at = ?, last_heartbeat_at = ? WHERE id = ?",
+        &[&lease_expires_at, &now_rfc3339(), &harness.as_str()],
+    )?;
+    Ok(())
+}
+
+/// Revokes a harness of `workspace` (NOT_FOUND for another workspace's);
+/// revoking twice answers the first time.
+pub fn revoke(tx: &Db, workspace: &WorkspaceId, harness: &HarnessId) -> Result<String, ApiError> {
+    let row = tx
+        .query_one(
+            "SELECT revoked_at FROM harnesses WHERE id = ? AND workspace_id = ?",
+            &[&harness.as_str(), &workspace.as_str()],
+        )?
+        .ok_or_else(|| ApiError::not_found(format!("harness {harness}")))?;
+    if let Some(at) = row.opt_text("revoked_at")? {
+        return Ok(at);
+    }
+    let now = now_rfc3339();
+    tx.exec("UPDATE harnesses SET revoked_at = ? WHERE id = ?", &[&now, &harness.as_str()])?;
+    Ok(now)
+}

@@ -1,0 +1,67 @@
+//! Tool storage: the registered MCP tools of a workspace.
+
+use switchyard_api::{Tool, ToolId, WorkspaceId};
+
+use crate::db::{Db, Row};
+use crate::error::ApiError;
+
+const TOOL_COLUMNS: &str = "id, name, description, input_schema, mcp_url, created_at";
+
+fn from_row(r: &Row) -> Result<Tool, ApiError> {
+    Ok(Tool {
+        id: ToolId::parse(&r.text("id")?).ok_or_else(|| ApiError::internal("malformed tool id"))?,
+        name: r.text("name")?,
+        description: r.text("description")?,
+        input_schema: r.json("input_schema")?,
+        mcp_url: r.text("mcp_url")?,
+        created_at: r.text("created_at")?,
+    })
+}
+
+/// Registers a tool; a name already taken in the workspace is a CONFLICT.
+pub fn insert(tx: &Db, workspace: &WorkspaceId, tool: &Tool) -> Result<(), ApiError> {
+    tx.exec(
+        &format!("INSERT INTO tools (workspace_id, {TOOL_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)"),
+        &[
+            &workspace.as_str(),
+            &tool.id.as_str(),
+            &tool.name,
+            &tool.description,
+            &tool.input_schema.to_string(),
+            &tool.mcp_url,
+            &tool.created_at,
+        ],
+    )
+    .map_err(|e| {
+        if e.is_unique_violation() {
+            let mut err = ApiError::conflict(format!("a tool named `{}` is already registered", tool.name));
+            err.field = Some("name".into());
+            err
+        } else {
+            e.into()
+        }
+    })?;
+    Ok(())
+}
+
+/// Up to `limit` tools of `workspace` named after `after`, by name.
+pub fn page(db: &Db, workspace: &WorkspaceId, after: &str, limit: u64) -> Result<Vec<Tool>, ApiError> {
+    db.query(
+        &format!("SELECT {TOOL_COLUMNS} FROM tools WHERE workspace_id = ? AND name > ? ORDER BY name LIMIT ?"),
+        &[&workspace.as_str(), &after, &limit],
+    )?
+    .iter()
+    .map(from_row)
+    .collect()
+}
+
+/// The tool of `workspace` named `name` (NOT_FOUND otherwise).
+pub fn find(db: &Db, workspace: &WorkspaceId, name: &str) -> Result<Tool, ApiError> {
+    let row = db
+        .query_one(
+            &format!("SELECT {TOOL_COLUMNS} FROM tools WHERE workspace_id = ? AND name = ?"),
+            &[&workspace.as_str(), &name],
+        )?
+        .ok_or_else(|| ApiError::not_found(format!("tool `{name}`")))?;
+    from_row(&row)
+}
