@@ -182,3 +182,19 @@ fn no_handler_writes_sql_or_lane_state_names() {
         }
     }
 }
+
+#[test]
+fn storage_sql_uses_numbered_placeholders() {
+    // `$1`-style placeholders work in SQLite and PostgreSQL alike; `?` does not.
+    let root = workspace_root();
+    let mut offenders = Vec::new();
+    for file in rust_files(&root.join("shared/edge/src")) {
+        for (i, line) in read(&file).lines().enumerate() {
+            let positional = ["= ?", "(?", ", ?", "> ?", "< ?", "LIMIT ?", "LIKE ?"];
+            if positional.iter().any(|p| line.contains(p)) {
+                offenders.push(format!("{}:{}: {}", file.strip_prefix(&root).unwrap().display(), i + 1, line.trim()));
+            }
+        }
+    }
+    assert!(offenders.is_empty(), "use $1-style placeholders:\n{}", offenders.join("\n"));
+}

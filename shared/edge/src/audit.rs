@@ -8,7 +8,7 @@ use crate::db::{Db, DbError};
 
 pub fn append(tx: &Db, entry: NewEntry) -> Result<AuditEntry, DbError> {
     let last = tx.query_one(
-        "SELECT seq, hash FROM audit_log WHERE workspace_id = ? ORDER BY seq DESC LIMIT 1",
+        "SELECT seq, hash FROM audit_log WHERE workspace_id = $1 ORDER BY seq DESC LIMIT 1",
         &[&entry.workspace_id],
     )?;
     let previous = match &last {
@@ -18,7 +18,7 @@ pub fn append(tx: &Db, entry: NewEntry) -> Result<AuditEntry, DbError> {
     let sealed = seal(entry, previous.as_ref().map(|(s, h)| (*s, h.as_str())));
     tx.exec(
         "INSERT INTO audit_log (workspace_id, seq, at, actor, action, target, request_id, input_digest, prev_hash, hash)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
         &[
             &sealed.workspace_id,
             &sealed.seq,
@@ -75,7 +75,7 @@ pub fn entries_between(
 ) -> Result<Vec<AuditEntry>, DbError> {
     db.query(
         "SELECT workspace_id, seq, at, actor, action, target, request_id, input_digest, prev_hash, hash
-         FROM audit_log WHERE workspace_id = ? AND seq > ? AND seq <= ? ORDER BY seq LIMIT ?",
+         FROM audit_log WHERE workspace_id = $1 AND seq > $2 AND seq <= $3 ORDER BY seq LIMIT $4",
         &[&workspace, &after, &last, &limit],
     )?
     .iter()
@@ -88,13 +88,14 @@ pub fn hash_at(db: &Db, workspace: &str, seq: u64) -> Result<String, DbError> {
     if seq == 0 {
         return Ok(switchyard_domain::audit::GENESIS_HASH.to_owned());
     }
-    let row = db.query_one("SELECT hash FROM audit_log WHERE workspace_id = ? AND seq = ?", &[&workspace, &seq])?;
+    let row = db.query_one("SELECT hash FROM audit_log WHERE workspace_id = $1 AND seq = $2", &[&workspace, &seq])?;
     row.map(|r| r.text("hash")).transpose()?.ok_or_else(|| DbError(format!("no audit entry {seq}")))
 }
 
 /// How many entries the workspace's log holds.
 pub fn log_size(db: &Db, workspace: &str) -> Result<u64, DbError> {
-    let row = db.query_one("SELECT COALESCE(MAX(seq), 0) AS n FROM audit_log WHERE workspace_id = ?", &[&workspace])?;
+    let row =
+        db.query_one("SELECT COALESCE(MAX(seq), 0) AS n FROM audit_log WHERE workspace_id = $1", &[&workspace])?;
     Ok(row.map(|r| r.int("n")).transpose()?.and_then(|n| u64::try_from(n).ok()).unwrap_or(0))
 }
 
@@ -104,7 +105,7 @@ pub fn leaves(db: &Db, workspace: &str, size: u64) -> Result<Vec<Hash>, DbError>
     let mut after = 0;
     while after < size {
         let rows = db.query(
-            "SELECT seq, hash FROM audit_log WHERE workspace_id = ? AND seq > ? AND seq <= ? ORDER BY seq LIMIT 5000",
+            "SELECT seq, hash FROM audit_log WHERE workspace_id = $1 AND seq > $2 AND seq <= $3 ORDER BY seq LIMIT 5000",
             &[&workspace, &after, &size],
         )?;
         if rows.is_empty() {
@@ -139,7 +140,7 @@ pub fn resolve_range(
             return Err(ApiError::validation("to", "must be after `from`"));
         }
         let row = db.query_one(
-            "SELECT MIN(seq) AS first, MAX(seq) AS last FROM audit_log WHERE workspace_id = ? AND at >= ? AND at < ?",
+            "SELECT MIN(seq) AS first, MAX(seq) AS last FROM audit_log WHERE workspace_id = $1 AND at >= $2 AND at < $3",
             &[&workspace, &from, &to],
         )?;
         let (Some(first), Some(last)) = (
@@ -222,7 +223,7 @@ pub async fn stream_export<E: std::fmt::Debug>(
 pub fn latest_head(db: &Db, workspace: &str) -> Result<Option<SignedHead>, ApiError> {
     db.query_one(
         "SELECT workspace_id, tree_size, root_hash, timestamp, key_id, signature FROM audit_heads
-         WHERE workspace_id = ? ORDER BY timestamp DESC, tree_size DESC LIMIT 1",
+         WHERE workspace_id = $1 ORDER BY timestamp DESC, tree_size DESC LIMIT 1",
         &[&workspace],
     )?
     .map(|r| {
@@ -241,7 +242,7 @@ pub fn latest_head(db: &Db, workspace: &str) -> Result<Option<SignedHead>, ApiEr
 /// Records a published head.
 pub fn record_head(tx: &Db, head: &SignedHead) -> Result<(), ApiError> {
     tx.exec(
-        "INSERT INTO audit_heads (workspace_id, tree_size, root_hash, timestamp, key_id, signature) VALUES (?, ?, ?, ?, ?, ?)",
+        "INSERT INTO audit_heads (workspace_id, tree_size, root_hash, timestamp, key_id, signature) VALUES ($1, $2, $3, $4, $5, $6)",
         &[&head.workspace_id, &head.tree_size, &head.root_hash, &head.timestamp, &head.key_id, &head.signature],
     )?;
     Ok(())

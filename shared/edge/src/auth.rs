@@ -124,7 +124,7 @@ pub(crate) fn service_role(header: Option<&str>) -> Result<Caller, ApiError> {
 }
 
 fn workspace(db: &Db, id: &str) -> Result<Option<WorkspaceRef>, ApiError> {
-    let Some(row) = db.query_one("SELECT id, handle, region, plan FROM workspaces WHERE id = ?", &[&id])? else {
+    let Some(row) = db.query_one("SELECT id, handle, region, plan FROM workspaces WHERE id = $1", &[&id])? else {
         return Ok(None);
     };
     Ok(Some(WorkspaceRef {
@@ -163,7 +163,7 @@ pub(crate) fn harness(header: Option<&str>, db: &Db) -> Result<HarnessPrincipal,
     })?;
     let row = db
         .query_one(
-            "SELECT workspace_id, kind, labels, credential_hash, lease_seconds, revoked_at FROM harnesses WHERE id = ?",
+            "SELECT workspace_id, kind, labels, credential_hash, lease_seconds, revoked_at FROM harnesses WHERE id = $1",
             &[&harness_id.as_str()],
         )?
         .ok_or_else(invalid)?;
@@ -210,7 +210,7 @@ fn pat(token: &str, db: &Db) -> Result<Principal, ApiError> {
     let parsed = token::parse(token).ok_or_else(invalid)?;
     let row = db
         .query_one(
-            "SELECT workspace_id, secret_hash, scopes, expires_at, revoked_at, last_used_at FROM api_tokens WHERE id = ?",
+            "SELECT workspace_id, secret_hash, scopes, expires_at, revoked_at, last_used_at FROM api_tokens WHERE id = $1",
             &[&parsed.token_id.as_str()],
         )?
         .ok_or_else(invalid)?;
@@ -225,7 +225,7 @@ fn pat(token: &str, db: &Db) -> Result<Principal, ApiError> {
         return Err(ApiError::unauthorized("token has expired"));
     }
     if row.opt_text("last_used_at")?.is_none_or(|last| minutes_apart(&last, &now)) {
-        db.exec("UPDATE api_tokens SET last_used_at = ? WHERE id = ?", &[&now, &parsed.token_id.as_str()])?;
+        db.exec("UPDATE api_tokens SET last_used_at = $1 WHERE id = $2", &[&now, &parsed.token_id.as_str()])?;
     }
     let workspace = workspace(db, &row.text("workspace_id")?)?.ok_or_else(invalid)?;
     Ok(Principal {

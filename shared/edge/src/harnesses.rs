@@ -25,7 +25,7 @@ pub struct NewHarness<'h> {
 pub fn insert(tx: &Db, h: &NewHarness<'_>) -> Result<(), ApiError> {
     tx.exec(
         "INSERT INTO harnesses (id, workspace_id, kind, name, capabilities, labels, credential_hash, lease_seconds,
-         lease_expires_at, created_by, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+         lease_expires_at, created_by, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
         &[
             &h.id.as_str(),
             &h.workspace.as_str(),
@@ -46,7 +46,7 @@ pub fn insert(tx: &Db, h: &NewHarness<'_>) -> Result<(), ApiError> {
 /// Records a heartbeat: the harness's lease now runs until `lease_expires_at`.
 pub fn renew(tx: &Db, harness: &HarnessId, lease_expires_at: &str) -> Result<(), ApiError> {
     tx.exec(
-        "UPDATE harnesses SET lease_expires_at = ?, last_heartbeat_at = ? WHERE id = ?",
+        "UPDATE harnesses SET lease_expires_at = $1, last_heartbeat_at = $2 WHERE id = $3",
         &[&lease_expires_at, &now_rfc3339(), &harness.as_str()],
     )?;
     Ok(())
@@ -57,7 +57,7 @@ pub fn renew(tx: &Db, harness: &HarnessId, lease_expires_at: &str) -> Result<(),
 pub fn revoke(tx: &Db, workspace: &WorkspaceId, harness: &HarnessId) -> Result<String, ApiError> {
     let row = tx
         .query_one(
-            "SELECT revoked_at FROM harnesses WHERE id = ? AND workspace_id = ?",
+            "SELECT revoked_at FROM harnesses WHERE id = $1 AND workspace_id = $2",
             &[&harness.as_str(), &workspace.as_str()],
         )?
         .ok_or_else(|| ApiError::not_found(format!("harness {harness}")))?;
@@ -65,6 +65,6 @@ pub fn revoke(tx: &Db, workspace: &WorkspaceId, harness: &HarnessId) -> Result<S
         return Ok(at);
     }
     let now = now_rfc3339();
-    tx.exec("UPDATE harnesses SET revoked_at = ? WHERE id = ?", &[&now, &harness.as_str()])?;
+    tx.exec("UPDATE harnesses SET revoked_at = $1 WHERE id = $2", &[&now, &harness.as_str()])?;
     Ok(now)
 }

@@ -48,14 +48,14 @@ pub(crate) fn begin(db: &Db, workspace: &str, actor: &str, key: &str, digest: &s
     db.transaction(|tx| {
         let existing = tx.query_one(
             "SELECT request_digest, state, status, content_type, body, created_at FROM idempotency_keys
-             WHERE workspace_id = ? AND actor = ? AND key = ?",
+             WHERE workspace_id = $1 AND actor = $2 AND key = $3",
             &[&workspace, &actor, &key],
         )?;
         let claim = Claim { workspace: workspace.to_owned(), actor: actor.to_owned(), key: key.to_owned() };
         let Some(row) = existing else {
             tx.exec(
                 "INSERT INTO idempotency_keys (workspace_id, actor, key, request_digest, state, created_at)
-                 VALUES (?, ?, ?, ?, 'running', ?)",
+                 VALUES ($1, $2, $3, $4, 'running', $5)",
                 &[&workspace, &actor, &key, &digest, &now],
             )?;
             return Ok(Begin::Proceed(claim));
@@ -65,8 +65,8 @@ pub(crate) fn begin(db: &Db, workspace: &str, actor: &str, key: &str, digest: &s
         let abandoned = row.text("state")? == "running" && created < ago(ABANDONED_SECS);
         if expired || abandoned {
             tx.exec(
-                "UPDATE idempotency_keys SET request_digest = ?, state = 'running', status = NULL, content_type = NULL,
-                 body = NULL, created_at = ? WHERE workspace_id = ? AND actor = ? AND key = ?",
+                "UPDATE idempotency_keys SET request_digest = $1, state = 'running', status = NULL, content_type = NULL,
+                 body = NULL, created_at = $2 WHERE workspace_id = $3 AND actor = $4 AND key = $5",
                 &[&digest, &now, &workspace, &actor, &key],
             )?;
             return Ok(Begin::Proceed(claim));
@@ -89,8 +89,8 @@ pub(crate) fn begin(db: &Db, workspace: &str, actor: &str, key: &str, digest: &s
 /// Stores the first response; called inside the mutation's transaction.
 pub(crate) fn complete(tx: &Db, claim: &Claim, status: u16, content_type: &str, body: &[u8]) -> Result<(), DbError> {
     tx.exec(
-        "UPDATE idempotency_keys SET state = 'done', status = ?, content_type = ?, body = ?
-         WHERE workspace_id = ? AND actor = ? AND key = ?",
+        "UPDATE idempotency_keys SET state = 'done', status = $1, content_type = $2, body = $3
+         WHERE workspace_id = $4 AND actor = $5 AND key = $6",
         &[&i64::from(status), &content_type, &body.to_vec(), &claim.workspace, &claim.actor, &claim.key],
     )
 }
@@ -98,7 +98,7 @@ pub(crate) fn complete(tx: &Db, claim: &Claim, status: u16, content_type: &str, 
 /// Forgets the claim so a retry can run (after an internal error).
 pub(crate) fn release(db: &Db, claim: &Claim) {
     let _ = db.exec(
-        "DELETE FROM idempotency_keys WHERE workspace_id = ? AND actor = ? AND key = ? AND state = 'running'",
+        "DELETE FROM idempotency_keys WHERE workspace_id = $1 AND actor = $2 AND key = $3 AND state = 'running'",
         &[&claim.workspace, &claim.actor, &claim.key],
     );
 }

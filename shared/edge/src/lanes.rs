@@ -33,8 +33,8 @@ pub fn check_claim(tx: &Db, workspace: &WorkspaceId, repository: &str, claim: &[
         let prefix = glob::literal_prefix(ours);
         let candidates = tx.query(
             "SELECT lane_id, globs FROM lane_claims WHERE lane_id IN (
-                 SELECT lane_id FROM lane_claim_prefixes WHERE workspace_id = ? AND repository = ?
-                 AND (substr(?, 1, length(prefix)) = prefix OR substr(prefix, 1, length(?)) = ?))
+                 SELECT lane_id FROM lane_claim_prefixes WHERE workspace_id = $1 AND repository = $2
+                 AND (substr($3, 1, length(prefix)) = prefix OR substr(prefix, 1, length($4)) = $5))
              ORDER BY lane_id",
             &[&workspace.as_str(), &repository, &prefix, &prefix, &prefix],
         )?;
@@ -58,13 +58,13 @@ pub fn check_claim(tx: &Db, workspace: &WorkspaceId, repository: &str, claim: &[
 pub fn hold_claim(tx: &Db, lane: &LaneRow) -> Result<(), ApiError> {
     let globs = serde_json::to_string(&lane.claim).map_err(ApiError::internal)?;
     tx.exec(
-        "INSERT INTO lane_claims (lane_id, workspace_id, repository, globs) VALUES (?, ?, ?, ?)",
+        "INSERT INTO lane_claims (lane_id, workspace_id, repository, globs) VALUES ($1, $2, $3, $4)",
         &[&lane.run_id.as_str(), &lane.workspace_id.as_str(), &lane.repository, &globs],
     )?;
     let prefixes: std::collections::BTreeSet<&str> = lane.claim.iter().map(|g| glob::literal_prefix(g)).collect();
     for prefix in prefixes {
         tx.exec(
-            "INSERT INTO lane_claim_prefixes (lane_id, workspace_id, repository, prefix) VALUES (?, ?, ?, ?)",
+            "INSERT INTO lane_claim_prefixes (lane_id, workspace_id, repository, prefix) VALUES ($1, $2, $3, $4)",
             &[&lane.run_id.as_str(), &lane.workspace_id.as_str(), &lane.repository, &prefix],
         )?;
     }
@@ -156,7 +156,7 @@ impl LaneRow {
 pub fn load_lane(db: &Db, workspace: &WorkspaceId, id: &LaneId) -> Result<LaneRow, ApiError> {
     let row = db
         .query_one(
-            &format!("SELECT {LANE_COLUMNS} FROM lanes WHERE id = ? AND workspace_id = ?"),
+            &format!("SELECT {LANE_COLUMNS} FROM lanes WHERE id = $1 AND workspace_id = $2"),
             &[&id.as_str(), &workspace.as_str()],
         )?
         .ok_or_else(|| ApiError::not_found(format!("lane {id}")))?;
@@ -166,7 +166,7 @@ pub fn load_lane(db: &Db, workspace: &WorkspaceId, id: &LaneId) -> Result<LaneRo
 /// A lane's current state (for a stream that watches it end).
 pub fn state_of(db: &Db, lane: &LaneId) -> Result<LaneState, ApiError> {
     let row = db
-        .query_one("SELECT state FROM lanes WHERE id = ?", &[&lane.as_str()])?
+        .query_one("SELECT state FROM lanes WHERE id = $1", &[&lane.as_str()])?
         .ok_or_else(|| ApiError::not_found(format!("lane {lane}")))?;
     let state = row.text("state")?;
     LaneState::parse(&state).ok_or_else(|| ApiError::internal(format!("lane {lane} has unknown state `{state}`")))
@@ -175,7 +175,7 @@ pub fn state_of(db: &Db, lane: &LaneId) -> Result<LaneState, ApiError> {
 /// Appends a lane event; returns its id.
 pub fn append_event(tx: &Db, lane: &LaneRow, event: &LaneEventData) -> Result<u64, ApiError> {
     let row = tx.query_one(
-        "INSERT INTO lane_events (lane_id, workspace_id, type, data, at) VALUES (?, ?, ?, ?, ?) RETURNING id",
+        "INSERT INTO lane_events (lane_id, workspace_id, type, data, at) VALUES ($1, $2, $3, $4, $5) RETURNING id",
         &[
             &lane.run_id.as_str(),
             &lane.workspace_id.as_str(),
@@ -213,8 +213,8 @@ pub fn apply(tx: &Db, lane: &mut LaneRow, event: Event, reason: Option<&str>) ->
         lane.lease_expires_at = None;
     }
     tx.exec(
-        "UPDATE lanes SET state = ?, updated_at = ?, pause_reason = ?, attempt = ?, harness_id = ?,
-         lease_expires_at = ?, finished_at = ? WHERE id = ?",
+        "UPDATE lanes SET state = $1, updated_at = $2, pause_reason = $3, attempt = $4, harness_id = $5,
+         lease_expires_at = $6, finished_at = $7 WHERE id = $8",
         &[
             &to.as_str(),
             &now,
@@ -227,8 +227,8 @@ pub fn apply(tx: &Db, lane: &mut LaneRow, event: Event, reason: Option<&str>) ->
         ],
     )?;
     if !to.is_active() {
-        tx.exec("DELETE FROM lane_claims WHERE lane_id = ?", &[&lane.run_id.as_str()])?;
-        tx.exec("DELETE FROM lane_claim_prefixes WHERE lane_id = ?", &[&lane.run_id.as_str()])?;
+        tx.exec("DELETE FROM lane_claims WHERE lane_id = $1", &[&lane.run_id.as_str()])?;
+        tx.exec("DELETE FROM lane_claim_prefixes WHERE lane_id = $1", &[&lane.run_id.as_str()])?;
     }
     append_event(
         tx,
@@ -253,7 +253,7 @@ fn describe(event: Event) -> &'static str {
 /// Interrupts of a lane not yet acknowledged by its harness, oldest first.
 pub fn pending_interrupts(db: &Db, lane: &LaneId) -> Result<Vec<Interrupt>, ApiError> {
     let rows = db.query(
-        "SELECT id, kind, message, created_at FROM lane_interrupts WHERE lane_id = ? AND acked_at IS NULL ORDER BY id",
+        "SELECT id, kind, message, created_at FROM lane_interrupts WHERE lane_id = $1 AND acked_at IS NULL ORDER BY id",
         &[&lane.as_str()],
     )?;
     rows.iter()
@@ -275,7 +275,7 @@ pub fn insert(tx: &Db, lane: &LaneRow, created_by: &str) -> Result<(), ApiError>
     tx.exec(
         "INSERT INTO lanes (id, workspace_id, state, harness_kind, brief, repository, claim, labels, token_budget,
          cost_budget_cents, max_attempts, created_by, created_at, updated_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
         &[
             &lane.run_id.as_str(),
             &lane.workspace_id.as_str(),
@@ -317,8 +317,8 @@ pub fn queued_for(
 ) -> Result<Vec<LaneRow>, ApiError> {
     let found = tx.query(
         &format!(
-            "SELECT {LANE_COLUMNS} FROM lanes WHERE workspace_id = ? AND state = ? AND harness_kind = ?
-             AND (created_at, id) > (?, ?) ORDER BY created_at, id LIMIT ?"
+            "SELECT {LANE_COLUMNS} FROM lanes WHERE workspace_id = $1 AND state = $2 AND harness_kind = $3
+             AND (created_at, id) > ($4, $5) ORDER BY created_at, id LIMIT $6"
         ),
         &[&workspace.as_str(), &LaneState::Queued.as_str(), &harness_kind, &after.0, &after.1, &(limit as u64)],
     )?;
@@ -330,7 +330,7 @@ pub fn assign(tx: &Db, lane: &mut LaneRow, harness: &HarnessId, lease_expires_at
     lane.harness_id = Some(harness.clone());
     lane.lease_expires_at = Some(lease_expires_at.to_owned());
     tx.exec(
-        "UPDATE lanes SET harness_id = ?, lease_expires_at = ? WHERE id = ?",
+        "UPDATE lanes SET harness_id = $1, lease_expires_at = $2 WHERE id = $3",
         &[&harness.as_str(), &lease_expires_at, &lane.run_id.as_str()],
     )?;
     Ok(())
@@ -339,7 +339,7 @@ pub fn assign(tx: &Db, lane: &mut LaneRow, harness: &HarnessId, lease_expires_at
 /// Extends the lease of every lane `harness` holds (running or paused).
 pub fn renew_leases(tx: &Db, harness: &HarnessId, lease_expires_at: &str) -> Result<(), ApiError> {
     tx.exec(
-        "UPDATE lanes SET lease_expires_at = ? WHERE harness_id = ? AND state IN (?, ?)",
+        "UPDATE lanes SET lease_expires_at = $1 WHERE harness_id = $2 AND state IN ($3, $4)",
         &[&lease_expires_at, &harness.as_str(), &LaneState::Running.as_str(), &LaneState::Paused.as_str()],
     )?;
     Ok(())
@@ -351,8 +351,8 @@ pub fn renew_leases(tx: &Db, harness: &HarnessId, lease_expires_at: &str) -> Res
 pub fn held_by(tx: &Db, harness: &HarnessId, cancelled_since: Option<&str>) -> Result<Vec<LaneRow>, ApiError> {
     let found = tx.query(
         &format!(
-            "SELECT {LANE_COLUMNS} FROM lanes WHERE harness_id = ? AND
-             (state IN (?, ?) OR (state = ? AND finished_at > COALESCE(?, finished_at))) ORDER BY created_at, id"
+            "SELECT {LANE_COLUMNS} FROM lanes WHERE harness_id = $1 AND
+             (state IN ($2, $3) OR (state = $4 AND finished_at > COALESCE($5, finished_at))) ORDER BY created_at, id"
         ),
         &[
             &harness.as_str(),
@@ -371,10 +371,10 @@ pub fn due(tx: &Db, now: &str) -> Result<Vec<LaneRow>, ApiError> {
     let running = LaneState::Running.as_str();
     let found = tx.query(
         &format!(
-            "SELECT {LANE_COLUMNS} FROM lanes WHERE state IN (?, ?)
-             AND ((lease_expires_at IS NOT NULL AND lease_expires_at < ?)
-                  OR (state = ? AND token_budget IS NOT NULL AND tokens_used >= token_budget)
-                  OR (state = ? AND cost_budget_cents IS NOT NULL AND cost_used_cents >= cost_budget_cents))
+            "SELECT {LANE_COLUMNS} FROM lanes WHERE state IN ($1, $2)
+             AND ((lease_expires_at IS NOT NULL AND lease_expires_at < $3)
+                  OR (state = $4 AND token_budget IS NOT NULL AND tokens_used >= token_budget)
+                  OR (state = $5 AND cost_budget_cents IS NOT NULL AND cost_used_cents >= cost_budget_cents))
              ORDER BY created_at, id"
         ),
         &[&running, &LaneState::Paused.as_str(), &now, &running, &running],
@@ -405,11 +405,11 @@ pub fn page(
     let label = filter.label.map(|l| format!("%\"{}\"%", l.replace(['%', '_', '"'], "")));
     let found = db.query(
         &format!(
-            "SELECT {LANE_COLUMNS} FROM lanes WHERE workspace_id = ?
-               AND (? IS NULL OR state = ?) AND (? IS NULL OR repository = ?)
-               AND (? IS NULL OR harness_kind = ?) AND (? IS NULL OR labels LIKE ?)
-               AND (created_at < ? OR (created_at = ? AND id < ?))
-             ORDER BY created_at DESC, id DESC LIMIT ?"
+            "SELECT {LANE_COLUMNS} FROM lanes WHERE workspace_id = $1
+               AND ($2 IS NULL OR state = $3) AND ($4 IS NULL OR repository = $5)
+               AND ($6 IS NULL OR harness_kind = $7) AND ($8 IS NULL OR labels LIKE $9)
+               AND (created_at < $10 OR (created_at = $11 AND id < $12))
+             ORDER BY created_at DESC, id DESC LIMIT $13"
         ),
         &[
             &workspace.as_str(),
@@ -433,7 +433,7 @@ pub fn page(
 /// Stores a lane's budgets (after `agent-resume` raised them).
 pub fn save_budgets(tx: &Db, lane: &LaneRow) -> Result<(), ApiError> {
     tx.exec(
-        "UPDATE lanes SET token_budget = ?, cost_budget_cents = ? WHERE id = ?",
+        "UPDATE lanes SET token_budget = $1, cost_budget_cents = $2 WHERE id = $3",
         &[&lane.token_budget, &lane.cost_budget_cents, &lane.run_id.as_str()],
     )?;
     Ok(())
@@ -442,7 +442,7 @@ pub fn save_budgets(tx: &Db, lane: &LaneRow) -> Result<(), ApiError> {
 /// Stores a lane's token and cost use.
 pub fn save_usage(tx: &Db, lane: &LaneRow) -> Result<(), ApiError> {
     tx.exec(
-        "UPDATE lanes SET tokens_used = ?, cost_used_cents = ? WHERE id = ?",
+        "UPDATE lanes SET tokens_used = $1, cost_used_cents = $2 WHERE id = $3",
         &[&lane.tokens_used, &lane.cost_used_cents, &lane.run_id.as_str()],
     )?;
     Ok(())
@@ -451,7 +451,7 @@ pub fn save_usage(tx: &Db, lane: &LaneRow) -> Result<(), ApiError> {
 /// Stores how a lane's agent finished (exit code and summary or error).
 pub fn save_result(tx: &Db, lane: &LaneRow) -> Result<(), ApiError> {
     tx.exec(
-        "UPDATE lanes SET exit_code = ?, summary = ? WHERE id = ?",
+        "UPDATE lanes SET exit_code = $1, summary = $2 WHERE id = $3",
         &[&lane.exit_code, &lane.summary, &lane.run_id.as_str()],
     )?;
     Ok(())
@@ -468,7 +468,7 @@ pub fn queue_interrupt(tx: &Db, lane: &LaneRow, kind: InterruptKind, message: &s
     };
     let row = tx
         .query_one(
-            "INSERT INTO lane_interrupts (lane_id, workspace_id, kind, message, created_at) VALUES (?, ?, ?, ?, ?) RETURNING id",
+            "INSERT INTO lane_interrupts (lane_id, workspace_id, kind, message, created_at) VALUES ($1, $2, $3, $4, $5) RETURNING id",
             &[&lane.run_id.as_str(), &lane.workspace_id.as_str(), &kind_name, &message, &created_at],
         )?
         .ok_or_else(|| ApiError::internal("interrupt insert returned no id"))?;
@@ -480,7 +480,7 @@ pub fn queue_interrupt(tx: &Db, lane: &LaneRow, kind: InterruptKind, message: &s
 /// Marks `lane`'s interrupts up to `up_to` as delivered (each once, with an event).
 pub fn acknowledge_interrupts(tx: &Db, lane: &LaneRow, up_to: u64) -> Result<(), ApiError> {
     let delivered = tx.query(
-        "UPDATE lane_interrupts SET acked_at = ? WHERE lane_id = ? AND id <= ? AND acked_at IS NULL RETURNING id",
+        "UPDATE lane_interrupts SET acked_at = $1 WHERE lane_id = $2 AND id <= $3 AND acked_at IS NULL RETURNING id",
         &[&now_rfc3339(), &lane.run_id.as_str(), &up_to],
     )?;
     for r in delivered {
@@ -501,16 +501,17 @@ pub fn events_after(
     types: &[LaneEventType],
     limit: u64,
 ) -> Result<Vec<LaneEvent>, ApiError> {
-    let mut sql = String::from("SELECT id, type, data, at FROM lane_events WHERE lane_id = ? AND id > ?");
+    let mut sql = String::from("SELECT id, type, data, at FROM lane_events WHERE lane_id = $1 AND id > $2");
     let names: Vec<&str> = types.iter().map(|t| t.as_str()).collect();
     let mut params: Vec<&dyn Sql> = vec![lane, &since];
     if !names.is_empty() {
-        sql.push_str(&format!(" AND type IN ({})", vec!["?"; names.len()].join(", ")));
+        let slots: Vec<String> = (3..3 + names.len()).map(|i| format!("${i}")).collect();
+        sql.push_str(&format!(" AND type IN ({})", slots.join(", ")));
         for n in &names {
             params.push(n);
         }
     }
-    sql.push_str(" ORDER BY id LIMIT ?");
+    sql.push_str(&format!(" ORDER BY id LIMIT ${}", params.len() + 1));
     params.push(&limit);
     db.query(&sql, &params)?
         .iter()
@@ -531,7 +532,7 @@ pub fn events_after(
 /// `lane`'s tool log, oldest first.
 pub fn tool_calls(db: &Db, lane: &LaneId) -> Result<Vec<ToolCall>, ApiError> {
     db.query(
-        "SELECT id, tool, status, input_digest, output, duration_ms, at FROM tool_calls WHERE lane_id = ? ORDER BY at, id",
+        "SELECT id, tool, status, input_digest, output, duration_ms, at FROM tool_calls WHERE lane_id = $1 ORDER BY at, id",
         &[&lane.as_str()],
     )?
     .iter()
@@ -553,7 +554,7 @@ pub fn tool_calls(db: &Db, lane: &LaneId) -> Result<Vec<ToolCall>, ApiError> {
 pub fn record_tool_call(tx: &Db, lane: &LaneRow, call: &ToolCall) -> Result<(), ApiError> {
     tx.exec(
         "INSERT INTO tool_calls (id, lane_id, workspace_id, tool, input_digest, output, status, duration_ms, at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
         &[
             &call.call_id.as_str(),
             &lane.run_id.as_str(),

@@ -16,7 +16,7 @@ pub fn upsert(
 ) -> Result<(), ApiError> {
     tx.exec(
         "INSERT INTO sso_providers (id, workspace_id, domain, provider, display_name, created_at)
-         VALUES (?, ?, ?, ?, ?, ?)
+         VALUES ($1, $2, $3, $4, $5, $6)
          ON CONFLICT (workspace_id, domain, provider) DO UPDATE SET display_name = excluded.display_name",
         &[
             &ProviderId::from_random(&crate::clock::random_bytes()).as_str(),
@@ -33,7 +33,7 @@ pub fn upsert(
 /// Removes `provider` from `domain` in `workspace` (nothing to remove is fine).
 pub fn remove(tx: &Db, workspace: &WorkspaceId, domain: &str, provider: ProviderKind) -> Result<(), ApiError> {
     tx.exec(
-        "DELETE FROM sso_providers WHERE workspace_id = ? AND domain = ? AND provider = ?",
+        "DELETE FROM sso_providers WHERE workspace_id = $1 AND domain = $2 AND provider = $3",
         &[&workspace.as_str(), &domain, &provider.as_str()],
     )?;
     Ok(())
@@ -44,7 +44,7 @@ pub fn for_domain(db: &Db, domain: &str) -> Result<Vec<SsoProvider>, ApiError> {
     db.query(
         "SELECT p.id, p.provider, p.display_name, w.handle FROM sso_providers p
          JOIN workspaces w ON w.id = p.workspace_id
-         WHERE p.domain = ? AND w.status = 'active' ORDER BY w.handle, p.provider",
+         WHERE p.domain = $1 AND w.status = 'active' ORDER BY w.handle, p.provider",
         &[&domain],
     )?
     .iter()

@@ -23,7 +23,7 @@ pub fn issue_token(
     let scope_names: Vec<&str> = scopes.iter().map(|s| s.as_str()).collect();
     tx.exec(
         "INSERT INTO api_tokens (id, workspace_id, name, secret_hash, scopes, created_by, created_at, expires_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
         &[
             &minted.token_id.as_str(),
             &workspace.as_str(),
@@ -51,7 +51,7 @@ pub fn issue_token(
 pub fn revoke_token(tx: &Db, workspace: &WorkspaceId, token: &TokenId) -> Result<String, ApiError> {
     let row = tx
         .query_one(
-            "SELECT revoked_at FROM api_tokens WHERE id = ? AND workspace_id = ?",
+            "SELECT revoked_at FROM api_tokens WHERE id = $1 AND workspace_id = $2",
             &[&token.as_str(), &workspace.as_str()],
         )?
         .ok_or_else(|| ApiError::not_found(format!("token {token}")))?;
@@ -60,7 +60,7 @@ pub fn revoke_token(tx: &Db, workspace: &WorkspaceId, token: &TokenId) -> Result
     }
     let now = now_rfc3339();
     tx.exec(
-        "UPDATE api_tokens SET revoked_at = ? WHERE id = ? AND workspace_id = ?",
+        "UPDATE api_tokens SET revoked_at = $1 WHERE id = $2 AND workspace_id = $3",
         &[&now, &token.as_str(), &workspace.as_str()],
     )?;
     Ok(now)

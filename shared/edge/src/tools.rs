@@ -21,7 +21,7 @@ fn from_row(r: &Row) -> Result<Tool, ApiError> {
 /// Registers a tool; a name already taken in the workspace is a CONFLICT.
 pub fn insert(tx: &Db, workspace: &WorkspaceId, tool: &Tool) -> Result<(), ApiError> {
     tx.exec(
-        &format!("INSERT INTO tools (workspace_id, {TOOL_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)"),
+        &format!("INSERT INTO tools (workspace_id, {TOOL_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7)"),
         &[
             &workspace.as_str(),
             &tool.id.as_str(),
@@ -47,7 +47,7 @@ pub fn insert(tx: &Db, workspace: &WorkspaceId, tool: &Tool) -> Result<(), ApiEr
 /// Up to `limit` tools of `workspace` named after `after`, by name.
 pub fn page(db: &Db, workspace: &WorkspaceId, after: &str, limit: u64) -> Result<Vec<Tool>, ApiError> {
     db.query(
-        &format!("SELECT {TOOL_COLUMNS} FROM tools WHERE workspace_id = ? AND name > ? ORDER BY name LIMIT ?"),
+        &format!("SELECT {TOOL_COLUMNS} FROM tools WHERE workspace_id = $1 AND name > $2 ORDER BY name LIMIT $3"),
         &[&workspace.as_str(), &after, &limit],
     )?
     .iter()
@@ -59,7 +59,7 @@ pub fn page(db: &Db, workspace: &WorkspaceId, after: &str, limit: u64) -> Result
 pub fn find(db: &Db, workspace: &WorkspaceId, name: &str) -> Result<Tool, ApiError> {
     let row = db
         .query_one(
-            &format!("SELECT {TOOL_COLUMNS} FROM tools WHERE workspace_id = ? AND name = ?"),
+            &format!("SELECT {TOOL_COLUMNS} FROM tools WHERE workspace_id = $1 AND name = $2"),
             &[&workspace.as_str(), &name],
         )?
         .ok_or_else(|| ApiError::not_found(format!("tool `{name}`")))?;
