@@ -55,16 +55,5 @@ pub fn renew(tx: &Db, harness: &HarnessId, lease_expires_at: &str) -> Result<(),
 /// Revokes a harness of `workspace` (NOT_FOUND for another workspace's);
 /// revoking twice answers the first time.
 pub fn revoke(tx: &Db, workspace: &WorkspaceId, harness: &HarnessId) -> Result<String, ApiError> {
-    let row = tx
-        .query_one(
-            "SELECT revoked_at FROM harnesses WHERE id = $1 AND workspace_id = $2",
-            &[&harness.as_str(), &workspace.as_str()],
-        )?
-        .ok_or_else(|| ApiError::not_found(format!("harness {harness}")))?;
-    if let Some(at) = row.opt_text("revoked_at")? {
-        return Ok(at);
-    }
-    let now = now_rfc3339();
-    tx.exec("UPDATE harnesses SET revoked_at = $1 WHERE id = $2", &[&now, &harness.as_str()])?;
-    Ok(now)
+    crate::tokens::revoke_once(tx, crate::tokens::Revocable::Harness, harness.as_str(), workspace)
 }

@@ -49,19 +49,36 @@ pub fn issue_token(
 /// Revokes a token of `workspace` (NOT_FOUND for another workspace's);
 /// revoking twice answers the first time.
 pub fn revoke_token(tx: &Db, workspace: &WorkspaceId, token: &TokenId) -> Result<String, ApiError> {
+    revoke_once(tx, Revocable::Token, token.as_str(), workspace)
+}
+
+/// The credentials that are revoked by stamping `revoked_at` on their row.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Revocable {
+    Token,
+    Harness,
+}
+
+/// Stamps `revoked_at` on the credential `id` of `workspace` unless it is
+/// already revoked; answers the (first) revocation time.
+pub(crate) fn revoke_once(tx: &Db, kind: Revocable, id: &str, workspace: &WorkspaceId) -> Result<String, ApiError> {
+    let (table, what) = match kind {
+        Revocable::Token => ("api_tokens", "token"),
+        Revocable::Harness => ("harnesses", "harness"),
+    };
     let row = tx
         .query_one(
-            "SELECT revoked_at FROM api_tokens WHERE id = $1 AND workspace_id = $2",
-            &[&token.as_str(), &workspace.as_str()],
+            &format!("SELECT revoked_at FROM {table} WHERE id = $1 AND workspace_id = $2"),
+            &[&id, &workspace.as_str()],
         )?
-        .ok_or_else(|| ApiError::not_found(format!("token {token}")))?;
+        .ok_or_else(|| ApiError::not_found(format!("{what} {id}")))?;
     if let Some(at) = row.opt_text("revoked_at")? {
         return Ok(at);
     }
     let now = now_rfc3339();
     tx.exec(
-        "UPDATE api_tokens SET revoked_at = $1 WHERE id = $2 AND workspace_id = $3",
-        &[&now, &token.as_str(), &workspace.as_str()],
+        &format!("UPDATE {table} SET revoked_at = $1 WHERE id = $2 AND workspace_id = $3"),
+        &[&now, &id, &workspace.as_str()],
     )?;
     Ok(now)
 }
