@@ -308,7 +308,7 @@ async fn lanes(app: &switchyard_tests::TestApp) -> (String, f64, f64, usize) {
             loop {
                 let r = app.call("harness-dispatch").token(&h.credential).json(&serde_json::json!({})).send().await;
                 match r.status {
-                    200 => mine.push(r.json()["lane"]["lane_id"].as_str().unwrap().to_owned()),
+                    200 => mine.push(r.json()["lane"]["run_id"].as_str().unwrap().to_owned()),
                     204 => return mine,
                     other => panic!("dispatch answered {other}: {}", r.text()),
                 }
