@@ -48,6 +48,42 @@ async fn tokens_missing_malformed_wrong_or_revoked_are_refused() {
 }
 
 #[tokio::test]
+async fn revoking_a_token_revokes_every_token_minted_with_it() {
+    let app = spawn_app().await;
+    let acme = app.bootstrap("acme", "us-east-1", "team").await;
+    let issue_with = |token: String| {
+        let app = &app;
+        async move {
+            let r = app
+                .call("api-token-issue")
+                .token(&token)
+                .json(&json!({"name": "child", "scopes": ["tokens:write"]}))
+                .send()
+                .await;
+            assert_eq!(r.status, 201, "{}", r.text());
+            (r.json()["token"].as_str().unwrap().to_owned(), r.json()["id"].as_str().unwrap().to_owned())
+        }
+    };
+    let (parent, parent_id) = app.issue(&acme, &["tokens:write"]).await;
+    let (child, child_id) = issue_with(parent.clone()).await;
+    let (grandchild, grandchild_id) = issue_with(child.clone()).await;
+    let (sibling, _) = app.issue(&acme, &["tokens:write"]).await;
+    let revoked = app.call("api-token-revoke").token(&acme.token).json(&json!({"token_id": parent_id})).send().await;
+    assert_eq!(revoked.status, 200, "{}", revoked.text());
+    let mut also: Vec<String> =
+        revoked.json()["also_revoked"].as_array().unwrap().iter().map(|v| v.as_str().unwrap().to_owned()).collect();
+    also.sort();
+    let mut expected = vec![child_id, grandchild_id];
+    expected.sort();
+    assert_eq!(also, expected);
+    for token in [&parent, &child, &grandchild] {
+        assert_eq!(probe(&app, token).await.status, 401, "a token minted by a revoked token must stop working");
+    }
+    assert!(authenticated(&probe(&app, &sibling).await), "a token not minted by it keeps working");
+    assert!(authenticated(&probe(&app, &acme.token).await), "nor does revocation climb up the chain");
+}
+
+#[tokio::test]
 async fn an_expired_token_is_refused_and_last_use_is_recorded() {
     let app = spawn_app().await;
     let acme = app.bootstrap("acme", "us-east-1", "free").await;

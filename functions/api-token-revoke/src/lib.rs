@@ -13,6 +13,6 @@ fn handle(req: Request) -> Response {
 
 fn revoke(ctx: &Ctx, tx: &Db, input: RevokeToken) -> Result<Change<RevokedToken>, ApiError> {
     // Revoking twice is harmless and answers with the original time.
-    let revoked_at = revoke_token(tx, ctx.workspace_id()?, &input.token_id)?;
-    Ok(Change::ok(input.token_id.clone(), RevokedToken { id: input.token_id, revoked_at }))
+    let (revoked_at, also_revoked) = revoke_token(tx, ctx.workspace_id()?, &input.token_id)?;
+    Ok(Change::ok(input.token_id.clone(), RevokedToken { id: input.token_id, revoked_at, also_revoked }))
 }

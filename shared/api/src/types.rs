@@ -190,6 +190,9 @@ pub struct RevokeToken {
 pub struct RevokedToken {
     pub id: TokenId,
     pub revoked_at: String,
+    /// Tokens minted with this one (directly or down a chain), revoked with it now.
+    #[serde(default)]
+    pub also_revoked: Vec<TokenId>,
 }
 
 // ---------------------------------------------------------------- sso-config-update / auth-providers-for-email

@@ -46,10 +46,26 @@ pub fn issue_token(
     })
 }
 
-/// Revokes a token of `workspace` (NOT_FOUND for another workspace's);
-/// revoking twice answers the first time.
-pub fn revoke_token(tx: &Db, workspace: &WorkspaceId, token: &TokenId) -> Result<String, ApiError> {
-    revoke_once(tx, Revocable::Token, token.as_str(), workspace)
+/// Revokes a token of `workspace` (NOT_FOUND for another workspace's) and
+/// every token minted with it, directly or down a chain: a token never
+/// outlives the one that created it. Revoking twice answers the first time.
+/// Returns the revocation time and the descendants revoked now.
+pub fn revoke_token(tx: &Db, workspace: &WorkspaceId, token: &TokenId) -> Result<(String, Vec<TokenId>), ApiError> {
+    let revoked_at = revoke_once(tx, Revocable::Token, token.as_str(), workspace)?;
+    let descendants = tx.query(
+        "WITH RECURSIVE minted(id) AS (
+             SELECT id FROM api_tokens WHERE workspace_id = $1 AND created_by = $2
+             UNION SELECT t.id FROM api_tokens t JOIN minted m ON t.created_by = m.id WHERE t.workspace_id = $1
+         )
+         UPDATE api_tokens SET revoked_at = $3
+         WHERE workspace_id = $1 AND revoked_at IS NULL AND id IN (SELECT id FROM minted) RETURNING id",
+        &[&workspace.as_str(), &token.as_str(), &revoked_at],
+    )?;
+    let also = descendants
+        .iter()
+        .map(|r| TokenId::parse(&r.text("id")?).ok_or_else(|| ApiError::internal("malformed token id")))
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok((revoked_at, also))
 }
 
 /// The credentials that are revoked by stamping `revoked_at` on their row.
