@@ -3,12 +3,7 @@
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use crate::valid::{Ranged, TimeBound};
-
-/// Accepts a seq or size of 1 or more, as a number or (query strings) as text.
-fn positive_u64<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<u64>, D::Error> {
-    Ok(Option::<Ranged<1, { u64::MAX }>>::deserialize(d)?.map(|n| n.get()))
-}
+use crate::valid::{Ranged, TimeBound, optional_at_least};
 
 /// A signed tree head: the workspace's log had `tree_size` entries with
 /// Merkle root `root_hash` at `timestamp`.
@@ -37,10 +32,10 @@ pub enum ExportFormat {
 pub struct ExportAudit {
     #[serde(default)]
     pub format: ExportFormat,
-    #[serde(default, deserialize_with = "positive_u64")]
+    #[serde(default, deserialize_with = "optional_at_least::<_, 1>")]
     #[schemars(with = "Option<Ranged<1, { u64::MAX }>>")]
     pub from_seq: Option<u64>,
-    #[serde(default, deserialize_with = "positive_u64")]
+    #[serde(default, deserialize_with = "optional_at_least::<_, 1>")]
     #[schemars(with = "Option<Ranged<1, { u64::MAX }>>")]
     pub to_seq: Option<u64>,
     #[serde(default)]
@@ -69,15 +64,15 @@ pub struct PublishedHead {
 #[serde(deny_unknown_fields)]
 pub struct ProofQuery {
     /// Inclusion proof of this entry …
-    #[serde(default, deserialize_with = "positive_u64")]
+    #[serde(default, deserialize_with = "optional_at_least::<_, 1>")]
     #[schemars(with = "Option<Ranged<1, { u64::MAX }>>")]
     pub seq: Option<u64>,
     /// … in the tree of this size (default: the current size).
-    #[serde(default, deserialize_with = "positive_u64")]
+    #[serde(default, deserialize_with = "optional_at_least::<_, 1>")]
     #[schemars(with = "Option<Ranged<1, { u64::MAX }>>")]
     pub tree_size: Option<u64>,
     /// Consistency proof from the tree of this size to `tree_size`.
-    #[serde(default, deserialize_with = "positive_u64")]
+    #[serde(default, deserialize_with = "optional_at_least::<_, 1>")]
     #[schemars(with = "Option<Ranged<1, { u64::MAX }>>")]
     pub from_size: Option<u64>,
 }

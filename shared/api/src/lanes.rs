@@ -6,11 +6,6 @@ use serde::{Deserialize, Deserializer, Serialize};
 use crate::ids::{HarnessId, LaneId, ToolCallId, ToolId};
 use crate::valid::{Brief, Description, Glob, HttpUrl, List, Message, Name, Ranged, Repository, ToolName, Word};
 
-/// Accepts `7` or `"7"` (query strings carry numbers as text).
-pub fn lenient_u64<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u64>, D::Error> {
-    Ok(Option::<crate::valid::Ranged<0, { u64::MAX }>>::deserialize(d)?.map(|n| n.get()))
-}
-
 /// Accepts `["a","b"]` (an item that does not parse is named by its index,
 /// `types[1]`) or `"a,b"` (query strings), each item parsed as `T`.
 pub fn list_or_csv<'de, D: Deserializer<'de>, T: serde::de::DeserializeOwned>(
@@ -283,8 +278,8 @@ pub struct LaneDetail {
 pub struct LaneEventsQuery {
     pub run_id: LaneId,
     /// Only events with a larger id (like `Last-Event-ID`).
-    #[serde(default, deserialize_with = "lenient_u64")]
-    #[schemars(with = "Option<u64>")]
+    #[serde(default, deserialize_with = "crate::valid::optional_at_least::<_, 0>")]
+    #[schemars(with = "Option<crate::valid::Ranged<0, { u64::MAX }>>")]
     pub since: Option<u64>,
     /// Only events of these types (a list, or comma-separated in a query string).
     #[serde(default, deserialize_with = "list_or_csv")]

@@ -422,6 +422,12 @@ impl<const MIN: u64, const MAX: u64> JsonSchema for Ranged<MIN, MAX> {
     }
 }
 
+/// For `Option<u64>` fields (`deserialize_with = "optional_at_least::<_, 1>"`):
+/// a [`Ranged`] from `MIN`, kept as a plain number for the handler.
+pub fn optional_at_least<'de, D: Deserializer<'de>, const MIN: u64>(d: D) -> Result<Option<u64>, D::Error> {
+    Ok(Option::<Ranged<MIN, { u64::MAX }>>::deserialize(d)?.map(Ranged::get))
+}
+
 /// A list of `MIN..=MAX` items.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(transparent)]

@@ -177,7 +177,6 @@ pub trait Serve {
 }
 
 impl Serve for Endpoint {
-    /// A read: parse the input, call `f`, answer 200 with its JSON.
     fn read<I, O>(&self, req: Request, f: impl FnOnce(&Ctx, I) -> Result<O, ApiError>) -> Response
     where
         I: DeserializeOwned,
@@ -186,7 +185,6 @@ impl Serve for Endpoint {
         self.respond(req, |ctx, input| f(ctx, input).map(|out| Reply::json(200, &out)))
     }
 
-    /// Like [`Endpoint::read`], for handlers that shape their own reply (SVG, …).
     fn respond<I>(&self, req: Request, f: impl FnOnce(&Ctx, I) -> Result<Reply, ApiError>) -> Response
     where
         I: DeserializeOwned,
@@ -197,8 +195,6 @@ impl Serve for Endpoint {
         })
     }
 
-    /// A mutation: one transaction holding the change, its audit entry and
-    /// (with an `Idempotency-Key`) the stored response.
     fn mutate<I, O>(&self, req: Request, f: impl FnOnce(&Ctx, &Db, I) -> Result<Change<O>, ApiError>) -> Response
     where
         I: DeserializeOwned,
@@ -207,8 +203,6 @@ impl Serve for Endpoint {
         self.mutate_after(req, |_, input| Ok(input), f)
     }
 
-    /// A mutation with slow work (e.g. an outbound call) done in `prepare`,
-    /// before the write transaction opens, so writers are not held up by it.
     fn mutate_after<I, P, O>(
         &self,
         req: Request,
@@ -263,10 +257,6 @@ impl Serve for Endpoint {
         })
     }
 
-    /// Runs every check of a read (method, auth, scope, rate limit, input) for
-    /// a handler that streams its own response (Server-Sent Events). On
-    /// refusal, returns the finished error response.
-    /// `check` runs last, with the input (e.g. to load the streamed resource).
     fn open_stream<I: DeserializeOwned, T>(
         &self,
         req: &Request,
