@@ -17,13 +17,14 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use anyhow::{Context, Result};
+use anyhow::{Context, Result, bail};
 use clap::{Args, Parser, Subcommand};
 
 use crate::manifest::Manifest;
 use crate::runtime::{Limits, Purpose, Runtime};
 use crate::state::App;
 use crate::storage::Storage;
+use crate::triggers::admission::{Admission, AdmissionLimits};
 
 #[derive(Parser)]
 #[command(version, about = "Run a Spin manifest (spin.toml) locally, the way `spin up` does.")]
@@ -79,10 +80,70 @@ struct AppArgs {
     /// at once and swaps in Cranelift's as it is ready.
     #[arg(long, global = true, env = "SWITCHYARD_COMPILER", value_enum, default_value = "tiered")]
     compiler: compile::Compiler,
+    #[command(flatten)]
+    admission: AdmissionArgs,
     /// Shut down when standard input closes: a supervisor (the test harness)
     /// that dies without cleaning up takes the host with it.
     #[arg(long, global = true, hide = true)]
     exit_on_stdin_close: bool,
+}
+
+/// The limits a request passes before it may take an instance (see `docs/SECURITY.md`).
+#[derive(Args)]
+struct AdmissionArgs {
+    /// Requests that may run at once (streams not counted).
+    #[arg(long, global = true, env = "SWITCHYARD_MAX_CONCURRENT", default_value_t = 64)]
+    max_concurrent: usize,
+    /// Requests that may wait for a slot; more are refused with 503 at once.
+    #[arg(long, global = true, env = "SWITCHYARD_MAX_WAITING", default_value_t = 1024)]
+    max_waiting: usize,
+    /// Milliseconds a request may wait for a slot before 503.
+    #[arg(long, global = true, env = "SWITCHYARD_QUEUE_WAIT_MS", default_value_t = 5000)]
+    queue_wait_ms: u64,
+    /// Streaming responses (SSE, NDJSON) open at once.
+    #[arg(long, global = true, env = "SWITCHYARD_MAX_STREAMS", default_value_t = 128)]
+    max_streams: usize,
+    /// Largest request body, in KiB; a larger one is refused with 413 before it is read.
+    #[arg(long, global = true, env = "SWITCHYARD_MAX_BODY_KIB", default_value_t = 1024)]
+    max_body_kib: usize,
+    /// Request-body bytes held at once, all requests together, in MiB.
+    #[arg(long, global = true, env = "SWITCHYARD_MAX_BODY_IN_FLIGHT_MIB", default_value_t = 64)]
+    max_body_in_flight_mib: usize,
+    /// Seconds a client may take to send a request's headers (and a keep-alive connection may idle).
+    #[arg(long, global = true, env = "SWITCHYARD_HEADER_TIMEOUT_SECS", default_value_t = 10)]
+    header_timeout_secs: u64,
+    /// Seconds a client may take to send a request's body.
+    #[arg(long, global = true, env = "SWITCHYARD_BODY_TIMEOUT_SECS", default_value_t = 10)]
+    body_timeout_secs: u64,
+    /// Open connections; more wait in the listen backlog.
+    #[arg(long, global = true, env = "SWITCHYARD_MAX_CONNECTIONS", default_value_t = 4096)]
+    max_connections: usize,
+}
+
+impl AdmissionArgs {
+    /// The limits, checked against the instance pool they protect.
+    fn limits(&self, max_instances: u32) -> Result<AdmissionLimits> {
+        let running = self.max_concurrent.max(1) + self.max_streams.max(1);
+        if running >= max_instances as usize {
+            bail!(
+                "--max-concurrent ({}) plus --max-streams ({}) must stay below --max-instances ({max_instances}), \
+                 which cron ticks share",
+                self.max_concurrent,
+                self.max_streams
+            );
+        }
+        Ok(AdmissionLimits {
+            max_concurrent: self.max_concurrent.max(1),
+            max_waiting: self.max_waiting,
+            queue_wait: Duration::from_millis(self.queue_wait_ms),
+            max_streams: self.max_streams.max(1),
+            max_body: self.max_body_kib.saturating_mul(1024),
+            max_body_in_flight: self.max_body_in_flight_mib.saturating_mul(1024 * 1024),
+            header_timeout: Duration::from_secs(self.header_timeout_secs.max(1)),
+            body_timeout: Duration::from_secs(self.body_timeout_secs.max(1)),
+            max_connections: self.max_connections.max(1),
+        })
+    }
 }
 
 impl AppArgs {
@@ -150,6 +211,7 @@ fn warn_about_backtraces() {
 
 async fn up(args: &AppArgs) -> Result<()> {
     warn_about_backtraces();
+    let admission = Admission::new(args.admission.limits(args.max_instances)?);
     let Loaded { manifest, runtime } = load(args, Purpose::Serve)?;
     let checkpointed = Arc::clone(&runtime.app);
     std::thread::Builder::new().name("checkpoint".into()).spawn(move || {
@@ -174,7 +236,7 @@ async fn up(args: &AppArgs) -> Result<()> {
         tokio::spawn(triggers::cron::run_schedule(Arc::clone(&runtime), trigger.clone()));
     }
 
-    let server = Arc::new(triggers::http::Server::new(Arc::clone(&runtime), routes, local));
+    let server = Arc::new(triggers::http::Server::new(Arc::clone(&runtime), routes, local, admission));
     triggers::http::serve(listener, server, shutdown_signal(args.exit_on_stdin_close)).await?;
     println!("Stopped: {}", runtime.stats.summary());
     Ok(())

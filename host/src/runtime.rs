@@ -53,6 +53,8 @@ pub enum Failure {
     Guest(anyhow::Error),
     /// The deadline passed before the response head was ready.
     Timeout,
+    /// Every instance of the pool is in use (admission control keeps this rare).
+    Busy,
 }
 
 /// Counters printed at shutdown (the benchmark reads them).
@@ -247,11 +249,14 @@ impl Runtime {
     }
 
     /// Runs one HTTP request through a fresh instance of `component`.
-    pub async fn handle_http(
+    pub async fn handle_http<B>(
         &self,
         component: &str,
-        request: hyper::Request<hyper::body::Incoming>,
-    ) -> Result<hyper::Response<HyperOutgoingBody>, Failure> {
+        request: hyper::Request<B>,
+    ) -> Result<hyper::Response<HyperOutgoingBody>, Failure>
+    where
+        B: hyper::body::Body<Data = bytes::Bytes, Error = hyper::Error> + Send + 'static,
+    {
         let slot = self
             .components
             .get(component)
@@ -370,6 +375,8 @@ fn prepare(manifest: &Manifest, id: &str, resolve_grants: bool) -> Result<Slot> 
 fn classify(trap: wasmtime::Error) -> Failure {
     if matches!(trap.downcast_ref::<wasmtime::Trap>(), Some(wasmtime::Trap::Interrupt)) {
         Failure::Timeout
+    } else if trap.downcast_ref::<wasmtime::PoolConcurrencyLimitError>().is_some() {
+        Failure::Busy
     } else {
         Failure::Guest(anyhow!("{trap:?}"))
     }

@@ -338,7 +338,15 @@ pub async fn spawn_app_without_schedules() -> TestApp {
 
 /// Starts the product.
 pub async fn spawn_app() -> TestApp {
-    let (config, ed) = app_config();
+    spawn_app_with(&[]).await
+}
+
+/// Starts the product with extra host flags (e.g. tighter admission limits).
+pub async fn spawn_app_with(args: &[&str]) -> TestApp {
+    let (mut config, ed) = app_config();
+    for arg in args {
+        config = config.arg(arg);
+    }
     let mut app = spawn_host(config).await;
     app.ed25519 = Some(ed);
     app
@@ -378,6 +386,21 @@ impl TestApp {
     }
 
     /// The host's process id.
+    /// The host's `host:port`, for raw TCP clients.
+    pub fn socket_address(&self) -> String {
+        self.address.trim_start_matches("http://").trim_end_matches('/').to_owned()
+    }
+
+    /// The host's resident memory in KiB (Linux `/proc`).
+    pub fn rss_kib(&self) -> u64 {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.pid())).unwrap_or_default();
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix("VmRSS:"))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+            .unwrap_or(0)
+    }
+
     pub fn pid(&self) -> u32 {
         self.child.as_ref().map_or(0, ChildGuard::id)
     }

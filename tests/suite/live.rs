@@ -163,6 +163,44 @@ async fn sse_sends_keep_alives_and_bounds_each_stream() {
 }
 
 #[tokio::test]
+async fn streams_have_their_own_limit_and_never_starve_short_requests() {
+    let app = switchyard_tests::spawn_app_with(&["--max-streams", "1", "--max-concurrent", "2"]).await;
+    let acme = app.bootstrap("acme", "us-east-1", "enterprise").await;
+    let (run_id, _h) = running_lane(&app, &acme).await;
+    let open = || {
+        app.client
+            .get(app.url(&format!("/functions/v1/lane-events?run_id={run_id}")))
+            .bearer_auth(&acme.token)
+            .header("accept", "text/event-stream")
+            .send()
+    };
+    let first = open().await.unwrap();
+    assert_eq!(first.status(), 200);
+    // The one stream slot is taken: a second stream is refused, short requests are not.
+    let second = open().await.unwrap();
+    assert_eq!(second.status(), 503);
+    assert_eq!(second.headers()["retry-after"], "1");
+    let body: Value = second.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "OVERLOADED");
+    for _ in 0..5 {
+        let r = app.call("lane-get").token(&acme.token).json(&json!({"run_id": run_id})).send().await;
+        assert_eq!(r.status, 200, "{}", r.text());
+    }
+    // Closing the stream frees its slot.
+    drop(first);
+    let mut reopened = None;
+    for _ in 0..50 {
+        let r = open().await.unwrap();
+        if r.status() == 200 {
+            reopened = Some(r);
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(reopened.is_some(), "the stream slot came back after the client left");
+}
+
+#[tokio::test]
 async fn sse_refuses_like_any_endpoint() {
     let app = spawn_app().await;
     let acme = app.bootstrap("acme", "us-east-1", "free").await;

@@ -17,7 +17,7 @@ pub fn add_to_linker(linker: &mut Linker<RequestState>) -> wasmtime::Result<()> 
 /// An open `fermyon:spin/key-value` store: its label names a namespace in the
 /// key-value database.
 pub struct KeyValueStore {
-    label: String,
+    pub(super) label: String,
 }
 
 fn kv_error(e: rusqlite::Error) -> key_value::Error {
@@ -26,7 +26,7 @@ fn kv_error(e: rusqlite::Error) -> key_value::Error {
 
 impl RequestState {
     /// Runs `f` on a key-value connection (reads: WAL readers never wait).
-    fn kv<T>(
+    pub(super) fn kv<T>(
         &mut self,
         store: &Resource<KeyValueStore>,
         f: impl FnOnce(&rusqlite::Connection, &str) -> rusqlite::Result<T>,
@@ -40,11 +40,11 @@ impl RequestState {
     }
 
     /// Runs the write `f` on a key-value connection once through the file's write gate.
-    async fn kv_write(
+    pub(super) async fn kv_write<T: Send>(
         &mut self,
         store: &Resource<KeyValueStore>,
-        f: impl Fn(&rusqlite::Connection, &str) -> rusqlite::Result<()> + Send,
-    ) -> wasmtime::Result<Result<(), key_value::Error>> {
+        f: impl Fn(&rusqlite::Connection, &str) -> rusqlite::Result<T> + Send,
+    ) -> wasmtime::Result<Result<T, key_value::Error>> {
         let label = self.table.get(store)?.label.clone();
         let mut conn = match self.app.storage.key_value().get() {
             Ok(conn) => conn,

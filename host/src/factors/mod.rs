@@ -3,7 +3,8 @@
 //! manifest, its per-instance state and its linker setup.
 //!
 //! - [`sqlite`] — `fermyon:spin/sqlite`, granted by `sqlite_databases`;
-//! - [`key_value`] — `fermyon:spin/key-value`, granted by `key_value_stores`;
+//! - [`key_value`] — `fermyon:spin/key-value`, granted by `key_value_stores`,
+//!   and [`wasi_key_value`] — `wasi:keyvalue/{store,atomics}` over the same stores;
 //! - [`variables`] — `fermyon:spin/variables`: `[variables]`, component
 //!   templates and `SPIN_VARIABLE_*`, granted by `[component.<id>.variables]`;
 //! - [`outbound`] — `wasi:http/outgoing-handler`, granted by `allowed_outbound_hosts`.
@@ -19,6 +20,7 @@ pub mod key_value;
 pub mod outbound;
 pub mod sqlite;
 pub mod variables;
+pub mod wasi_key_value;
 
 use wasmtime::component::Linker;
 
@@ -55,6 +57,7 @@ pub struct Grants {
 pub fn add_to_linker(linker: &mut Linker<RequestState>) -> wasmtime::Result<()> {
     sqlite::add_to_linker(linker)?;
     key_value::add_to_linker(linker)?;
+    wasi_key_value::add_to_linker(linker)?;
     variables::add_to_linker(linker)?;
     Ok(())
 }

@@ -1,5 +1,5 @@
-//! The HTTP listener: Spin's routing and `spin-*` request headers, one access
-//! log line per request, and graceful shutdown.
+//! The HTTP listener: admission control, Spin's routing and `spin-*` request
+//! headers, one access log line per request, and graceful shutdown.
 
 use std::convert::Infallible;
 use std::net::SocketAddr;
@@ -16,6 +16,7 @@ use tokio::net::TcpListener;
 use wasmtime_wasi_http::p2::body::HyperOutgoingBody;
 
 use crate::runtime::{Failure, Runtime};
+use crate::triggers::admission::{self, Admission, Refusal};
 use crate::triggers::routes::{self, Route};
 
 /// How long in-flight requests may run after a shutdown signal.
@@ -26,10 +27,101 @@ pub struct Server {
     /// Routes and the component each one runs, in manifest order.
     routes: Vec<(Route, String)>,
     local_addr: SocketAddr,
+    admission: Admission,
 }
 
 fn body(bytes: impl Into<Bytes>) -> HyperOutgoingBody {
     Full::new(bytes.into()).map_err(|never| match never {}).boxed_unsync()
+}
+
+/// The host's own answers: the API's error envelope (or RFC 9457 problem
+/// details when asked for), with a request id of the API's format.
+struct Answer {
+    problem: bool,
+    path: String,
+}
+
+impl Answer {
+    fn for_request<B>(req: &Request<B>) -> Self {
+        let problem = req
+            .headers()
+            .get(http::header::ACCEPT)
+            .and_then(|a| a.to_str().ok())
+            .is_some_and(|a| a.contains("application/problem+json"));
+        Self { problem, path: req.uri().path().to_owned() }
+    }
+
+    fn refused(&self, refusal: &Refusal) -> Response<HyperOutgoingBody> {
+        match refusal {
+            Refusal::TooLarge { limit } => self.error(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "PAYLOAD_TOO_LARGE",
+                &format!("request body is larger than {limit} bytes"),
+            ),
+            Refusal::SlowBody { after } => self.error(
+                StatusCode::REQUEST_TIMEOUT,
+                "BODY_TIMEOUT",
+                &format!("the request body did not arrive within {} s", after.as_secs()),
+            ),
+            Refusal::BadBody => {
+                self.error(StatusCode::BAD_REQUEST, "BAD_REQUEST", "the request body could not be read")
+            }
+            Refusal::Overloaded { why } => {
+                let mut response = self.error(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "OVERLOADED",
+                    &format!("the server is busy ({why}); retry after the Retry-After seconds"),
+                );
+                response.headers_mut().insert(http::header::RETRY_AFTER, HeaderValue::from_static("1"));
+                response
+            }
+        }
+    }
+
+    fn error(&self, status: StatusCode, code: &str, message: &str) -> Response<HyperOutgoingBody> {
+        let request_id = request_id();
+        let (content_type, document) = if self.problem {
+            let title = status.canonical_reason().unwrap_or("Error");
+            let doc = serde_json::json!({
+                "type": format!("urn:switchyard:error:{code}"), "title": title, "status": status.as_u16(),
+                "detail": message, "instance": self.path, "code": code, "request_id": request_id,
+            });
+            ("application/problem+json", doc)
+        } else {
+            let doc = serde_json::json!({"error": {"code": code, "message": message, "request_id": request_id}});
+            ("application/json", doc)
+        };
+        let mut response = Response::new(body(document.to_string()));
+        *response.status_mut() = status;
+        let headers = response.headers_mut();
+        headers.insert(http::header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+        headers.insert(http::header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        headers.insert("x-request-id", header(&request_id));
+        response
+    }
+}
+
+/// A `req_…` id in the API's alphabet, unique within the process and
+/// unpredictable across processes (the host needs no cryptographic id).
+fn request_id() -> String {
+    use std::hash::{BuildHasher, Hasher};
+    static SEED: std::sync::OnceLock<std::collections::hash_map::RandomState> = std::sync::OnceLock::new();
+    static COUNTER: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    const ALPHABET: &[u8] = b"0123456789abcdefghjkmnpqrstvwxyz";
+    let n = COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let seed = SEED.get_or_init(std::collections::hash_map::RandomState::new);
+    let mut id = String::from("req_");
+    for half in 0..2u64 {
+        let mut hasher = seed.build_hasher();
+        hasher.write_u64(n);
+        hasher.write_u64(half);
+        let mut bits = hasher.finish();
+        for _ in 0..10 {
+            id.push(ALPHABET[(bits % 32) as usize] as char);
+            bits /= 32;
+        }
+    }
+    id
 }
 
 fn plain(status: StatusCode, text: &'static str) -> Response<HyperOutgoingBody> {
@@ -43,11 +135,17 @@ fn header(value: &str) -> HeaderValue {
 }
 
 impl Server {
-    pub fn new(runtime: Arc<Runtime>, routes: Vec<(Route, String)>, local_addr: SocketAddr) -> Self {
-        Self { runtime, routes, local_addr }
+    pub fn new(
+        runtime: Arc<Runtime>,
+        routes: Vec<(Route, String)>,
+        local_addr: SocketAddr,
+        admission: Admission,
+    ) -> Self {
+        Self { runtime, routes, local_addr, admission }
     }
 
     async fn handle(&self, mut req: Request<Incoming>, client: SocketAddr) -> Response<HyperOutgoingBody> {
+        let answer = Answer::for_request(&req);
         let path = req.uri().path().to_owned();
         if let Some(rest) = path.strip_prefix("/.well-known/spin/") {
             return match rest {
@@ -70,7 +168,7 @@ impl Server {
         let path_and_query = req.uri().path_and_query().map_or("/", |p| p.as_str());
         let full_url = format!("http://{host}{path_and_query}");
         let Ok(uri) = full_url.parse() else {
-            return plain(StatusCode::BAD_REQUEST, "invalid Host header or request target");
+            return answer.error(StatusCode::BAD_REQUEST, "BAD_REQUEST", "invalid Host header or request target");
         };
         *req.uri_mut() = uri;
         let headers = req.headers_mut();
@@ -82,17 +180,61 @@ impl Server {
         headers.insert("spin-base-path", HeaderValue::from_static("/"));
         headers.insert("spin-client-addr", header(&client.to_string()));
 
-        match self.runtime.handle_http(component, req).await {
+        // The body is read, whole and within limits, before the request may take an instance.
+        let declared = req
+            .headers()
+            .get(http::header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.trim().parse::<u64>().ok());
+        if let Err(refusal) = self.admission.check_length(declared) {
+            return answer.refused(&refusal);
+        }
+        let (parts, incoming) = req.into_parts();
+        let received = match self.admission.read_body(incoming, declared).await {
+            Ok(body) => body,
+            Err(refusal) => return answer.refused(&refusal),
+        };
+        let slot = match self.admission.slot().await {
+            Ok(slot) => slot,
+            Err(refusal) => return answer.refused(&refusal),
+        };
+        let body = Full::new(received.bytes.clone()).map_err(|never: Infallible| -> hyper::Error { match never {} });
+        let req = Request::from_parts(parts, body);
+
+        let response = match self.runtime.handle_http(component, req).await {
             Ok(response) => response,
             Err(Failure::Timeout) => {
                 eprintln!("component `{component}`: request passed its deadline and was stopped");
-                plain(StatusCode::GATEWAY_TIMEOUT, "")
+                return answer.error(
+                    StatusCode::GATEWAY_TIMEOUT,
+                    "DEADLINE_EXCEEDED",
+                    "the request passed its deadline",
+                );
+            }
+            Err(Failure::Busy) => {
+                return answer.refused(&Refusal::Overloaded { why: "every instance is in use" });
             }
             Err(Failure::Guest(e)) => {
                 eprintln!("component `{component}`: error processing request: {e:#}");
-                plain(StatusCode::INTERNAL_SERVER_ERROR, "")
+                return answer.error(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "INTERNAL",
+                    "internal error; quote the request_id when reporting it",
+                );
             }
-        }
+        };
+        drop(received);
+        let content_type = response.headers().get(http::header::CONTENT_TYPE).and_then(|v| v.to_str().ok());
+        let slot = if admission::is_stream(content_type) {
+            match self.admission.stream(slot) {
+                Ok(slot) => slot,
+                Err(refusal) => return answer.refused(&refusal),
+            }
+        } else {
+            slot
+        };
+        // The slot is held until the response body ends (or the client goes away).
+        response.map(|body| body.map_frame(move |frame| (&slot, frame).1).boxed_unsync())
     }
 
     async fn serve_one(
@@ -140,9 +282,15 @@ impl Server {
 pub async fn serve(listener: TcpListener, server: Arc<Server>, shutdown: impl Future<Output = ()>) -> Result<()> {
     let graceful = hyper_util::server::graceful::GracefulShutdown::new();
     let mut http = hyper::server::conn::http1::Builder::new();
-    http.keep_alive(true);
+    // The header timeout also closes a keep-alive connection idle for that long.
+    http.keep_alive(true)
+        .timer(hyper_util::rt::TokioTimer::new())
+        .header_read_timeout(server.admission.limits.header_timeout);
+    let connections = Arc::clone(&server.admission.connections);
     tokio::pin!(shutdown);
     loop {
+        // At the connection cap, further clients wait in the kernel's listen backlog.
+        let Ok(open) = Arc::clone(&connections).acquire_owned().await else { break };
         tokio::select! {
             accepted = listener.accept() => {
                 let (stream, client) = match accepted {
@@ -159,6 +307,7 @@ pub async fn serve(listener: TcpListener, server: Arc<Server>, shutdown: impl Fu
                 let connection = graceful.watch(http.serve_connection(TokioIo::new(stream), service));
                 tokio::spawn(async move {
                     let _ = connection.await;
+                    drop(open);
                 });
             }
             () = &mut shutdown => break,

@@ -105,6 +105,13 @@ async fn handle(req: Request) -> anyhow::Result<impl IntoResponse> {
             }
         }
         (_, "/ok") => text(200, "ok"),
+        (_, "/sleep") => {
+            // Holds its instance without using a core (the host's clock does the waiting).
+            let ms = query(&req, "ms").parse::<u64>().unwrap_or(1000);
+            std::thread::sleep(std::time::Duration::from_millis(ms));
+            text(200, "slept")
+        }
+        (_, "/echo") => text(200, req.body().len().to_string()),
         _ => text(404, format!("probe has no {path_info}")),
     })
 }
