@@ -156,6 +156,45 @@ async fn overlapping_claims_are_refused_naming_the_lane_and_globs() {
 }
 
 #[tokio::test]
+async fn a_glob_bomb_is_refused_and_heavy_claims_hold_up_no_other_workspace() {
+    let app = spawn_app().await;
+    let acme = app.bootstrap("acme", "us-east-1", "free").await;
+    let other = app.bootstrap("other", "us-east-1", "free").await;
+    let run = |token: &str, claim: Vec<String>| {
+        let mut body = lane_body("shop", &[]);
+        body["claim"] = json!(claim);
+        app.call("agent-run").token(token).json(&body).send()
+    };
+    // `*a*a*a…`: refused while the request is parsed, naming the glob.
+    let bomb = run(&acme.token, vec!["*a".repeat(255); 100]).await;
+    assert_eq!((bomb.status, bomb.code().as_str()), (422, "VALIDATION_FAILED"), "{}", bomb.text());
+    assert_eq!(bomb.json()["error"]["field"], "claim[0]");
+    assert!(bomb.text().contains("wildcards"), "{}", bomb.text());
+
+    // The heaviest legal claims: 100 globs of 16 wildcards against 100 such globs of an active lane.
+    let theirs: Vec<String> = (0..100).map(|i| format!("{}{i}", "*b".repeat(8).repeat(2)[..31].to_owned())).collect();
+    assert_eq!(run(&acme.token, theirs).await.status, 201);
+    let ours: Vec<String> = (0..100).map(|i| format!("{}{i}x", "*a".repeat(16))).collect();
+    let started = std::time::Instant::now();
+    let heavy = {
+        let client = app.client.clone();
+        let url = app.url("/functions/v1/agent-run");
+        let token = acme.token.clone();
+        let mut body = lane_body("shop", &[]);
+        body["claim"] = json!(ours);
+        tokio::spawn(async move { client.post(url).bearer_auth(token).json(&body).send().await.unwrap().status() })
+    };
+    // Meanwhile another workspace keeps writing.
+    for i in 0..5 {
+        let r = run(&other.token, vec![format!("dir{i}/**")]).await;
+        assert_eq!(r.status, 201, "{}", r.text());
+    }
+    let status = heavy.await.unwrap();
+    assert_eq!(status, 201);
+    eprintln!("100 x 100 heavy globs compared in {:?}", started.elapsed());
+}
+
+#[tokio::test]
 async fn racing_overlapping_runs_admit_exactly_one() {
     let app = spawn_app().await;
     let acme = app.bootstrap("acme", "us-east-1", "enterprise").await;

@@ -1,7 +1,7 @@
 //! Dispatch a new agent lane: pick a harness kind, hand it a brief and a scope claim, return a run id.
 
 use switchyard_api::{Lane, LaneId, LaneState, RunAgent};
-use switchyard_edge::lanes::{self, LaneRow};
+use switchyard_edge::lanes::{self, ClaimsCompared, LaneRow};
 use switchyard_edge::prelude::*;
 use switchyard_edge::{new_id, now_rfc3339};
 
@@ -9,14 +9,23 @@ const ENDPOINT: Endpoint = endpoints::AGENT_RUN;
 
 #[http_component]
 fn handle(req: Request) -> Response {
-    ENDPOINT.mutate(req, |ctx, tx, input: RunAgent| run(ctx, tx, input))
+    ENDPOINT.mutate_after(req, compare_claims, run)
 }
 
-fn run(ctx: &Ctx, tx: &Db, input: RunAgent) -> Result<Change<Lane>, ApiError> {
+/// Compares the claim with every active lane's before the write transaction
+/// opens, so the comparing holds up no other writer.
+fn compare_claims(ctx: &Ctx, input: RunAgent) -> Result<(RunAgent, ClaimsCompared), ApiError> {
+    let mut compared = ClaimsCompared::default();
+    lanes::check_claim(&ctx.db, ctx.workspace_id()?, &input.repository, &input.claim.strings(), &mut compared)?;
+    Ok((input, compared))
+}
+
+fn run(ctx: &Ctx, tx: &Db, (input, mut compared): (RunAgent, ClaimsCompared)) -> Result<Change<Lane>, ApiError> {
     let workspace = ctx.workspace_id()?;
 
-    // Inside the write transaction: a racing agent-run sees this check and our claim in order.
-    lanes::check_claim(tx, workspace, &input.repository, &input.claim.strings())?;
+    // Inside the write transaction, only lanes that claimed since: a racing
+    // agent-run sees this check and our claim in order.
+    lanes::check_claim(tx, workspace, &input.repository, &input.claim.strings(), &mut compared)?;
 
     let now = now_rfc3339();
     let lane = LaneRow {

@@ -155,6 +155,10 @@ pub fn repository_rule(r: &str) -> Result<(), String> {
 
 /// A path glob relative to the repository root: `*` within a segment, `**`
 /// as a whole segment; no classes, braces or escapes (so overlap is exact).
+/// Wildcard characters (`*`, `?`; `**` counts two) one glob may hold: enough for any real scope,
+/// few enough that no pair of globs is expensive to compare.
+pub const MAX_GLOB_WILDCARDS: usize = 16;
+
 pub fn glob_rule(glob: &str) -> Result<(), String> {
     if glob.is_empty() || glob.chars().count() > 512 {
         return Err("must be 1-512 characters".into());
@@ -175,6 +179,10 @@ pub fn glob_rule(glob: &str) -> Result<(), String> {
         if segment.contains("**") && segment != "**" {
             return Err("`**` must be a whole segment".into());
         }
+    }
+    let wildcards = glob.matches(['*', '?']).count();
+    if wildcards > MAX_GLOB_WILDCARDS {
+        return Err(format!("has {wildcards} wildcards; at most {MAX_GLOB_WILDCARDS} are allowed"));
     }
     Ok(())
 }
@@ -239,7 +247,7 @@ rule_string!(
 rule_string!(
     /// A path glob relative to the repository root (`src/**`, `docs/*.md`).
     Glob, rule: glob_rule,
-    schema: {"type": "string", "minLength": 1, "maxLength": 512, "pattern": "^(?!/)(?!.*//)(?!.*/$)(?!(.*/)?\\.\\.?(/|$))(?!.*[^/]\\*\\*)(?!.*\\*\\*[^/])[^\\[\\]{}\\\\\\u0000-\\u001f\\u007f-\\u009f]+$"}
+    schema: {"type": "string", "minLength": 1, "maxLength": 512, "pattern": "^(?!(?:[^*?]*[*?]){17})(?!/)(?!.*//)(?!.*/$)(?!(.*/)?\\.\\.?(/|$))(?!.*[^/]\\*\\*)(?!.*\\*\\*[^/])[^\\[\\]{}\\\\\\u0000-\\u001f\\u007f-\\u009f]+$"}
 );
 rule_string!(
     /// A registered tool's name: 1–64 of letters, digits, `_`, `-`, `.`.
@@ -632,6 +640,9 @@ mod tests {
                     "a\\b",
                     ".hidden/x",
                     "a..b",
+                    &"*a".repeat(16),
+                    &"*a".repeat(17),
+                    "a/**/b/**/c/?/d*e/*f*/**/g??",
                 ],
             ]
             .concat(),

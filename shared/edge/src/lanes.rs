@@ -26,12 +26,22 @@ use crate::error::ApiError;
 /// lane of `repository`. Only lanes holding a glob whose literal prefix is
 /// compatible with ours are loaded (indexed, see `glob::literal_prefix`);
 /// overlap is then decided exactly. A stored claim that cannot be read fails
-/// the request: a safety check fails closed. Call it inside the transaction
-/// that holds the new claim, so racing claims are decided in order.
-pub fn check_claim(tx: &Db, workspace: &WorkspaceId, repository: &str, claim: &[String]) -> Result<(), ApiError> {
-    for ours in claim {
+/// the request: a safety check fails closed.
+///
+/// Run it twice: before the write transaction, where comparing globs holds up
+/// no other writer, and again inside it, where `compared` limits the work to
+/// lanes that claimed in between (a lane's claim never changes), so racing
+/// claims are still decided in order.
+pub fn check_claim(
+    db: &Db,
+    workspace: &WorkspaceId,
+    repository: &str,
+    claim: &[String],
+    compared: &mut ClaimsCompared,
+) -> Result<(), ApiError> {
+    for (index, ours) in claim.iter().enumerate() {
         let prefix = glob::literal_prefix(ours);
-        let candidates = tx.query(
+        let candidates = db.query(
             "SELECT lane_id, globs FROM lane_claims WHERE lane_id IN (
                  SELECT lane_id FROM lane_claim_prefixes WHERE workspace_id = $1 AND repository = $2
                  AND (substr($3, 1, length(prefix)) = prefix OR substr(prefix, 1, length($4)) = $5))
@@ -40,6 +50,9 @@ pub fn check_claim(tx: &Db, workspace: &WorkspaceId, repository: &str, claim: &[
         )?;
         for row in &candidates {
             let other = row.text("lane_id")?;
+            if !compared.0.insert((index, other.clone())) {
+                continue;
+            }
             let theirs: Vec<String> = row.json("globs")?;
             if let Some(overlapping) = theirs.iter().find(|t| glob::overlap(ours, t)) {
                 return Err(ApiError::new(
@@ -52,6 +65,10 @@ pub fn check_claim(tx: &Db, workspace: &WorkspaceId, repository: &str, claim: &[
     }
     Ok(())
 }
+
+/// Which (glob of ours, other lane) pairs [`check_claim`] has already compared.
+#[derive(Debug, Default)]
+pub struct ClaimsCompared(std::collections::BTreeSet<(usize, String)>);
 
 /// Records a new lane's claim, with the literal prefixes [`check_claim`]
 /// narrows by; [`apply`] releases both when the lane ends.
