@@ -89,9 +89,15 @@ async fn an_expired_token_is_refused_and_last_use_is_recorded() {
     let acme = app.bootstrap("acme", "us-east-1", "free").await;
     let (token, id) = app.issue(&acme, &["tokens:write"]).await;
     assert!(authenticated(&probe(&app, &token).await));
-    let last_used: Option<String> =
-        app.db().query_row("SELECT last_used_at FROM api_tokens WHERE id = ?1", [&id], |r| r.get(0)).unwrap();
-    assert!(last_used.is_some());
+    let last_used = || -> Option<String> {
+        app.db().query_row("SELECT last_used_at FROM api_tokens WHERE id = ?1", [&id], |r| r.get(0)).unwrap()
+    };
+    // The use is noted off the request's transaction and written back in a batch.
+    assert_eq!(last_used(), None);
+    let report = app.tick_over_http("maintenance-tick").await;
+    assert!(report["last_used_written"].as_u64().unwrap() >= 1, "{report}");
+    assert!(last_used().is_some());
+    assert_eq!(app.tick_over_http("maintenance-tick").await["last_used_written"], 0, "each note is written once");
 
     app.db().execute("UPDATE api_tokens SET expires_at = '2020-01-01T00:00:00.000Z' WHERE id = ?1", [&id]).unwrap();
     let r = probe(&app, &token).await;
@@ -258,4 +264,78 @@ async fn a_workspace_of_another_region_is_refused_naming_its_region() {
     let r = probe(&app, &europe.token).await;
     assert_eq!((r.status, r.code().as_str()), (421, "WRONG_REGION"), "{}", r.text());
     assert!(r.json()["error"]["message"].as_str().unwrap().contains("eu-west-1"));
+}
+
+/// Seconds into the current minute.
+fn into_minute() -> f64 {
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap();
+    (now.as_millis() % 60_000) as f64 / 1000.0
+}
+
+/// Sleeps until `at` seconds into a minute (the next one if already past it).
+async fn wait_until_second(at: f64) {
+    let now = into_minute();
+    let wait = if now < at { at - now } else { 60.0 - now + at };
+    tokio::time::sleep(std::time::Duration::from_secs_f64(wait)).await;
+}
+
+#[tokio::test]
+async fn sixty_concurrent_writes_pass_exactly_thirty() {
+    let app = spawn_app().await;
+    let acme = app.bootstrap("acme", "us-east-1", "free").await;
+    if into_minute() > 50.0 {
+        wait_until_second(1.0).await;
+    }
+    let calls = (0..60).map(|_| probe(&app, &acme.token));
+    let responses = futures::future::join_all(calls).await;
+    let passed = responses.iter().filter(|r| authenticated(r)).count();
+    let limited = responses.iter().filter(|r| r.status == 429).count();
+    assert_eq!((passed, limited), (30, 30), "the free plan's 30 writes per minute, exactly");
+}
+
+#[tokio::test]
+async fn a_minute_boundary_does_not_double_the_read_allowance() {
+    let app = spawn_app().await;
+    let acme = app.bootstrap("acme", "us-east-1", "free").await;
+    let read = || app.call("lane-list").token(&acme.token).send();
+    // 240 reads from two seconds before a minute boundary on.
+    wait_until_second(58.0).await;
+    let started = std::time::Instant::now();
+    let mut passed = 0;
+    for _ in 0..30 {
+        let batch = futures::future::join_all((0..8).map(|_| read())).await;
+        for r in &batch {
+            match r.status {
+                200 => passed += 1,
+                429 => assert!(r.header("retry-after").is_some()),
+                other => panic!("unexpected {other}: {}", r.text()),
+            }
+        }
+    }
+    let elapsed = started.elapsed().as_secs_f64();
+    // The limit (120) plus what comes back at its own pace (2 per second).
+    let bound = 120 + (2.0 * elapsed).ceil() as usize + 1;
+    eprintln!("{passed} of 240 reads passed in {elapsed:.1} s across a minute boundary (bound {bound})");
+    assert!(passed <= bound, "{passed} reads passed in {elapsed:.1} s");
+    assert!(passed >= 120, "{passed}: the first 120 are allowed");
+}
+
+#[tokio::test]
+async fn the_same_user_in_two_workspaces_has_two_buckets() {
+    let app = spawn_app().await;
+    let acme = app.bootstrap("acme", "us-east-1", "free").await;
+    let other = app.bootstrap("other", "us-east-1", "free").await;
+    if into_minute() > 50.0 {
+        wait_until_second(1.0).await;
+    }
+    let hs = HS256Key::from_bytes(JWT_HS256_SECRET.as_bytes());
+    let in_acme = hs.authenticate(claims(&acme.workspace_id, 300)).unwrap();
+    let in_other = hs.authenticate(claims(&other.workspace_id, 300)).unwrap();
+    for _ in 0..30 {
+        assert!(authenticated(&probe(&app, &in_acme).await));
+    }
+    assert_eq!(probe(&app, &in_acme).await.status, 429, "acme's bucket is empty");
+    let r = probe(&app, &in_other).await;
+    assert!(authenticated(&r), "the same `sub` in another workspace is not limited: {}", r.text());
+    assert_eq!(r.header("ratelimit-remaining"), Some("29"));
 }

@@ -135,20 +135,29 @@ async fn paid_plans_get_higher_limits() {
 async fn idempotency_keys_replay_refuse_reuse_and_bound_their_length() {
     let app = spawn_app().await;
     let acme = app.bootstrap("acme", "us-east-1", "free").await;
-    let send = |key: &str, name: &str| {
-        app.call("api-token-issue").token(&acme.token).header("idempotency-key", key).json(&issue_body(name)).send()
+    // A response without a secret is replayed byte for byte.
+    let run = |key: &str| {
+        app.call("agent-run")
+            .token(&acme.token)
+            .header("idempotency-key", key)
+            .json(&switchyard_tests::lane_body("shop", &["src/**"]))
+            .send()
     };
-    let first = send("key-1", "ci").await;
-    assert_eq!(first.status, 201);
+    let first = run("lane-1").await;
+    assert_eq!(first.status, 201, "{}", first.text());
     assert_eq!(first.header("idempotency-replayed"), None);
     let audit = app.audit_count(&acme.workspace_id);
-    let replay = send("key-1", "ci").await;
+    let replay = run("lane-1").await;
     assert_eq!(replay.status, 201);
     assert_eq!(replay.body, first.body, "byte-identical replay");
     assert_eq!(replay.header("idempotency-replayed"), Some("true"));
     assert_ne!(replay.header("x-request-id"), first.header("x-request-id"));
     assert_eq!(app.audit_count(&acme.workspace_id), audit, "a replay changes nothing");
 
+    let send = |key: &str, name: &str| {
+        app.call("api-token-issue").token(&acme.token).header("idempotency-key", key).json(&issue_body(name)).send()
+    };
+    assert_eq!(send("key-1", "ci").await.status, 201);
     let reused = send("key-1", "something-else").await;
     assert_eq!((reused.status, reused.code().as_str()), (422, "IDEMPOTENCY_KEY_REUSED"));
 
@@ -175,6 +184,67 @@ async fn idempotency_keys_replay_refuse_reuse_and_bound_their_length() {
         .send()
         .await;
     assert_eq!((busy.status, busy.code().as_str()), (409, "CONFLICT"), "{}", busy.text());
+}
+
+#[tokio::test]
+async fn a_replay_never_shows_a_secret_again_and_no_table_keeps_one() {
+    let app = spawn_app().await;
+    let acme = app.bootstrap("acme", "us-east-1", "free").await;
+    let issue = || {
+        app.call("api-token-issue").token(&acme.token).header("idempotency-key", "once").json(&issue_body("ci")).send()
+    };
+    let first = issue().await;
+    assert_eq!(first.status, 201);
+    let secret = first.json()["token"].as_str().unwrap().to_owned();
+    let id = first.json()["id"].as_str().unwrap().to_owned();
+    let replay = issue().await;
+    assert_eq!((replay.status, replay.code().as_str()), (409, "CONFLICT"), "{}", replay.text());
+    assert_eq!(replay.header("idempotency-replayed"), Some("true"));
+    let details = &replay.json()["error"]["details"];
+    assert_eq!(details["secret_withheld"], "/token");
+    assert_eq!(details["response"]["id"], id.as_str(), "the caller learns what to revoke");
+    assert!(details["response"]["token"].is_null());
+
+    let harness = app
+        .call("harness-register")
+        .token(&acme.token)
+        .header("idempotency-key", "harness-once")
+        .json(&json!({"kind": "script", "name": "h1"}))
+        .send()
+        .await;
+    assert_eq!(harness.status, 201, "{}", harness.text());
+    let credential = harness.json()["credential"].as_str().unwrap().to_owned();
+    let again = app
+        .call("harness-register")
+        .token(&acme.token)
+        .header("idempotency-key", "harness-once")
+        .json(&json!({"kind": "script", "name": "h1"}))
+        .send()
+        .await;
+    assert_eq!(again.status, 409);
+    assert!(again.json()["error"]["details"]["response"]["credential"].is_null());
+
+    // No byte of any database file (tables, WAL, key-value store) holds a secret.
+    let secrets = [secret.as_str(), credential.as_str(), acme.token.as_str()];
+    let mut files = 0;
+    for entry in walk(app.data.path()) {
+        let bytes = std::fs::read(&entry).unwrap();
+        files += 1;
+        for s in secrets {
+            let tail = &s[s.len() - 24..];
+            assert!(!bytes.windows(tail.len()).any(|w| w == tail.as_bytes()), "{} holds a secret", entry.display());
+        }
+    }
+    assert!(files >= 2, "the scan saw the databases");
+}
+
+fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap().flatten() {
+        let path = entry.path();
+        if path.is_dir() { out.extend(walk(&path)) } else { out.push(path) }
+    }
+    out
 }
 
 #[tokio::test]
@@ -238,4 +308,36 @@ async fn parallel_mutations_leave_a_gapless_chain() {
     let entries = app.audit_entries(&acme.workspace_id);
     assert_eq!(entries.len(), 26);
     verify_chain(&entries, GENESIS_HASH).unwrap();
+}
+
+#[tokio::test]
+async fn a_locked_database_answers_503_for_writes_serves_reads_and_health_says_degraded() {
+    let app = spawn_app().await;
+    let acme = app.bootstrap("acme", "us-east-1", "free").await;
+    // Another process holds the write lock for 8 s.
+    let db = app.db();
+    db.execute_batch("BEGIN IMMEDIATE").unwrap();
+    let locked_at = std::time::Instant::now();
+
+    let write = app.call("api-token-issue").token(&acme.token).json(&issue_body("while-locked")).send().await;
+    assert_eq!((write.status, write.code().as_str()), (503, "STORAGE_UNAVAILABLE"), "{}", write.text());
+    assert_eq!(write.header("retry-after"), Some("2"));
+    let read = app.call("lane-list").token(&acme.token).send().await;
+    assert_eq!(read.status, 200, "reads are served while writes wait: {}", read.text());
+    let health = app.call("health").send().await;
+    assert_eq!(health.status, 200);
+    assert_eq!(health.json()["status"], "degraded", "{}", health.text());
+    assert_eq!(health.json()["database"], "read-only");
+
+    let held = locked_at.elapsed();
+    if held < std::time::Duration::from_secs(8) {
+        tokio::time::sleep(std::time::Duration::from_secs(8) - held).await;
+    }
+    db.execute_batch("COMMIT").unwrap();
+    let write = app.call("api-token-issue").token(&acme.token).json(&issue_body("after")).send().await;
+    assert_eq!(write.status, 201, "{}", write.text());
+    assert_eq!(app.call("health").send().await.json()["status"], "ok");
+    let tokens: i64 = app.db().query_row("SELECT count(*) FROM api_tokens", [], |r| r.get(0)).unwrap();
+    assert_eq!(tokens, 2, "nothing was half-written while locked");
+    assert!(!app.output().contains("panicked"), "no panic in the host or a guest");
 }

@@ -29,5 +29,5 @@ fn issue(ctx: &Ctx, tx: &Db, input: IssueToken) -> Result<Change<IssuedToken>, A
         input.expires_in_seconds.map(|s| s.get()),
         &caller.actor,
     )?;
-    Ok(Change::created(token.id.clone(), token))
+    Ok(Change::created(token.id.clone(), token).with_secret("/token"))
 }

@@ -42,5 +42,6 @@ fn register(ctx: &Ctx, tx: &Db, input: RegisterHarness) -> Result<Change<Registe
             lease_seconds,
             heartbeat_interval_seconds: (lease_seconds / 3).max(1),
         },
-    ))
+    )
+    .with_secret("/credential"))
 }

@@ -28,5 +28,7 @@ fn bootstrap(ctx: &Ctx, tx: &Db, input: BootstrapWorkspace) -> Result<Change<Boo
     workspaces::insert_member(tx, &workspace.id, &owner, &workspace.created_at)?;
     let token = issue_token(tx, &workspace.id, "bootstrap-admin", &[Scope::Admin], None, &ctx.caller.actor())?;
     let id = workspace.id.clone();
-    Ok(Change::created(id.clone(), BootstrappedWorkspace { workspace, owner, token }).in_workspace(id))
+    Ok(Change::created(id.clone(), BootstrappedWorkspace { workspace, owner, token })
+        .in_workspace(id)
+        .with_secret("/token/token"))
 }

@@ -12,10 +12,10 @@ use crate::{
     BadgeQuery, BootstrapWorkspace, BootstrappedWorkspace, DispatchTickReport, Dispatched, EventPage, ExportAudit,
     ExportDocument, ExportLogRange, GetLane, HarnessEvents, HarnessEventsAccepted, HarnessRevoked, Health, Heartbeat,
     HeartbeatAnswer, InterruptLane, InterruptQueued, InvokeTool, IssueToken, IssuedToken, Jwks, Lane, LaneAction,
-    LaneDetail, LaneEventsQuery, ListLanes, ListTools, NoInput, Page, Proof, ProofQuery, ProvidersForEmail,
-    ProvidersForEmailResult, PublishedHead, RateFamily, RegisterHarness, RegisterTool, RegisteredHarness, ResumeLane,
-    RevokeHarness, RevokeToken, RevokedToken, RunAgent, Scope, SsoConfigUpdated, Tool, ToolCall, UpdateSsoConfig,
-    VerifyAnswer, VerifyRequest,
+    LaneDetail, LaneEventsQuery, ListLanes, ListTools, MaintenanceReport, NoInput, Page, Proof, ProofQuery,
+    ProvidersForEmail, ProvidersForEmailResult, PublishedHead, RateFamily, RegisterHarness, RegisterTool,
+    RegisteredHarness, ResumeLane, RevokeHarness, RevokeToken, RevokedToken, RunAgent, Scope, SsoConfigUpdated, Tool,
+    ToolCall, UpdateSsoConfig, VerifyAnswer, VerifyRequest,
 };
 
 /// An HTTP method an endpoint answers.
@@ -366,6 +366,12 @@ endpoints! {
         summary: "List the workspace's lanes, newest first, filtered by state, repository, harness kind or label.",
         request: ListLanes,
         responses: [200 Json(Page<Lane>): "A page of lanes; pass `next_cursor` as `cursor` for the next."],
+    }
+    MAINTENANCE_TICK {
+        name: "maintenance-tick", methods: [Post], auth: Auth::ServiceRole, rate: None, mutation: false,
+        summary: "Housekeeping: delete idempotency records older than 24 h and stale rate-limit counters, and write noted token uses back to `last_used_at`.",
+        request: NoInput,
+        responses: [200 Json(MaintenanceReport): "What this pass did."],
     }
     OPENAPI {
         name: "openapi", methods: [Get], auth: Auth::Public, rate: Some(Read), mutation: false,

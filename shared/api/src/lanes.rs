@@ -608,6 +608,17 @@ pub struct ToolCall {
     pub at: String,
 }
 
+/// What one `maintenance-tick` pass did (its answer over HTTP).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct MaintenanceReport {
+    /// Idempotency records older than 24 h, deleted.
+    pub idempotency_pruned: u64,
+    /// Tokens whose noted last use was written back to `last_used_at`.
+    pub last_used_written: u64,
+    /// Rate-limit counters of windows that no longer count, deleted.
+    pub rate_counters_pruned: u64,
+}
+
 /// What one `dispatch-status-tick` pass changed (its answer over HTTP).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct DispatchTickReport {

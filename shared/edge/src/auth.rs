@@ -13,8 +13,6 @@ use crate::error::ApiError;
 const MAX_TOKEN_LEN: usize = 8 * 1024;
 /// Clock skew accepted on JWT `exp` / `nbf`.
 const JWT_LEEWAY_SECS: u64 = 60;
-/// `last_used_at` is refreshed at most this often, to keep reads from writing.
-const LAST_USED_GRANULARITY_SECS: u64 = 60;
 
 /// The workspace a caller acts in.
 #[derive(Debug, Clone)]
@@ -210,7 +208,7 @@ fn pat(token: &str, db: &Db) -> Result<Principal, ApiError> {
     let parsed = token::parse(token).ok_or_else(invalid)?;
     let row = db
         .query_one(
-            "SELECT workspace_id, secret_hash, scopes, expires_at, revoked_at, last_used_at FROM api_tokens WHERE id = $1",
+            "SELECT workspace_id, secret_hash, scopes, expires_at, revoked_at FROM api_tokens WHERE id = $1",
             &[&parsed.token_id.as_str()],
         )?
         .ok_or_else(invalid)?;
@@ -224,9 +222,7 @@ fn pat(token: &str, db: &Db) -> Result<Principal, ApiError> {
     if row.opt_text("expires_at")?.is_some_and(|exp| exp <= now) {
         return Err(ApiError::unauthorized("token has expired"));
     }
-    if row.opt_text("last_used_at")?.is_none_or(|last| minutes_apart(&last, &now)) {
-        db.exec("UPDATE api_tokens SET last_used_at = $1 WHERE id = $2", &[&now, &parsed.token_id.as_str()])?;
-    }
+    crate::tokens::note_used(&parsed.token_id, &now);
     let workspace = workspace(db, &row.text("workspace_id")?)?.ok_or_else(invalid)?;
     Ok(Principal {
         workspace,
@@ -234,15 +230,6 @@ fn pat(token: &str, db: &Db) -> Result<Principal, ApiError> {
         scopes: parse_scopes(&row.text("scopes")?),
         token_id: Some(parsed.token_id),
     })
-}
-
-/// Whether two RFC 3339 times are at least [`LAST_USED_GRANULARITY_SECS`] apart.
-fn minutes_apart(earlier: &str, later: &str) -> bool {
-    let parse = |s: &str| chrono::DateTime::parse_from_rfc3339(s).map(|t| t.timestamp());
-    match (parse(earlier), parse(later)) {
-        (Ok(a), Ok(b)) => b - a >= i64::try_from(LAST_USED_GRANULARITY_SECS).unwrap_or(60),
-        _ => true,
-    }
 }
 
 /// Claims a Switchyard JWT carries besides the registered ones.

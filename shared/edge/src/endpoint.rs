@@ -31,15 +31,24 @@ pub struct Change<O> {
     pub output: O,
     /// The workspace whose log records the change (default: the caller's).
     pub audit_workspace: Option<WorkspaceId>,
+    /// Where the output holds a secret shown only once (a JSON pointer): an
+    /// idempotent replay must not show it again, so it is never stored.
+    pub secret: Option<&'static str>,
 }
 
 impl<O> Change<O> {
     pub fn created(target: impl ToString, output: O) -> Self {
-        Self { status: 201, target: Some(target.to_string()), output, audit_workspace: None }
+        Self { status: 201, target: Some(target.to_string()), output, audit_workspace: None, secret: None }
     }
 
     pub fn ok(target: impl ToString, output: O) -> Self {
-        Self { status: 200, target: Some(target.to_string()), output, audit_workspace: None }
+        Self { status: 200, target: Some(target.to_string()), output, audit_workspace: None, secret: None }
+    }
+
+    /// Marks the output field at `pointer` (e.g. `/token`) as a once-shown secret.
+    pub fn with_secret(mut self, pointer: &'static str) -> Self {
+        self.secret = Some(pointer);
+        self
     }
 
     pub fn in_workspace(mut self, workspace: WorkspaceId) -> Self {
@@ -243,7 +252,13 @@ impl Serve for Endpoint {
                     ctx.audit_in(tx, &workspace, self.name, change.target.as_deref())?;
                     let reply = Reply::json(change.status, &change.output);
                     if let Some(claim) = &claim {
-                        idempotency::complete(tx, claim, reply.status, &reply.content_type, &reply.body)?;
+                        match change.secret {
+                            None => idempotency::complete(tx, claim, reply.status, &reply.content_type, &reply.body)?,
+                            Some(pointer) => {
+                                let withheld = idempotency::withheld(&ctx.request_id, pointer, &change.output)?;
+                                idempotency::complete(tx, claim, 409, "application/json", &withheld)?;
+                            }
+                        }
                     }
                     Ok(reply)
                 })
@@ -332,7 +347,8 @@ impl Pipeline for Endpoint {
         };
         if let Some(family) = self.family {
             let limited = match &caller {
-                Caller::Member(p) => Some((p.actor.clone(), p.workspace.plan)),
+                // One bucket per workspace and caller: a same-named user of another workspace has their own.
+                Caller::Member(p) => Some((format!("{}:{}", p.workspace.id, p.actor), p.workspace.plan)),
                 Caller::Public { client } => Some((format!("ip:{client}"), Plan::Free)),
                 Caller::ServiceRole | Caller::Harness(_) => None,
             };

@@ -1,5 +1,9 @@
 //! `Idempotency-Key` on mutations: the first response (status and body) is
-//! kept 24 h per workspace, caller and key, and replayed byte for byte.
+//! kept 24 h per workspace, caller and key, and replayed byte for byte —
+//! except a response holding a once-shown secret (a new token or harness
+//! credential): the secret is never stored, and a replay answers 409 with the
+//! rest of the response in `details.response`. `maintenance-tick` deletes
+//! records older than 24 h.
 
 use switchyard_api::ErrorCode;
 
@@ -93,6 +97,31 @@ pub(crate) fn complete(tx: &Db, claim: &Claim, status: u16, content_type: &str, 
          WHERE workspace_id = $4 AND actor = $5 AND key = $6",
         &[&i64::from(status), &content_type, &body.to_vec(), &claim.workspace, &claim.actor, &claim.key],
     )
+}
+
+/// The 409 a replay answers instead of a response that held a secret: the
+/// response with the secret nulled, so the caller can find (and revoke) what
+/// the first request created.
+pub(crate) fn withheld(
+    request_id: &switchyard_api::RequestId,
+    pointer: &str,
+    output: &impl serde::Serialize,
+) -> Result<Vec<u8>, ApiError> {
+    let mut response = serde_json::to_value(output).map_err(ApiError::internal)?;
+    let secret = response.pointer_mut(pointer).ok_or_else(|| ApiError::internal(format!("no secret at {pointer}")))?;
+    *secret = serde_json::Value::Null;
+    let e = ApiError::conflict(
+        "this request already succeeded; its response held a secret, which is shown only once and never stored. \
+         Revoke what it created (details.response) if the secret was lost, and repeat with a new Idempotency-Key",
+    )
+    .with_details(serde_json::json!({"secret_withheld": pointer, "response": response}));
+    Ok(e.render(request_id.as_str(), "", false).1)
+}
+
+/// Deletes records older than the 24 h they are kept; says how many went.
+pub fn prune(tx: &Db) -> Result<u64, DbError> {
+    let gone = tx.query("DELETE FROM idempotency_keys WHERE created_at < $1 RETURNING key", &[&ago(KEEP_SECS)])?;
+    Ok(gone.len() as u64)
 }
 
 /// Forgets the claim so a retry can run (after an internal error).

@@ -98,3 +98,54 @@ pub(crate) fn revoke_once(tx: &Db, kind: Revocable, id: &str, workspace: &Worksp
     )?;
     Ok(now)
 }
+
+/// `last_used_at` moves at most this often.
+const LAST_USED_GRANULARITY_SECS: i64 = 60;
+
+/// The key-value key under which a token's last use waits to be written back.
+const LAST_USED_KEY: &str = "token-last-used:";
+
+/// Notes that a token authenticated a request, in the key-value store: never
+/// in the request's database transaction, so a read is not held up or failed
+/// by a busy database. `maintenance-tick` writes the notes back to
+/// `api_tokens.last_used_at` in one batch. Best effort: a failure is logged.
+pub fn note_used(token: &TokenId, now: &str) {
+    let Ok(store) = spin_sdk::key_value::Store::open_default() else { return };
+    let key = format!("{LAST_USED_KEY}{token}");
+    let noted = store.get(&key).ok().flatten().and_then(|v| String::from_utf8(v).ok());
+    if noted.is_none_or(|last| seconds_apart(&last, now) >= LAST_USED_GRANULARITY_SECS)
+        && let Err(e) = store.set(&key, now.as_bytes())
+    {
+        eprintln!("cannot note the use of token {token}: {e:?}");
+    }
+}
+
+/// Writes the noted uses back to `api_tokens` and forgets them; says how many.
+pub fn write_back_last_used(tx: &Db) -> Result<u64, ApiError> {
+    let store = spin_sdk::key_value::Store::open_default().map_err(|e| ApiError::internal(format!("{e:?}")))?;
+    let keys = store.get_keys().map_err(|e| ApiError::internal(format!("{e:?}")))?;
+    let mut written = 0;
+    for key in keys.iter().filter(|k| k.starts_with(LAST_USED_KEY)) {
+        let Some(at) = store.get(key).ok().flatten().and_then(|v| String::from_utf8(v).ok()) else { continue };
+        let token = &key[LAST_USED_KEY.len()..];
+        tx.exec(
+            "UPDATE api_tokens SET last_used_at = $1 WHERE id = $2 AND (last_used_at IS NULL OR last_used_at < $3)",
+            &[&at, &token, &at],
+        )?;
+        // A use noted after our read is kept for the next pass.
+        if store.get(key).ok().flatten().as_deref() == Some(at.as_bytes()) {
+            let _ = store.delete(key);
+        }
+        written += 1;
+    }
+    Ok(written)
+}
+
+/// Seconds from one RFC 3339 time to another (unreadable times count as far apart).
+fn seconds_apart(earlier: &str, later: &str) -> i64 {
+    let parse = |s: &str| chrono::DateTime::parse_from_rfc3339(s).map(|t| t.timestamp());
+    match (parse(earlier), parse(later)) {
+        (Ok(a), Ok(b)) => b - a,
+        _ => i64::MAX,
+    }
+}
