@@ -445,6 +445,84 @@ fn spin_up(
     (child, format!("http://127.0.0.1:{port}"), state)
 }
 
+/// Mixed traffic at a steady pace (health, authenticated reads, lane
+/// creation and cancellation, token issues, streams opened and dropped) for
+/// `minutes`, sampling the host's resident memory every 30 s: a Markdown table.
+async fn soak(minutes: u64) -> String {
+    let (product, _) = app_config();
+    let app = spawn_host(product).await;
+    let base = app.address.clone();
+    let tokens = bench_tokens(&base, "soak", 8).await;
+    let deadline = Instant::now() + Duration::from_secs(minutes * 60);
+    let sent = Arc::new(AtomicUsize::new(0));
+    let workers = (0..8).map(|w| {
+        let (base, token, sent) = (base.clone(), tokens[w].clone(), Arc::clone(&sent));
+        tokio::spawn(async move {
+            let client = reqwest::Client::new();
+            let mut i = 0usize;
+            while Instant::now() < deadline {
+                i += 1;
+                let url = |name: &str| format!("{base}/functions/v1/{name}");
+                let response = match (w + i) % 6 {
+                    0 => client.get(url("health")).send().await,
+                    1 | 2 => client.get(url("lane-list")).bearer_auth(&token).send().await,
+                    3 => {
+                        let body = switchyard_tests::lane_body("soak", &[&format!("w{w}/n{i}/**")]);
+                        match client.post(url("agent-run")).bearer_auth(&token).json(&body).send().await {
+                            Ok(r) => {
+                                let lane: serde_json::Value = r.json().await.unwrap_or_default();
+                                let run_id = lane["run_id"].as_str().unwrap_or_default().to_owned();
+                                client
+                                    .post(url("agent-cancel"))
+                                    .bearer_auth(&token)
+                                    .json(&serde_json::json!({"run_id": run_id}))
+                                    .send()
+                                    .await
+                            }
+                            Err(e) => Err(e),
+                        }
+                    }
+                    4 => {
+                        client
+                            .post(url("api-token-issue"))
+                            .bearer_auth(&token)
+                            .header("idempotency-key", format!("soak-{w}-{i}"))
+                            .json(&serde_json::json!({"name": "soak", "scopes": ["lanes:read"]}))
+                            .send()
+                            .await
+                    }
+                    _ => client.get(url("openapi")).send().await,
+                };
+                if let Ok(r) = response {
+                    let _ = r.bytes().await;
+                }
+                sent.fetch_add(1, Ordering::Relaxed);
+                // About 25 requests per second per worker: steady, leaving the cores room.
+                tokio::time::sleep(Duration::from_millis(40)).await;
+            }
+        })
+    });
+    let workers: Vec<_> = workers.collect();
+    let started = Instant::now();
+    let mut table = String::from("| minute | host RSS (MiB) | requests so far |\n|---|---|---|\n");
+    loop {
+        let rss = app.rss_kib() as f64 / 1024.0;
+        let line =
+            format!("| {:.1} | {rss:.1} | {} |", started.elapsed().as_secs_f64() / 60.0, sent.load(Ordering::Relaxed));
+        eprintln!("{line}");
+        table.push_str(&line);
+        table.push('\n');
+        if Instant::now() >= deadline {
+            break;
+        }
+        tokio::time::sleep(Duration::from_secs(30)).await;
+    }
+    for w in workers {
+        let _ = w.await;
+    }
+    table
+}
+
 fn ratio(a: f64, b: f64) -> String {
     if b > 0.0 { format!("{:.1}×", a / b) } else { "—".into() }
 }
@@ -456,6 +534,13 @@ async fn main() {
     let concurrency: usize = args.get(2).and_then(|s| s.parse().ok()).unwrap_or(16);
     let spin = std::env::var("SPIN").ok().filter(|s| !s.is_empty());
     let wasmtime = std::env::var("WASMTIME").ok().filter(|s| !s.is_empty());
+
+    // `BENCH_ONLY=soak`: mixed traffic for SOAK_MINUTES (30), the host's RSS every 30 s.
+    if std::env::var("BENCH_ONLY").is_ok_and(|v| v == "soak") {
+        let minutes: u64 = std::env::var("SOAK_MINUTES").ok().and_then(|m| m.parse().ok()).unwrap_or(30);
+        println!("{}", soak(minutes).await);
+        return;
+    }
 
     // `BENCH_ONLY=lanes`: just the lane rows (for profiling the write path).
     if std::env::var("BENCH_ONLY").is_ok_and(|v| v == "lanes") {

@@ -26,6 +26,14 @@ pub enum ErrorCode {
     Conflict,
     /// An Idempotency-Key was reused with a different request body.
     IdempotencyKeyReused,
+    /// The request body did not arrive within the host's body timeout (answered by the host).
+    BodyTimeout,
+    /// The host is at its concurrency, queue or body-memory limit; retry after `Retry-After`.
+    Overloaded,
+    /// The database is locked or cannot be written (disk full); retry after `Retry-After`.
+    StorageUnavailable,
+    /// The request passed its deadline before a response was ready (answered by the host).
+    DeadlineExceeded,
 }
 
 impl ErrorCode {
@@ -44,6 +52,10 @@ impl ErrorCode {
         Self::PayloadTooLarge,
         Self::Conflict,
         Self::IdempotencyKeyReused,
+        Self::BodyTimeout,
+        Self::Overloaded,
+        Self::StorageUnavailable,
+        Self::DeadlineExceeded,
     ];
 
     pub const fn status(self) -> u16 {
@@ -59,6 +71,9 @@ impl ErrorCode {
             Self::MethodNotAllowed => 405,
             Self::PayloadTooLarge => 413,
             Self::Conflict => 409,
+            Self::BodyTimeout => 408,
+            Self::Overloaded | Self::StorageUnavailable => 503,
+            Self::DeadlineExceeded => 504,
         }
     }
 
@@ -78,6 +93,10 @@ impl ErrorCode {
             Self::PayloadTooLarge => "PAYLOAD_TOO_LARGE",
             Self::Conflict => "CONFLICT",
             Self::IdempotencyKeyReused => "IDEMPOTENCY_KEY_REUSED",
+            Self::BodyTimeout => "BODY_TIMEOUT",
+            Self::Overloaded => "OVERLOADED",
+            Self::StorageUnavailable => "STORAGE_UNAVAILABLE",
+            Self::DeadlineExceeded => "DEADLINE_EXCEEDED",
         }
     }
 
@@ -98,6 +117,10 @@ impl ErrorCode {
             Self::PayloadTooLarge => "Request body too large",
             Self::Conflict => "Conflict",
             Self::IdempotencyKeyReused => "Idempotency-Key reused with a different request",
+            Self::BodyTimeout => "Request body timed out",
+            Self::Overloaded => "Server busy",
+            Self::StorageUnavailable => "Storage unavailable",
+            Self::DeadlineExceeded => "Deadline exceeded",
         }
     }
 }

@@ -307,7 +307,10 @@ fn default_badge() -> BadgeKind {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct Health {
+    /// `ok`, or `degraded` when the database is not `ok`.
     pub status: String,
+    /// `ok`; `read-only` when it cannot take writes now (locked, disk full:
+    /// writes answer 503 `STORAGE_UNAVAILABLE`, reads are served); or `unavailable`.
     pub database: String,
     pub region: String,
     pub version: String,

@@ -164,7 +164,12 @@ pub fn error_codes(e: &switchyard_api::Endpoint) -> Vec<ErrorCode> {
     if e.family.is_some() && e.auth != Auth::ServiceRole && e.auth != Auth::Harness {
         codes.push(ErrorCode::RateLimited);
     }
-    codes.push(ErrorCode::Internal);
+    // The database sits behind every endpoint but the document itself.
+    if e.name != "openapi" {
+        codes.push(ErrorCode::StorageUnavailable);
+    }
+    // What the host answers before or instead of the component.
+    codes.extend([ErrorCode::Internal, ErrorCode::BodyTimeout, ErrorCode::Overloaded, ErrorCode::DeadlineExceeded]);
     codes.sort_by_key(|c| (c.status(), c.as_str()));
     codes.dedup();
     codes
@@ -242,7 +247,7 @@ fn error_responses(error_body: &Value, problem: &Value) -> Value {
             for h in ["RateLimit-Limit", "RateLimit-Remaining", "RateLimit-Reset"] {
                 headers[h] = json!({"$ref": format!("#/components/headers/{h}")});
             }
-            if status == 429 {
+            if status == 429 || status == 503 {
                 headers["Retry-After"] = json!({"$ref": "#/components/headers/Retry-After"});
             }
             if status == 405 {

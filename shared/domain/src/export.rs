@@ -341,9 +341,18 @@ pub fn verify_document(doc: &ExportDocument, keys: &[VerifyingKey]) -> Result<Ve
 
 pub use switchyard_api::SignedHead;
 
-fn head_message(workspace_id: &str, tree_size: u64, root_hash: &str, timestamp: &str) -> String {
-    serde_json::json!({"workspace_id": workspace_id, "tree_size": tree_size, "root_hash": root_hash, "timestamp": timestamp})
-        .to_string()
+/// The exact bytes a head's signature covers (after `HEAD_CONTEXT`): compact
+/// JSON with the keys in this order and strings escaped as JSON does —
+/// written out here, so no serializer setting can change them (see
+/// `docs/AUDIT-FORMAT.md`).
+pub fn head_message(workspace_id: &str, tree_size: u64, root_hash: &str, timestamp: &str) -> String {
+    let quoted = |s: &str| serde_json::Value::String(s.to_owned()).to_string();
+    format!(
+        "{{\"root_hash\":{},\"timestamp\":{},\"tree_size\":{tree_size},\"workspace_id\":{}}}",
+        quoted(root_hash),
+        quoted(timestamp),
+        quoted(workspace_id)
+    )
 }
 
 /// Signs a tree head.
@@ -368,6 +377,22 @@ pub fn verify_head(head: &SignedHead, keys: &[VerifyingKey]) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_signed_head_bytes_are_exactly_the_documented_ones() {
+        let message = head_message("ws_abc", 42, "9f86d0", "2026-12-01T00:00:00.000Z");
+        assert_eq!(
+            message,
+            r#"{"root_hash":"9f86d0","timestamp":"2026-12-01T00:00:00.000Z","tree_size":42,"workspace_id":"ws_abc"}"#
+        );
+        // The same bytes a sorted-key JSON serializer writes (what heads were signed over before).
+        let sorted = serde_json::json!({"workspace_id": "ws_abc", "tree_size": 42, "root_hash": "9f86d0", "timestamp": "2026-12-01T00:00:00.000Z"});
+        assert_eq!(message, sorted.to_string());
+        assert_eq!(
+            head_message("a\"b", 0, "", ""),
+            r#"{"root_hash":"","timestamp":"","tree_size":0,"workspace_id":"a\"b"}"#
+        );
+    }
     use crate::audit::{NewEntry, seal};
 
     fn key() -> SigningKey {

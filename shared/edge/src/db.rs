@@ -20,6 +20,37 @@ impl DbError {
     pub fn is_unique_violation(&self) -> bool {
         self.0.contains("UNIQUE constraint failed")
     }
+
+    /// The database is locked, busy, read-only, out of space or failing I/O:
+    /// nothing is wrong with the request, and a retry may succeed.
+    pub fn is_unavailable(&self) -> bool {
+        const PASSING: [&str; 6] = [
+            "database is locked",
+            "database table is locked",
+            "database or disk is full",
+            "attempt to write a readonly database",
+            "disk I/O error",
+            "unable to open database file",
+        ];
+        PASSING.iter().any(|m| self.0.contains(m))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::DbError;
+
+    #[test]
+    fn passing_storage_conditions_are_told_apart_from_bugs() {
+        for passing in ["database is locked", "Io(\"database or disk is full\")", "disk I/O error"] {
+            assert!(DbError(passing.into()).is_unavailable(), "{passing}");
+        }
+        for bug in
+            ["no such table: lanes", "UNIQUE constraint failed: workspaces.handle", "near \"SELEC\": syntax error"]
+        {
+            assert!(!DbError(bug.into()).is_unavailable(), "{bug}");
+        }
+    }
 }
 
 /// A value that can be bound as a statement parameter.
@@ -162,6 +193,23 @@ impl Db {
     /// Whether the database answers a trivial query (for `health`).
     pub fn ping(&self) -> bool {
         matches!(self.query_one("SELECT 1 AS ok", &[]), Ok(Some(_)))
+    }
+
+    /// Whether the database takes writes (for `health`): one row, overwritten
+    /// in place at most every few seconds, so probing neither grows the file
+    /// nor turns every health check into a write.
+    pub fn can_write(&self) -> bool {
+        let recently =
+            self.query_one("SELECT at FROM health_probe WHERE id = 1 AND at > $1", &[&crate::clock::rfc3339_before(3)]);
+        if matches!(recently, Ok(Some(_))) {
+            return true;
+        }
+        let now = crate::clock::now_rfc3339();
+        self.exec(
+            "INSERT INTO health_probe (id, at) VALUES (1, $1) ON CONFLICT (id) DO UPDATE SET at = excluded.at",
+            &[&now],
+        )
+        .is_ok()
     }
 
     pub fn query_one(&self, sql: &str, params: &[&dyn Sql]) -> Result<Option<Row>, DbError> {

@@ -124,7 +124,22 @@ impl ApiError {
 }
 
 impl From<crate::db::DbError> for ApiError {
+    /// A busy, locked, read-only or full database is a passing condition the
+    /// client can retry (503); anything else is a bug (500).
     fn from(e: crate::db::DbError) -> Self {
-        Self::internal(e)
+        if e.is_unavailable() {
+            let mut error = Self::new(
+                ErrorCode::StorageUnavailable,
+                "the database is busy or cannot be written right now; retry after the Retry-After seconds",
+            )
+            .with_header("retry-after", STORAGE_RETRY_AFTER_SECS.to_string());
+            error.cause = Some(e.to_string());
+            error
+        } else {
+            Self::internal(e)
+        }
     }
 }
+
+/// What a client is told to wait when the database is unavailable.
+const STORAGE_RETRY_AFTER_SECS: u64 = 2;

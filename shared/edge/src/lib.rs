@@ -22,13 +22,13 @@ mod db;
 mod endpoint;
 mod error;
 pub mod harnesses;
-mod idempotency;
+pub mod idempotency;
 pub mod lanes;
-mod rate;
+pub mod rate;
 mod response;
 pub mod sso;
 pub mod stream;
-mod tokens;
+pub mod tokens;
 pub mod tools;
 pub mod workspaces;
 
