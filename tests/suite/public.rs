@@ -50,6 +50,14 @@ async fn auth_providers_for_email_lists_the_domains_providers() {
             .await;
         assert_eq!(r.status, 200, "{}", r.text());
     }
+    // Not offered until the workspace proves it owns the domain.
+    let listed = app.call("auth-providers-for-email").json(&json!({"email": "Ada@Acme.Example.com"})).send().await;
+    assert_eq!(listed.json()["providers"], json!([]));
+    app.verify_sso_config(
+        &acme,
+        json!({"domain": "acme.example.com", "provider": "okta", "display_name": "Acme okta"}),
+    )
+    .await;
     let listed = app.call("auth-providers-for-email").json(&json!({"email": "Ada@Acme.Example.com"})).send().await;
     let providers = listed.json()["providers"].clone();
     assert_eq!(providers.as_array().unwrap().len(), 2);
@@ -69,6 +77,53 @@ async fn auth_providers_for_email_lists_the_domains_providers() {
 
     let bad = app.call("auth-providers-for-email").json(&json!({"email": "not-an-email"})).send().await;
     assert_eq!((bad.status, bad.json()["error"]["field"].as_str()), (422, Some("email")));
+}
+
+#[tokio::test]
+async fn no_workspace_can_offer_sign_in_for_a_domain_it_does_not_own() {
+    let app = spawn_app().await;
+    let victim = app.bootstrap("victim", "us-east-1", "free").await;
+    let attacker = app.bootstrap("attacker", "us-east-1", "free").await;
+    // The attacker configures a provider for the victim's domain: it gets a challenge, not a listing.
+    let configured = app
+        .call("sso-config-update")
+        .token(&attacker.token)
+        .json(&json!({"domain": "victim.example.com", "provider": "okta", "display_name": "Victim SSO"}))
+        .send()
+        .await;
+    assert_eq!(configured.status, 200);
+    assert_eq!(configured.json()["domain_verified"], false);
+    let challenge = configured.json()["verification"].clone();
+    assert!(challenge["body"].as_str().unwrap().starts_with("switchyard-domain-verification="));
+    let lookup = || app.call("auth-providers-for-email").json(&json!({"email": "ceo@victim.example.com"})).send();
+    assert_eq!(lookup().await.json()["providers"], json!([]), "an unproven domain lists no provider");
+
+    // It cannot verify: the domain does not serve its challenge.
+    let verify =
+        |token: &str| app.call("sso-domain-verify").token(token).json(&json!({"domain": "victim.example.com"})).send();
+    let denied = verify(&attacker.token).await;
+    assert_eq!((denied.status, denied.code().as_str()), (422, "VALIDATION_FAILED"), "{}", denied.text());
+    assert_eq!(denied.json()["error"]["field"], "domain");
+    assert_eq!(denied.json()["error"]["details"]["status"], 404);
+
+    // The owner proves it; only the owner's provider is offered.
+    app.verify_sso_domain(&victim, "victim.example.com", "google").await;
+    let providers = lookup().await.json()["providers"].clone();
+    let handles: Vec<&str> =
+        providers.as_array().unwrap().iter().map(|p| p["workspace_handle"].as_str().unwrap()).collect();
+    assert_eq!(handles, ["victim"]);
+
+    // Even serving its own challenge later, the attacker cannot take a verified domain.
+    switchyard_tests::challenges().publish(challenge["url"].as_str().unwrap(), challenge["body"].as_str().unwrap());
+    let taken = verify(&attacker.token).await;
+    assert_eq!((taken.status, taken.code().as_str()), (409, "CONFLICT"), "{}", taken.text());
+    assert_eq!(lookup().await.json()["providers"].as_array().unwrap().len(), 1);
+
+    // Verifying again is harmless; a domain with no provider configured is 404.
+    app.verify_sso_domain(&victim, "victim.example.com", "google").await;
+    let unknown =
+        app.call("sso-domain-verify").token(&victim.token).json(&json!({"domain": "other.example.com"})).send().await;
+    assert_eq!(unknown.status, 404);
 }
 
 #[tokio::test]

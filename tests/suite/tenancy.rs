@@ -20,6 +20,7 @@ fn crossing(name: &str) -> Option<Crossing> {
         | "lane-events" | "agent-tool-invoke" | "harness-revoke" | "harness-event" => Some(Crossing::ForeignId),
         "api-token-issue"
         | "sso-config-update"
+        | "sso-domain-verify"
         | "agent-run"
         | "harness-register"
         | "tool-register"
@@ -120,13 +121,7 @@ async fn own_workspace_only_endpoints_never_reach_another_workspace() {
         app.call("api-token-issue").token(&a.token).json(&json!({"name": "x", "scopes": ["lanes:read"]})).send().await;
     assert_eq!(issued.json()["workspace_id"], a.workspace_id.as_str());
 
-    let sso = app
-        .call("sso-config-update")
-        .token(&a.token)
-        .json(&json!({"domain": "shared.example.com", "provider": "okta"}))
-        .send()
-        .await;
-    assert_eq!(sso.status, 200, "{}", sso.text());
+    app.verify_sso_domain(&a, "shared.example.com", "okta").await;
     let lookup = app.call("auth-providers-for-email").json(&json!({"email": "x@shared.example.com"})).send().await;
     let listed = lookup.json();
     let handles: Vec<&str> =
