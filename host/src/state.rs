@@ -19,6 +19,8 @@ pub struct App {
     pub storage: Storage,
     /// Per-instance linear memory cap in bytes.
     pub max_memory: usize,
+    /// Where the HTTP trigger listens, once bound: never an outbound destination.
+    pub listening: std::sync::OnceLock<std::net::SocketAddr>,
 }
 
 /// The store data of one instance.
@@ -43,7 +45,7 @@ impl RequestState {
             wasi,
             http: WasiHttpCtx::new(),
             table: ResourceTable::new(),
-            outbound: OutboundPolicy::new(Arc::clone(&component)),
+            outbound: OutboundPolicy::new(Arc::clone(&component), app.listening.get().copied()),
             limits,
             component,
             app,

@@ -10,6 +10,7 @@ mod harness;
 mod host;
 mod lanes;
 mod live;
+mod mcp;
 mod openapi;
 mod product;
 mod public;

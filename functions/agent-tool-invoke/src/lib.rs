@@ -1,18 +1,19 @@
 //! Invoke a registered MCP tool for a running lane; the call is validated against the tool's schema and kept in the lane's tool log.
 //!
 //! The MCP server is called over the Streamable HTTP transport: `initialize`,
-//! `notifications/initialized`, then `tools/call`, each a JSON-RPC POST whose
-//! answer may be plain JSON or an SSE stream. The outbound calls happen
-//! before the write transaction opens.
+//! `notifications/initialized`, `tools/call` (each a JSON-RPC POST whose
+//! answer may be plain JSON or an event stream), then `DELETE` to end the
+//! session. The calls happen before the write transaction opens, within a
+//! deadline below the request's and a cap on each reply's size.
 
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
-use spin_sdk::http::{Method, Request as OutRequest, Response as InResponse};
-use switchyard_api::{InvokeTool, ToolCall, ToolCallId};
+use switchyard_api::{ErrorCode, InvokeTool, ToolCall, ToolCallId};
 use switchyard_domain::lane::LaneState;
-use switchyard_domain::sha256_hex;
+use switchyard_domain::{sha256_hex, sse};
 use switchyard_edge::lanes::{self, LaneRow, load_lane};
+use switchyard_edge::outbound::{self, Failure};
 use switchyard_edge::prelude::*;
 use switchyard_edge::tools;
 use switchyard_edge::{new_id, now_rfc3339};
@@ -20,6 +21,13 @@ use switchyard_edge::{new_id, now_rfc3339};
 const ENDPOINT: Endpoint = endpoints::AGENT_TOOL_INVOKE;
 
 const PROTOCOL_VERSION: &str = "2025-06-18";
+/// The whole exchange with the MCP server, well inside the host's 30 s request deadline.
+const TOOL_DEADLINE: Duration = Duration::from_secs(20);
+/// Largest reply read from the MCP server.
+const MAX_REPLY_BYTES: usize = 4 * 1024 * 1024;
+/// Largest output kept whole in the tool log; a larger one is kept as a preview.
+const MAX_LOGGED_OUTPUT: usize = 64 * 1024;
+const PREVIEW_BYTES: usize = 4 * 1024;
 
 #[http_component]
 fn handle(req: Request) -> Response {
@@ -31,7 +39,7 @@ struct Called {
     lane: LaneRow,
     tool: String,
     input_digest: String,
-    ok: bool,
+    status: &'static str,
     output: Value,
     duration_ms: u64,
 }
@@ -65,94 +73,166 @@ fn prepare(ctx: &Ctx, input: InvokeTool) -> Result<Called, ApiError> {
         ));
     }
     let started = Instant::now();
-    let (ok, output) = match call_tool(&tool.mcp_url, &input.tool, &input.input) {
-        Ok(result) => (!result.get("isError").and_then(Value::as_bool).unwrap_or(false), result),
-        Err(problem) => (false, json!({"error": problem})),
+    let outcome = call_tool(&tool.mcp_url, &input.tool, &input.input, started + TOOL_DEADLINE);
+    let (status, output) = match outcome {
+        Ok(result) => {
+            (if result.get("isError").and_then(Value::as_bool) == Some(true) { "error" } else { "ok" }, result)
+        }
+        Err(Failure::Denied) => {
+            return Err(ApiError::new(
+                ErrorCode::PolicyDenied,
+                format!("the deployment's outbound allow-list (mcp_outbound_hosts) does not permit {}", tool.mcp_url),
+            )
+            .with_details(json!({"mcp_url": tool.mcp_url})));
+        }
+        Err(Failure::Timeout) => {
+            ("timeout", json!({"error": format!("the MCP server did not answer within {} s", TOOL_DEADLINE.as_secs())}))
+        }
+        Err(problem) => ("error", json!({"error": problem.to_string()})),
     };
-    Ok(Called {
+    let called = Called {
         lane,
         tool: input.tool,
         input_digest: sha256_hex(input.input.to_string().as_bytes()),
-        ok,
-        output,
+        status,
+        output: bounded(output),
         duration_ms: u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
-    })
+    };
+    if status == "timeout" {
+        // Logged (the tool may have run), then answered as the deadline it is.
+        let call = ctx.db.transaction(|tx| {
+            let call = log_call(tx, called)?;
+            ctx.audit_in(tx, ctx.workspace_id()?, ENDPOINT.name, Some(call.call_id.as_str()))?;
+            Ok::<_, ApiError>(call)
+        })?;
+        return Err(ApiError::new(
+            ErrorCode::DeadlineExceeded,
+            format!(
+                "tool `{}` did not answer within {} s; the call is in the tool log",
+                call.tool,
+                TOOL_DEADLINE.as_secs()
+            ),
+        )
+        .with_details(json!({"call_id": call.call_id})));
+    }
+    Ok(called)
+}
+
+/// An output the tool log keeps: whole up to 64 KiB, else a preview.
+fn bounded(output: Value) -> Value {
+    let text = output.to_string();
+    if text.len() <= MAX_LOGGED_OUTPUT {
+        return output;
+    }
+    let mut cut = PREVIEW_BYTES;
+    while !text.is_char_boundary(cut) {
+        cut -= 1;
+    }
+    json!({"truncated": true, "bytes": text.len(), "preview": &text[..cut]})
 }
 
 fn commit(_ctx: &Ctx, tx: &Db, called: Called) -> Result<Change<ToolCall>, ApiError> {
+    let call = log_call(tx, called)?;
+    Ok(Change::ok(call.call_id.clone(), call))
+}
+
+fn log_call(tx: &Db, called: Called) -> Result<ToolCall, ApiError> {
     let call = ToolCall {
         call_id: new_id!(ToolCallId),
         tool: called.tool,
-        status: if called.ok { "ok" } else { "error" }.to_owned(),
+        status: called.status.to_owned(),
         input_digest: called.input_digest,
         output: called.output,
         duration_ms: called.duration_ms,
         at: now_rfc3339(),
     };
     lanes::record_tool_call(tx, &called.lane, &call)?;
-    Ok(Change::ok(call.call_id.clone(), call))
+    Ok(call)
 }
 
-/// One JSON-RPC exchange; returns the response message and the session id.
-fn rpc(url: &str, session: Option<&str>, message: &Value) -> Result<(Option<Value>, Option<String>), String> {
-    let mut builder = OutRequest::builder();
-    builder
-        .method(Method::Post)
-        .uri(url)
-        .header("content-type", "application/json")
-        .header("accept", "application/json, text/event-stream")
-        .header("mcp-protocol-version", PROTOCOL_VERSION);
+/// One JSON-RPC exchange; returns the response message (for a request) and the session id.
+fn rpc(
+    url: &str,
+    session: Option<&str>,
+    message: &Value,
+    deadline: Instant,
+) -> Result<(Option<Value>, Option<String>), Failure> {
+    let body = message.to_string();
+    let mut headers = vec![
+        ("content-type", "application/json"),
+        ("accept", "application/json, text/event-stream"),
+        ("mcp-protocol-version", PROTOCOL_VERSION),
+    ];
     if let Some(session) = session {
-        builder.header("mcp-session-id", session);
+        headers.push(("mcp-session-id", session));
     }
-    let request = builder.body(message.to_string()).build();
-    let response: InResponse = spin_sdk::http::run(spin_sdk::http::send(request))
-        .map_err(|e| format!("cannot reach the MCP server at {url}: {e}"))?;
-    let status = *response.status();
-    let session = response.header("mcp-session-id").and_then(|v| v.as_str()).map(str::to_owned);
-    if status == 202 || message.get("id").is_none() {
+    let call = outbound::Call {
+        method: "POST",
+        url,
+        headers: &headers,
+        body: body.as_bytes(),
+        deadline,
+        max_reply: MAX_REPLY_BYTES,
+    };
+    let reply = outbound::send(&call)?;
+    let session = reply.header("mcp-session-id").map(str::to_owned);
+    if reply.status == 202 || message.get("id").is_none() {
         return Ok((None, session));
     }
-    if !(200..300).contains(&status) {
-        return Err(format!("the MCP server answered HTTP {status}"));
+    if !(200..300).contains(&reply.status) {
+        return Err(Failure::Other(format!("the MCP server answered HTTP {}", reply.status)));
     }
-    let sse =
-        response.header("content-type").and_then(|v| v.as_str()).is_some_and(|c| c.starts_with("text/event-stream"));
-    let body = String::from_utf8_lossy(response.body()).into_owned();
+    let sse = reply
+        .header("content-type")
+        .is_some_and(|c| c.trim_start().to_ascii_lowercase().starts_with("text/event-stream"));
+    let text = String::from_utf8_lossy(&reply.body);
     let id = &message["id"];
+    // An event stream may carry notifications (progress, logs) before the response.
     let parsed = if sse {
-        body.split("\n\n")
-            .filter_map(|frame| {
-                let data: Vec<&str> =
-                    frame.lines().filter_map(|l| l.strip_prefix("data:")).map(str::trim_start).collect();
-                serde_json::from_str::<Value>(&data.join("\n")).ok()
-            })
+        sse::parse(&text)
+            .into_iter()
+            .filter_map(|e| serde_json::from_str::<Value>(&e.data).ok())
             .find(|m| &m["id"] == id)
     } else {
-        serde_json::from_str::<Value>(&body).ok()
+        serde_json::from_str::<Value>(&text).ok()
     };
-    let reply = parsed.ok_or_else(|| "the MCP server's answer is not a JSON-RPC response".to_owned())?;
-    Ok((Some(reply), session))
+    let answer =
+        parsed.ok_or_else(|| Failure::Other("the MCP server's answer is not a JSON-RPC response".to_owned()))?;
+    Ok((Some(answer), session))
 }
 
-/// `initialize` → `notifications/initialized` → `tools/call`; the `result` of the last.
-fn call_tool(url: &str, tool: &str, arguments: &Value) -> Result<Value, String> {
+/// Ends the session (best effort: a server may not support it, or be gone).
+fn end_session(url: &str, session: &str) {
+    let headers = [("mcp-session-id", session), ("mcp-protocol-version", PROTOCOL_VERSION)];
+    let deadline = Instant::now() + Duration::from_secs(2);
+    let call = outbound::Call { method: "DELETE", url, headers: &headers, body: &[], deadline, max_reply: 64 * 1024 };
+    if let Err(e) = outbound::send(&call) {
+        eprintln!("ending MCP session at {url}: {e}");
+    }
+}
+
+/// `initialize` → `notifications/initialized` → `tools/call` → `DELETE`; the `result` of the call.
+fn call_tool(url: &str, tool: &str, arguments: &Value, deadline: Instant) -> Result<Value, Failure> {
     let init = json!({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
         "protocolVersion": PROTOCOL_VERSION,
         "capabilities": {},
         "clientInfo": {"name": "switchyard", "version": env!("CARGO_PKG_VERSION")}
     }});
-    let (answer, session) = rpc(url, None, &init)?;
+    let (answer, session) = rpc(url, None, &init, deadline)?;
     if let Some(error) = answer.as_ref().and_then(|a| a.get("error")) {
-        return Err(format!("initialize failed: {error}"));
+        return Err(Failure::Other(format!("initialize failed: {error}")));
     }
-    rpc(url, session.as_deref(), &json!({"jsonrpc": "2.0", "method": "notifications/initialized"}))?;
-    let call =
-        json!({"jsonrpc": "2.0", "id": 2, "method": "tools/call", "params": {"name": tool, "arguments": arguments}});
-    let (answer, _) = rpc(url, session.as_deref(), &call)?;
-    let answer = answer.ok_or_else(|| "tools/call got no answer".to_owned())?;
+    let called = rpc(url, session.as_deref(), &json!({"jsonrpc": "2.0", "method": "notifications/initialized"}), deadline)
+        .and_then(|_| {
+            let call = json!({"jsonrpc": "2.0", "id": 2, "method": "tools/call", "params": {"name": tool, "arguments": arguments}});
+            rpc(url, session.as_deref(), &call, deadline)
+        });
+    if let Some(session) = &session {
+        end_session(url, session);
+    }
+    let answer = called?.0.ok_or_else(|| Failure::Other("tools/call got no answer".to_owned()))?;
     if let Some(error) = answer.get("error") {
         return Ok(json!({"isError": true, "error": error}));
     }
-    answer.get("result").cloned().ok_or_else(|| "tools/call answer has no result".to_owned())
+    answer.get("result").cloned().ok_or_else(|| Failure::Other("tools/call answer has no result".to_owned()))
 }

@@ -12,6 +12,7 @@ fn handle(req: Request) -> Response {
 }
 
 fn register(ctx: &Ctx, tx: &Db, input: RegisterTool) -> Result<Change<Tool>, ApiError> {
+    tools::check_reachable(&input.mcp_url)?;
     let tool = Tool {
         id: new_id!(ToolId),
         name: input.name.into_string(),

@@ -138,15 +138,34 @@ impl AllowList {
     }
 }
 
-/// Outbound HTTP limited to the component's `allowed_outbound_hosts`; a
-/// refused request fails with `HttpRequestDenied`, as under Spin.
+/// Outbound HTTP limited to the component's `allowed_outbound_hosts`, and
+/// never to the deployment's own listening address (an allow-list entry such
+/// as `http://127.0.0.1:*` must not let a component call the API it is part
+/// of); a refused request fails with `HttpRequestDenied`, as under Spin.
 pub struct OutboundPolicy {
     component: Arc<Grants>,
+    listening: Option<std::net::SocketAddr>,
 }
 
 impl OutboundPolicy {
-    pub fn new(component: Arc<Grants>) -> Self {
-        Self { component }
+    pub fn new(component: Arc<Grants>, listening: Option<std::net::SocketAddr>) -> Self {
+        Self { component, listening }
+    }
+
+    /// Whether `uri` names this deployment's own listener: its port on a
+    /// loopback, unspecified or its own address (names other than `localhost`
+    /// are not resolved here).
+    fn is_self(&self, uri: &http::Uri) -> bool {
+        let Some(own) = self.listening else { return false };
+        let port = uri.port_u16().or_else(|| default_port(uri.scheme_str().unwrap_or("http")));
+        if port != Some(own.port()) {
+            return false;
+        }
+        let host = uri.host().unwrap_or_default().trim_start_matches('[').trim_end_matches(']');
+        if host.eq_ignore_ascii_case("localhost") {
+            return true;
+        }
+        host.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback() || ip.is_unspecified() || ip == own.ip())
     }
 }
 
@@ -162,6 +181,14 @@ impl WasiHttpHooks for OutboundPolicy {
         options: Option<wasmtime_wasi_http::RequestOptions>,
         _fut: Box<dyn Future<Output = wasmtime_wasi_http::Result<()>> + Send>,
     ) -> Box<dyn Future<Output = SendResult> + Send> {
+        if self.is_self(request.uri()) {
+            eprintln!(
+                "Warning: component `{}` tried to call the deployment's own address ({}); refused",
+                self.component.id,
+                request.uri()
+            );
+            return Box::new(async { Err(wasmtime_wasi_http::Error::HttpRequestDenied) });
+        }
         if !self.component.allowed_outbound_hosts.allows(request.uri()) {
             let uri = request.uri();
             let destination = format!(

@@ -4,6 +4,7 @@
 
 #![forbid(unsafe_code)]
 
+pub mod allow_list;
 pub mod audit;
 pub mod badge;
 pub mod export;
@@ -12,6 +13,7 @@ pub mod input;
 pub mod lane;
 pub mod merkle;
 pub mod rate;
+pub mod sse;
 pub mod token;
 
 /// SHA-256 as lowercase hex.

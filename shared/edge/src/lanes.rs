@@ -549,7 +549,10 @@ pub fn events_after(
 /// `lane`'s tool log, oldest first.
 pub fn tool_calls(db: &Db, lane: &LaneId) -> Result<Vec<ToolCall>, ApiError> {
     db.query(
-        "SELECT id, tool, status, input_digest, output, duration_ms, at FROM tool_calls WHERE lane_id = $1 ORDER BY at, id",
+        "SELECT c.id, c.tool, CASE WHEN t.call_id IS NULL THEN c.status ELSE 'timeout' END AS status,
+                c.input_digest, c.output, c.duration_ms, c.at
+         FROM tool_calls c LEFT JOIN tool_call_timeouts t ON t.call_id = c.id
+         WHERE c.lane_id = $1 ORDER BY c.at, c.id",
         &[&lane.as_str()],
     )?
     .iter()
@@ -567,8 +570,12 @@ pub fn tool_calls(db: &Db, lane: &LaneId) -> Result<Vec<ToolCall>, ApiError> {
     .collect()
 }
 
-/// Records a tool call in `lane`'s tool log and event stream.
+/// Records a tool call in `lane`'s tool log and event stream. A `timeout`
+/// is stored as `error` plus a row in `tool_call_timeouts` (migration 0008:
+/// SQLite cannot widen the column's CHECK in place).
 pub fn record_tool_call(tx: &Db, lane: &LaneRow, call: &ToolCall) -> Result<(), ApiError> {
+    let timed_out = call.status == "timeout";
+    let stored_status = if timed_out { "error" } else { call.status.as_str() };
     tx.exec(
         "INSERT INTO tool_calls (id, lane_id, workspace_id, tool, input_digest, output, status, duration_ms, at)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
@@ -579,11 +586,14 @@ pub fn record_tool_call(tx: &Db, lane: &LaneRow, call: &ToolCall) -> Result<(), 
             &call.tool,
             &call.input_digest,
             &call.output.to_string(),
-            &call.status,
+            &stored_status,
             &call.duration_ms,
             &call.at,
         ],
     )?;
+    if timed_out {
+        tx.exec("INSERT INTO tool_call_timeouts (call_id) VALUES ($1)", &[&call.call_id.as_str()])?;
+    }
     append_event(
         tx,
         lane,

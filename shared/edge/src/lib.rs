@@ -24,6 +24,7 @@ mod error;
 pub mod harnesses;
 pub mod idempotency;
 pub mod lanes;
+pub mod outbound;
 pub mod rate;
 mod response;
 pub mod sso;

@@ -65,3 +65,20 @@ pub fn find(db: &Db, workspace: &WorkspaceId, name: &str) -> Result<Tool, ApiErr
         .ok_or_else(|| ApiError::not_found(format!("tool `{name}`")))?;
     from_row(&row)
 }
+
+/// Refuses an MCP server URL the deployment's outbound allow-list
+/// (`mcp_outbound_hosts`) will never let a call reach, naming the pattern.
+pub fn check_reachable(mcp_url: &str) -> Result<(), ApiError> {
+    let pattern = spin_sdk::variables::get("mcp_outbound_hosts")
+        .map_err(|e| ApiError::internal(format!("variable mcp_outbound_hosts: {e:?}")))?;
+    match switchyard_domain::allow_list::allows(&pattern, mcp_url) {
+        Ok(true) => Ok(()),
+        Ok(false) => Err(ApiError::validation(
+            "mcp_url",
+            format!(
+                "the deployment's outbound allow-list (mcp_outbound_hosts = `{pattern}`) never lets a call reach this URL"
+            ),
+        )),
+        Err(why) => Err(ApiError::internal(format!("mcp_outbound_hosts: {why}"))),
+    }
+}
