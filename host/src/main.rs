@@ -187,7 +187,7 @@ fn load(args: &AppArgs, purpose: Purpose<'_>) -> Result<Loaded> {
         max_memory: args.max_memory_mib.max(1) * 1024 * 1024,
         max_instances: args.max_instances.max(1),
     };
-    let app = Arc::new(App { storage, max_memory: limits.max_memory });
+    let app = Arc::new(App { storage, max_memory: limits.max_memory, listening: std::sync::OnceLock::new() });
     let runtime = Runtime::new(&manifest, app, limits, Some(args.cache_dir.clone()), args.compiler, purpose)?;
     println!(
         "Loaded {} ({} components, compiling in the background) in {:.0} ms",
@@ -224,6 +224,7 @@ async fn up(args: &AppArgs) -> Result<()> {
         .await
         .with_context(|| format!("cannot listen on {}", args.listen))?;
     let local: SocketAddr = listener.local_addr()?;
+    let _ = runtime.app.listening.set(local);
 
     let routes: Vec<_> = manifest.http_triggers.iter().map(|t| (t.route.clone(), t.component.clone())).collect();
     println!("Serving http://{local}");

@@ -290,8 +290,75 @@ pub fn app_config() -> (HostConfig, jwt_simple::prelude::Ed25519KeyPair) {
         .env("SPIN_VARIABLE_JWT_ED25519_PUBLIC_KEY", &ed.public_key().to_pem())
         .env("SPIN_VARIABLE_AUDIT_SIGNING_KEY", AUDIT_SIGNING_KEY)
         // Test MCP servers listen on loopback.
-        .env("SPIN_VARIABLE_MCP_OUTBOUND_HOSTS", "http://127.0.0.1:*");
+        .env("SPIN_VARIABLE_MCP_OUTBOUND_HOSTS", "http://127.0.0.1:*")
+        // Domains prove ownership through the tests' challenge server (a path per deployment).
+        .env("SPIN_VARIABLE_SSO_VERIFICATION_OUTBOUND_HOSTS", "http://127.0.0.1:*")
+        .env(
+            "SPIN_VARIABLE_SSO_DOMAIN_VERIFICATION_URL",
+            &format!(
+                "http://{}/app{}/{{domain}}/.well-known/switchyard-domain-verification",
+                challenges().address,
+                DEPLOYMENTS.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+            ),
+        );
     (config, ed)
+}
+
+/// Numbers each test deployment's challenge paths apart.
+static DEPLOYMENTS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+/// Stands in for every domain's web server: serves whatever challenge a test
+/// publishes at a path (`GET` only; 404 otherwise). One per test process.
+pub struct ChallengeServer {
+    pub address: String,
+    served: std::sync::Mutex<std::collections::HashMap<String, String>>,
+}
+
+impl ChallengeServer {
+    /// Serves `body` at the path of `url` (as a domain owner would).
+    pub fn publish(&self, url: &str, body: &str) {
+        let path = url.split_once("://").map_or(url, |(_, rest)| rest.find('/').map_or("/", |i| &rest[i..]));
+        self.served.lock().unwrap().insert(path.to_owned(), body.to_owned());
+    }
+}
+
+/// The process's challenge server, started on first use.
+pub fn challenges() -> &'static ChallengeServer {
+    static SERVER: std::sync::OnceLock<&'static ChallengeServer> = std::sync::OnceLock::new();
+    SERVER.get_or_init(|| {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let server: &'static ChallengeServer = Box::leak(Box::new(ChallengeServer {
+            address: listener.local_addr().unwrap().to_string(),
+            served: std::sync::Mutex::new(std::collections::HashMap::new()),
+        }));
+        std::thread::spawn(move || {
+            use std::io::{BufRead, Write};
+            for stream in listener.incoming().flatten() {
+                let mut reader = std::io::BufReader::new(&stream);
+                let mut line = String::new();
+                if reader.read_line(&mut line).is_err() {
+                    continue;
+                }
+                // Drain the headers.
+                let mut header = String::new();
+                while reader.read_line(&mut header).is_ok_and(|n| n > 2) {
+                    header.clear();
+                }
+                let path = line.split_whitespace().nth(1).unwrap_or("/").to_owned();
+                let found = server.served.lock().unwrap().get(&path).cloned();
+                let (status, body) = match found {
+                    Some(body) => ("200 OK", body),
+                    None => ("404 Not Found", "no such challenge".to_owned()),
+                };
+                let _ = write!(
+                    &stream,
+                    "HTTP/1.1 {status}\r\ncontent-type: text/plain\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                    body.len()
+                );
+            }
+        });
+        server
+    })
 }
 
 /// The product's `spin.toml` without its `[[trigger.cron]]` tables, as deployed
@@ -679,6 +746,30 @@ impl TestApp {
             .await
             .unwrap_or_else(|r| panic!("{}: {}", r.status, r.text()));
         TestHarness { id: registered.harness_id.to_string(), credential: registered.credential }
+    }
+
+    /// Configures `provider` for `domain` and proves the domain's ownership
+    /// through the challenge server (panics unless both succeed).
+    pub async fn verify_sso_domain(&self, tenant: &Tenant, domain: &str, provider: &str) {
+        self.verify_sso_config(tenant, serde_json::json!({"domain": domain, "provider": provider})).await;
+    }
+
+    /// Sends `config` to `sso-config-update`, then proves its domain's ownership.
+    pub async fn verify_sso_config(&self, tenant: &Tenant, config: serde_json::Value) {
+        let domain = config["domain"].as_str().unwrap().to_ascii_lowercase();
+        let configured = self.call("sso-config-update").token(&tenant.token).json(&config).send().await;
+        assert_eq!(configured.status, 200, "{}", configured.text());
+        let challenge = &configured.json()["verification"];
+        if !challenge.is_null() {
+            challenges().publish(challenge["url"].as_str().unwrap(), challenge["body"].as_str().unwrap());
+        }
+        let verified = self
+            .call("sso-domain-verify")
+            .token(&tenant.token)
+            .json(&serde_json::json!({"domain": domain}))
+            .send()
+            .await;
+        assert_eq!(verified.status, 200, "{}", verified.text());
     }
 
     /// Starts a lane; returns its run id (panics unless 201).

@@ -184,6 +184,20 @@ async fn idempotency_keys_replay_refuse_reuse_and_bound_their_length() {
         .send()
         .await;
     assert_eq!((busy.status, busy.code().as_str()), (409, "CONFLICT"), "{}", busy.text());
+
+    // Records are kept 24 h: maintenance-tick deletes older ones, and only those.
+    let keys = || -> i64 { app.db().query_row("SELECT count(*) FROM idempotency_keys", [], |r| r.get(0)).unwrap() };
+    let before = keys();
+    app.db()
+        .execute(
+            "INSERT INTO idempotency_keys (workspace_id, actor, key, request_digest, state, created_at)
+             VALUES (?1, ?2, 'ancient', 'x', 'done', '2020-01-01T00:00:00.000Z')",
+            [&acme.workspace_id, &acme.token_id],
+        )
+        .unwrap();
+    let report = app.tick_over_http("maintenance-tick").await;
+    assert_eq!(report["idempotency_pruned"], 1, "{report}");
+    assert_eq!(keys(), before, "the fresh records stay");
 }
 
 #[tokio::test]
@@ -205,22 +219,17 @@ async fn a_replay_never_shows_a_secret_again_and_no_table_keeps_one() {
     assert_eq!(details["response"]["id"], id.as_str(), "the caller learns what to revoke");
     assert!(details["response"]["token"].is_null());
 
-    let harness = app
-        .call("harness-register")
-        .token(&acme.token)
-        .header("idempotency-key", "harness-once")
-        .json(&json!({"kind": "script", "name": "h1"}))
-        .send()
-        .await;
+    let register = || {
+        app.call("harness-register")
+            .token(&acme.token)
+            .header("idempotency-key", "harness-once")
+            .json(&json!({"kind": "script", "name": "h1"}))
+            .send()
+    };
+    let harness = register().await;
     assert_eq!(harness.status, 201, "{}", harness.text());
     let credential = harness.json()["credential"].as_str().unwrap().to_owned();
-    let again = app
-        .call("harness-register")
-        .token(&acme.token)
-        .header("idempotency-key", "harness-once")
-        .json(&json!({"kind": "script", "name": "h1"}))
-        .send()
-        .await;
+    let again = register().await;
     assert_eq!(again.status, 409);
     assert!(again.json()["error"]["details"]["response"]["credential"].is_null());
 

@@ -95,7 +95,7 @@ impl Admission {
 
     /// Reads the whole body within the body timeout and the size limit,
     /// reserving its bytes from the shared budget as they arrive.
-    pub async fn read_body(&self, mut body: Incoming, declared: Option<u64>) -> Result<Body, Refusal> {
+    pub async fn read_body(&self, body: &mut Incoming, declared: Option<u64>) -> Result<Body, Refusal> {
         let limit = self.limits.max_body;
         let budget_full = Refusal::Overloaded { why: "too many request bodies are being received" };
         let mut budget: Option<OwnedSemaphorePermit> = None;
@@ -163,6 +163,26 @@ impl Admission {
         drop(slot);
         Ok(Slot(stream))
     }
+}
+
+/// Bytes of a refused body the host reads and throws away, so a client still
+/// sending it sees the refusal instead of a broken pipe.
+const DRAIN_BYTES: usize = 8 * 1024 * 1024;
+
+/// Reads and discards what is left of a refused request's body (never
+/// buffered), up to [`DRAIN_BYTES`] and the body timeout, after the refusal
+/// has been answered; then the connection closes.
+pub fn drain(mut body: Incoming, within: Duration) {
+    tokio::spawn(async move {
+        let deadline = tokio::time::Instant::now() + within;
+        let mut seen = 0usize;
+        while seen < DRAIN_BYTES {
+            match tokio::time::timeout_at(deadline, body.frame()).await {
+                Ok(Some(Ok(frame))) => seen += frame.data_ref().map_or(0, |d| d.len()),
+                _ => break,
+            }
+        }
+    });
 }
 
 /// Whether a response's content type makes it a long-lived stream.

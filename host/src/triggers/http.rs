@@ -186,13 +186,19 @@ impl Server {
             .get(http::header::CONTENT_LENGTH)
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.trim().parse::<u64>().ok());
-        if let Err(refusal) = self.admission.check_length(declared) {
-            return answer.refused(&refusal);
-        }
-        let (parts, incoming) = req.into_parts();
-        let received = match self.admission.read_body(incoming, declared).await {
+        let (parts, mut incoming) = req.into_parts();
+        let checked = match self.admission.check_length(declared) {
+            Ok(()) => self.admission.read_body(&mut incoming, declared).await,
+            Err(refusal) => Err(refusal),
+        };
+        let received = match checked {
             Ok(body) => body,
-            Err(refusal) => return answer.refused(&refusal),
+            Err(refusal) => {
+                if matches!(refusal, Refusal::TooLarge { .. }) {
+                    admission::drain(incoming, self.admission.limits.body_timeout);
+                }
+                return answer.refused(&refusal);
+            }
         };
         let slot = match self.admission.slot().await {
             Ok(slot) => slot,

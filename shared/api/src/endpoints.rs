@@ -14,8 +14,8 @@ use crate::{
     HeartbeatAnswer, InterruptLane, InterruptQueued, InvokeTool, IssueToken, IssuedToken, Jwks, Lane, LaneAction,
     LaneDetail, LaneEventsQuery, ListLanes, ListTools, MaintenanceReport, NoInput, Page, Proof, ProofQuery,
     ProvidersForEmail, ProvidersForEmailResult, PublishedHead, RateFamily, RegisterHarness, RegisterTool,
-    RegisteredHarness, ResumeLane, RevokeHarness, RevokeToken, RevokedToken, RunAgent, Scope, SsoConfigUpdated, Tool,
-    ToolCall, UpdateSsoConfig, VerifyAnswer, VerifyRequest,
+    RegisteredHarness, ResumeLane, RevokeHarness, RevokeToken, RevokedToken, RunAgent, Scope, SsoConfigUpdated,
+    SsoDomainVerified, Tool, ToolCall, UpdateSsoConfig, VerifyAnswer, VerifyRequest, VerifySsoDomain,
 };
 
 /// An HTTP method an endpoint answers.
@@ -384,6 +384,12 @@ endpoints! {
         summary: "Configure (or remove) an SSO provider for an email domain of the workspace.",
         request: UpdateSsoConfig,
         responses: [200 Json(SsoConfigUpdated): "The domain's provider and whether it is enabled."],
+    }
+    SSO_DOMAIN_VERIFY {
+        name: "sso-domain-verify", methods: [Post], auth: Auth::Bearer(Scope::Admin), rate: Some(Write), mutation: true,
+        summary: "Prove the workspace owns an email domain: fetch the challenge `sso-config-update` handed out from the domain's well-known URL; a domain belongs to at most one workspace.",
+        request: VerifySsoDomain,
+        responses: [200 Json(SsoDomainVerified): "The domain is verified; its providers are offered at sign-in."],
     }
     TOOL_LIST {
         name: "tool-list", methods: [Get, Post], auth: Auth::Bearer(Scope::LanesRead), rate: Some(Read), mutation: false,

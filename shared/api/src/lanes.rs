@@ -600,9 +600,10 @@ pub struct InvokeTool {
 pub struct ToolCall {
     pub call_id: ToolCallId,
     pub tool: String,
-    /// `ok` or `error`.
+    /// `ok`, `error` (the tool or its server failed) or `timeout` (no answer within the deadline).
     pub status: String,
     pub input_digest: String,
+    /// The tool's `result` (or the error). Over 64 KiB, `{"truncated": true, "bytes": n, "preview": "…"}`.
     pub output: serde_json::Value,
     pub duration_ms: u64,
     pub at: String,

@@ -256,6 +256,36 @@ pub struct SsoConfigUpdated {
     pub domain: String,
     pub provider: ProviderKind,
     pub enabled: bool,
+    /// Whether this workspace has proven it owns the domain. Until it has, the
+    /// domain's providers are not offered at sign-in (`auth-providers-for-email`).
+    #[serde(default)]
+    pub domain_verified: bool,
+    /// How to prove it, while the domain is not verified: serve `body` at `url`,
+    /// then call `sso-domain-verify`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub verification: Option<DomainChallenge>,
+}
+
+/// An HTTP challenge proving control of a domain.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct DomainChallenge {
+    /// Where the domain must serve the challenge (`GET`, status 200).
+    pub url: String,
+    /// The exact body to serve (surrounding whitespace is ignored).
+    pub body: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct VerifySsoDomain {
+    /// A domain this workspace configured a provider for.
+    pub domain: Domain,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct SsoDomainVerified {
+    pub domain: String,
+    pub verified_at: String,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
