@@ -240,7 +240,13 @@ impl Server {
             slot
         };
         // The slot is held until the response body ends (or the client goes away).
-        response.map(|body| body.map_frame(move |frame| (&slot, frame).1).boxed_unsync())
+        response.map(|body| {
+            body.map_frame(move |frame| {
+                let _held_until_the_body_ends = &slot;
+                frame
+            })
+            .boxed_unsync()
+        })
     }
 
     async fn serve_one(
