@@ -10,6 +10,7 @@
 mod audit;
 pub mod endpoints;
 mod error;
+mod governance;
 mod ids;
 mod lanes;
 mod scope;
@@ -19,6 +20,7 @@ pub mod valid;
 pub use audit::*;
 pub use endpoints::{Auth, Endpoint, Media, Verb};
 pub use error::{ErrorBody, ErrorCode, ErrorDetail, Problem};
+pub use governance::*;
 pub use ids::{
     HarnessId, ID_ALPHABET, ID_BODY_LEN, LaneId, MemberId, ProviderId, RequestId, TokenId, ToolCallId, ToolId,
     WorkspaceId,

@@ -12,6 +12,7 @@ pub mod glob;
 pub mod input;
 pub mod lane;
 pub mod merkle;
+pub mod policy;
 pub mod rate;
 pub mod sse;
 pub mod token;
