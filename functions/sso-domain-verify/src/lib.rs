@@ -23,10 +23,9 @@ struct Checked {
     already: Option<String>,
 }
 
+/// The domain did not prove ownership: 422 naming `domain`.
 fn refused(message: String, details: serde_json::Value) -> ApiError {
-    let mut e = ApiError::new(ErrorCode::ValidationFailed, message).with_details(details);
-    e.field = Some("domain".into());
-    e
+    ApiError::validation("domain", message).with_details(details)
 }
 
 fn fetch_challenge(ctx: &Ctx, input: VerifySsoDomain) -> Result<Checked, ApiError> {

@@ -46,16 +46,62 @@ impl RequestState {
         f: impl Fn(&rusqlite::Connection, &str) -> rusqlite::Result<T> + Send,
     ) -> wasmtime::Result<Result<T, key_value::Error>> {
         let label = self.table.get(store)?.label.clone();
+        Ok(self.kv_write_at(label, f).await)
+    }
+
+    /// [`Self::kv_write`] for a store named by its label.
+    pub(super) async fn kv_write_at<T: Send>(
+        &mut self,
+        label: String,
+        f: impl Fn(&rusqlite::Connection, &str) -> rusqlite::Result<T> + Send,
+    ) -> Result<T, key_value::Error> {
         let mut conn = match self.app.storage.key_value().get() {
             Ok(conn) => conn,
-            Err(e) => return Ok(Err(key_value::Error::Other(format!("{e:#}")))),
+            Err(e) => return Err(key_value::Error::Other(format!("{e:#}"))),
         };
         let gate = conn.gate().clone();
         let Some(_ticket) = gate.enter().await else {
-            return Ok(Err(key_value::Error::Other("database is locked".into())));
+            return Err(key_value::Error::Other("database is locked".into()));
         };
         let conn = &mut conn;
-        Ok(super::sqlite::busy_retry(true, move || f(conn, &label)).await.map_err(kv_error))
+        super::sqlite::busy_retry(true, move || f(conn, &label)).await.map_err(kv_error)
+    }
+}
+
+/// The statements both key-value interfaces run (`fermyon:spin/key-value`
+/// here, `wasi:keyvalue` in `wasi_key_value.rs`).
+pub(super) mod sql {
+    use rusqlite::{Connection, OptionalExtension, Result};
+
+    pub fn get(c: &Connection, label: &str, key: &str) -> Result<Option<Vec<u8>>> {
+        c.prepare_cached("SELECT value FROM spin_key_value WHERE store = ?1 AND key = ?2")?
+            .query_row((label, key), |r| r.get(0))
+            .optional()
+    }
+
+    pub fn set(c: &Connection, label: &str, key: &str, value: &[u8]) -> Result<()> {
+        c.prepare_cached(
+            "INSERT INTO spin_key_value (store, key, value) VALUES (?1, ?2, ?3)
+             ON CONFLICT (store, key) DO UPDATE SET value = excluded.value",
+        )?
+        .execute((label, key, value))
+        .map(drop)
+    }
+
+    pub fn delete(c: &Connection, label: &str, key: &str) -> Result<()> {
+        c.prepare_cached("DELETE FROM spin_key_value WHERE store = ?1 AND key = ?2")?.execute((label, key)).map(drop)
+    }
+
+    pub fn exists(c: &Connection, label: &str, key: &str) -> Result<bool> {
+        c.prepare_cached("SELECT EXISTS (SELECT 1 FROM spin_key_value WHERE store = ?1 AND key = ?2)")?
+            .query_row((label, key), |r| r.get(0))
+    }
+
+    /// Keys after `after`, in order, at most `limit` (negative: all).
+    pub fn keys(c: &Connection, label: &str, after: &str, limit: i64) -> Result<Vec<String>> {
+        c.prepare_cached("SELECT key FROM spin_key_value WHERE store = ?1 AND key > ?2 ORDER BY key LIMIT ?3")?
+            .query_map((label, after, limit), |r| r.get(0))?
+            .collect()
     }
 }
 
@@ -74,12 +120,7 @@ impl key_value::HostStore for RequestState {
         store: Resource<KeyValueStore>,
         key: String,
     ) -> wasmtime::Result<Result<Option<Vec<u8>>, key_value::Error>> {
-        use rusqlite::OptionalExtension;
-        self.kv(&store, |c, label| {
-            c.prepare_cached("SELECT value FROM spin_key_value WHERE store = ?1 AND key = ?2")?
-                .query_row((label, &key), |r| r.get(0))
-                .optional()
-        })
+        self.kv(&store, |c, label| sql::get(c, label, &key))
     }
 
     async fn set(
@@ -88,15 +129,7 @@ impl key_value::HostStore for RequestState {
         key: String,
         value: Vec<u8>,
     ) -> wasmtime::Result<Result<(), key_value::Error>> {
-        self.kv_write(&store, |c, label| {
-            c.prepare_cached(
-                "INSERT INTO spin_key_value (store, key, value) VALUES (?1, ?2, ?3)
-                 ON CONFLICT (store, key) DO UPDATE SET value = excluded.value",
-            )?
-            .execute((label, &key, &value))
-            .map(drop)
-        })
-        .await
+        self.kv_write(&store, |c, label| sql::set(c, label, &key, &value)).await
     }
 
     async fn delete(
@@ -104,12 +137,7 @@ impl key_value::HostStore for RequestState {
         store: Resource<KeyValueStore>,
         key: String,
     ) -> wasmtime::Result<Result<(), key_value::Error>> {
-        self.kv_write(&store, |c, label| {
-            c.prepare_cached("DELETE FROM spin_key_value WHERE store = ?1 AND key = ?2")?
-                .execute((label, &key))
-                .map(drop)
-        })
-        .await
+        self.kv_write(&store, |c, label| sql::delete(c, label, &key)).await
     }
 
     fn exists(
@@ -117,18 +145,11 @@ impl key_value::HostStore for RequestState {
         store: Resource<KeyValueStore>,
         key: String,
     ) -> wasmtime::Result<Result<bool, key_value::Error>> {
-        self.kv(&store, |c, label| {
-            c.prepare_cached("SELECT EXISTS (SELECT 1 FROM spin_key_value WHERE store = ?1 AND key = ?2)")?
-                .query_row((label, &key), |r| r.get(0))
-        })
+        self.kv(&store, |c, label| sql::exists(c, label, &key))
     }
 
     fn get_keys(&mut self, store: Resource<KeyValueStore>) -> wasmtime::Result<Result<Vec<String>, key_value::Error>> {
-        self.kv(&store, |c, label| {
-            c.prepare_cached("SELECT key FROM spin_key_value WHERE store = ?1 ORDER BY key")?
-                .query_map([label], |r| r.get(0))?
-                .collect()
-        })
+        self.kv(&store, |c, label| sql::keys(c, label, "", -1))
     }
 
     fn drop(&mut self, store: Resource<KeyValueStore>) -> wasmtime::Result<()> {

@@ -6,7 +6,7 @@
 use wasmtime::component::{HasSelf, Linker, Resource};
 
 use super::fermyon::spin::key_value::Error as SpinError;
-use super::key_value::KeyValueStore;
+use super::key_value::{KeyValueStore, sql};
 use crate::state::RequestState;
 
 wasmtime::component::bindgen!({
@@ -51,13 +51,6 @@ fn error(e: SpinError) -> store::Error {
     }
 }
 
-fn read(conn: &rusqlite::Connection, label: &str, key: &str) -> rusqlite::Result<Option<Vec<u8>>> {
-    use rusqlite::OptionalExtension;
-    conn.prepare_cached("SELECT value FROM spin_key_value WHERE store = ?1 AND key = ?2")?
-        .query_row((label, key), |r| r.get(0))
-        .optional()
-}
-
 impl store::Host for RequestState {
     fn open(&mut self, identifier: String) -> wasmtime::Result<Result<Resource<KeyValueStore>, store::Error>> {
         if !self.component.key_value_stores.contains(&identifier) {
@@ -73,7 +66,7 @@ impl store::HostBucket for RequestState {
         bucket: Resource<KeyValueStore>,
         key: String,
     ) -> wasmtime::Result<Result<Option<Vec<u8>>, store::Error>> {
-        Ok(self.kv(&bucket, |c, label| read(c, label, &key))?.map_err(error))
+        Ok(self.kv(&bucket, |c, label| sql::get(c, label, &key))?.map_err(error))
     }
 
     async fn set(
@@ -82,16 +75,7 @@ impl store::HostBucket for RequestState {
         key: String,
         value: Vec<u8>,
     ) -> wasmtime::Result<Result<(), store::Error>> {
-        let written = self
-            .kv_write(&bucket, |c, label| {
-                c.prepare_cached(
-                    "INSERT INTO spin_key_value (store, key, value) VALUES (?1, ?2, ?3)
-                     ON CONFLICT (store, key) DO UPDATE SET value = excluded.value",
-                )?
-                .execute((label, &key, &value))
-                .map(drop)
-            })
-            .await?;
+        let written = self.kv_write(&bucket, |c, label| sql::set(c, label, &key, &value)).await?;
         Ok(written.map_err(error))
     }
 
@@ -100,18 +84,12 @@ impl store::HostBucket for RequestState {
         bucket: Resource<KeyValueStore>,
         key: String,
     ) -> wasmtime::Result<Result<(), store::Error>> {
-        let deleted = self
-            .kv_write(&bucket, |c, label| {
-                c.prepare_cached("DELETE FROM spin_key_value WHERE store = ?1 AND key = ?2")?
-                    .execute((label, &key))
-                    .map(drop)
-            })
-            .await?;
+        let deleted = self.kv_write(&bucket, |c, label| sql::delete(c, label, &key)).await?;
         Ok(deleted.map_err(error))
     }
 
     fn exists(&mut self, bucket: Resource<KeyValueStore>, key: String) -> wasmtime::Result<Result<bool, store::Error>> {
-        Ok(self.kv(&bucket, |c, label| read(c, label, &key).map(|v| v.is_some()))?.map_err(error))
+        Ok(self.kv(&bucket, |c, label| sql::exists(c, label, &key))?.map_err(error))
     }
 
     fn list_keys(
@@ -120,11 +98,7 @@ impl store::HostBucket for RequestState {
         cursor: Option<String>,
     ) -> wasmtime::Result<Result<store::KeyResponse, store::Error>> {
         let after = cursor.unwrap_or_default();
-        let keys: Result<Vec<String>, _> = self.kv(&bucket, |c, label| {
-            c.prepare_cached("SELECT key FROM spin_key_value WHERE store = ?1 AND key > ?2 ORDER BY key LIMIT ?3")?
-                .query_map((label, &after, PAGE), |r| r.get(0))?
-                .collect()
-        })?;
+        let keys = self.kv(&bucket, |c, label| sql::keys(c, label, &after, PAGE))?;
         Ok(keys.map_err(error).map(|keys| {
             let cursor = (keys.len() as i64 == PAGE).then(|| keys.last().cloned()).flatten();
             store::KeyResponse { keys, cursor }
@@ -161,9 +135,8 @@ impl atomics::Host for RequestState {
 
     async fn swap(&mut self, cas: Resource<Cas>, value: Vec<u8>) -> wasmtime::Result<Result<(), atomics::CasError>> {
         let Cas { label, key, seen } = self.table.delete(cas)?;
-        let handle = self.table.push(KeyValueStore { label: label.clone() })?;
         let swapped = self
-            .kv_write(&handle, |c, label| {
+            .kv_write_at(label.clone(), |c, label| {
                 let changed = match &seen {
                     Some(old) => c
                         .prepare_cached(
@@ -177,10 +150,9 @@ impl atomics::Host for RequestState {
                         )?
                         .execute((label, &key, &value))?,
                 };
-                if changed == 1 { Ok(None) } else { read(c, label, &key).map(Some) }
+                if changed == 1 { Ok(None) } else { sql::get(c, label, &key).map(Some) }
             })
-            .await?;
-        self.table.delete(handle)?;
+            .await;
         Ok(match swapped {
             Err(e) => Err(atomics::CasError::StoreError(error(e))),
             Ok(None) => Ok(()),
@@ -199,7 +171,7 @@ impl atomics::HostCas for RequestState {
         key: String,
     ) -> wasmtime::Result<Result<Resource<Cas>, store::Error>> {
         let label = self.table.get(&bucket)?.label.clone();
-        let seen = match self.kv(&bucket, |c, label| read(c, label, &key))? {
+        let seen = match self.kv(&bucket, |c, label| sql::get(c, label, &key))? {
             Ok(seen) => seen,
             Err(e) => return Ok(Err(error(e))),
         };

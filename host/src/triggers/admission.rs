@@ -59,8 +59,10 @@ pub struct Admission {
     pub connections: Arc<Semaphore>,
 }
 
-/// A request's right to run, held until its response body ends.
-pub struct Slot(#[allow(dead_code)] OwnedSemaphorePermit);
+/// A request's right to run, held until its response body ends (dropping it frees the slot).
+pub struct Slot {
+    _permit: OwnedSemaphorePermit,
+}
 
 /// A buffered body and its share of the body-memory budget.
 pub struct Body {
@@ -141,7 +143,7 @@ impl Admission {
     /// fewer than `max_waiting` requests are already waiting, else never.
     pub async fn slot(&self) -> Result<Slot, Refusal> {
         if let Ok(permit) = Arc::clone(&self.slots).try_acquire_owned() {
-            return Ok(Slot(permit));
+            return Ok(Slot { _permit: permit });
         }
         if self.waiting.fetch_add(1, Ordering::SeqCst) >= self.limits.max_waiting {
             self.waiting.fetch_sub(1, Ordering::SeqCst);
@@ -150,7 +152,7 @@ impl Admission {
         let waited = tokio::time::timeout(self.limits.queue_wait, Arc::clone(&self.slots).acquire_owned()).await;
         self.waiting.fetch_sub(1, Ordering::SeqCst);
         match waited {
-            Ok(Ok(permit)) => Ok(Slot(permit)),
+            Ok(Ok(permit)) => Ok(Slot { _permit: permit }),
             _ => Err(Refusal::Overloaded { why: "no request slot became free in time" }),
         }
     }
@@ -161,7 +163,7 @@ impl Admission {
             .try_acquire_owned()
             .map_err(|_| Refusal::Overloaded { why: "too many streams are open" })?;
         drop(slot);
-        Ok(Slot(stream))
+        Ok(Slot { _permit: stream })
     }
 }
 
