@@ -53,6 +53,16 @@
 //! (SIGCONT); `cancel` (or a 409 from `harness-event`) sends SIGTERM, then
 //! SIGKILL after 5 s, and the lane is no longer reported on. Ctrl-C or SIGTERM
 //! to the harness terminates every agent the same way and exits.
+//!
+//! # Commits and pushes wait for the workspace's policy
+//!
+//! The agent's git runs the lane's `commit-msg` and `pre-push` hooks
+//! (`core.hooksPath`, set through `GIT_CONFIG_COUNT` / `GIT_CONFIG_KEY_0` /
+//! `GIT_CONFIG_VALUE_0`). They ask the server through the harness
+//! (`harness-action`): a commit or push a rule denies fails; one that needs
+//! a member's approval (by default, every commit and push) blocks until a
+//! member approves it (`lane-approve`) or it is refused, expires or the lane
+//! ends. See `gate.rs`.
 
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
@@ -64,6 +74,7 @@ macro_rules! log {
     };
 }
 
+mod gate;
 mod git;
 mod interrupts;
 mod lane;
@@ -138,6 +149,11 @@ struct Cli {
 #[tokio::main]
 async fn main() -> Result<()> {
     START.get_or_init(Instant::now);
+    // `switchyard-harness gate …` is what the agent's git hooks run.
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    if args.first().map(String::as_str) == Some("gate") {
+        std::process::exit(gate::hook_main(&args[1..]));
+    }
     let cli = Cli::parse();
     let cfg = Arc::new(lane_config(&cli)?);
     log!(

@@ -207,6 +207,29 @@ pub struct EventsAnswer {
 // ---------------------------------------------------------------- errors
 
 /// Why a call failed; [`CallError::is_retryable`] decides whether to try again.
+/// `harness-action`'s answer: `allow` / `warn` go on, `require_approval`
+/// waits for `approval`, `deny` does not (a denial arrives as a 403).
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct ActionAnswer {
+    #[serde(default)]
+    pub outcome: String,
+    #[serde(default)]
+    pub approval: Option<ApprovalInfo>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct ApprovalInfo {
+    pub approval_id: String,
+    #[serde(default)]
+    pub state: String,
+    #[serde(default)]
+    pub reason: String,
+    #[serde(default)]
+    pub decided_by: Option<String>,
+    #[serde(default)]
+    pub note: Option<String>,
+}
+
 #[derive(Debug)]
 pub enum CallError {
     /// The server could not be reached or the connection broke.
@@ -360,6 +383,16 @@ impl Client {
 
     pub async fn events(&self, lane_id: &str, events: &[Event]) -> Result<EventsAnswer, CallError> {
         self.call_required("harness-event", &EventsRequest { lane_id, events }).await
+    }
+
+    /// Asks whether the agent may do `action` now.
+    pub async fn action(&self, lane_id: &str, action: &serde_json::Value) -> Result<ActionAnswer, CallError> {
+        self.call_required("harness-action", &serde_json::json!({"run_id": lane_id, "action": action})).await
+    }
+
+    /// The decision on a request made earlier.
+    pub async fn approval(&self, lane_id: &str, approval_id: &str) -> Result<ActionAnswer, CallError> {
+        self.call_required("harness-action", &serde_json::json!({"run_id": lane_id, "approval_id": approval_id})).await
     }
 }
 

@@ -204,7 +204,12 @@ impl Storage {
         let conn = conn.conn.as_mut().expect("present");
         // Start-up may wait for another process (e.g. a `cron-tick` run).
         conn.busy_timeout(BUSY_TIMEOUT)?;
+        // SQLite's procedure for changing a table's constraints (rebuild,
+        // drop, rename) needs foreign keys off; each migration is checked
+        // with `foreign_key_check` before it commits instead.
+        conn.pragma_update(None, "foreign_keys", false)?;
         let applied = Self::apply(conn, files);
+        conn.pragma_update(None, "foreign_keys", true)?;
         conn.busy_timeout(Duration::ZERO)?;
         applied
     }
@@ -230,6 +235,10 @@ impl Storage {
                 std::fs::read_to_string(&file).with_context(|| format!("cannot read migration {}", file.display()))?;
             let tx = conn.transaction()?;
             tx.execute_batch(&sql).with_context(|| format!("migration {} failed", file.display()))?;
+            let dangling: i64 = tx.query_row("SELECT COUNT(*) FROM pragma_foreign_key_check", [], |r| r.get(0))?;
+            if dangling > 0 {
+                bail!("migration {} leaves {dangling} rows whose foreign keys point nowhere", file.display());
+            }
             tx.execute("INSERT INTO _spin_migrations (name) VALUES (?1)", [&name])?;
             tx.commit()?;
             applied.push(name);

@@ -5,6 +5,7 @@
 #   interactive  change a file, wait for an interrupt, then tick 40 times (0.2 s each) and exit 0
 #   hang         tick forever (until cancelled)
 #   hang-first   hang on attempt 1, quick on later attempts
+#   ship         change a file, git commit, git push to origin (both may wait for approval)
 set -u
 brief=$(cat)
 mode=$(printf '%s\n' "$brief" | sed -n 's/^mode: *//p' | head -n 1)
@@ -35,6 +36,21 @@ case "$mode" in
       sleep 0.2
     done
     echo "agent: finished after the interrupt"
+    ;;
+  ship)
+    echo "shipped change" >> src/feature.txt
+    git add src/feature.txt
+    if git -c user.name=agent -c user.email=agent@example.com commit -q -m "Add the feature"; then
+      echo "agent: committed"
+    else
+      echo "agent: commit refused"
+      exit 4
+    fi
+    if git push -q origin "HEAD:refs/heads/agent/$SWITCHYARD_LANE_ID"; then
+      echo "agent: pushed"
+    else
+      echo "agent: push refused"
+    fi
     ;;
   hang)
     while true; do echo "still working"; sleep 0.2; done

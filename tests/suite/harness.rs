@@ -287,3 +287,66 @@ async fn a_lane_of_a_killed_harness_is_requeued_and_completed_by_another() {
         events["data"].as_array().unwrap().iter().filter_map(|e| e["data"]["reason"].as_str()).collect();
     assert!(reasons.iter().any(|r| r.contains("lease expired")), "{reasons:?}");
 }
+
+/// `refs/heads/<branch>` of the bare remote `origin`, if it exists.
+fn remote_branch(remote: &Path, branch: &str) -> Option<String> {
+    let out = Command::new("git").arg("-C").arg(remote).args(["rev-parse", "--verify", "-q", branch]).output().unwrap();
+    out.status.success().then(|| String::from_utf8_lossy(&out.stdout).trim().to_owned())
+}
+
+#[tokio::test]
+async fn the_harness_holds_a_push_until_a_member_decides() {
+    let app = spawn_app().await;
+    let acme = app.bootstrap("acme", "us-east-1", "enterprise").await;
+    let dir = repos();
+    let remote = dir.path().join("origin.git");
+    let git = |args: &[&str], cwd: &Path| {
+        let out = Command::new("git").args(args).current_dir(cwd).output().unwrap();
+        assert!(out.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    };
+    git(&["init", "-q", "--bare", remote.to_str().unwrap()], dir.path());
+    git(&["remote", "add", "origin", remote.to_str().unwrap()], &dir.path().join("repos/shop"));
+    git(&["push", "-q", "origin", "main"], &dir.path().join("repos/shop"));
+    let rules = json!([
+        {"name": "trusted-commits", "effect": "allow", "when": {"on": "action", "kinds": ["commit"]}},
+        {"name": "review-pushes", "effect": "require_approval", "message": "A person reviews every push.",
+         "when": {"on": "action", "kinds": ["push"]}},
+    ]);
+    let r = app.call("policy-update").token(&acme.token).json(&json!({"rules": rules})).send().await;
+    assert_eq!(r.status, 201, "{}", r.text());
+    let harness = Harness::start(&app, &acme.token, dir.path(), "gate");
+
+    // Approved: the commit went through at once, the push waited, then landed.
+    let run_id = lane_with_mode(&app, &acme, "ship", "src/**").await;
+    wait_state(&app, &acme, &run_id, "awaiting_approval").await;
+    wait_for_line(&app, &acme, &run_id, "agent: committed").await;
+    let branch = format!("agent/{run_id}");
+    assert_eq!(remote_branch(&remote, &branch), None, "nothing is pushed before the decision");
+    let pending = app.call("approval-list").token(&acme.token).json(&json!({"run_id": run_id})).send().await.json();
+    let request = &pending["data"][0];
+    assert_eq!((request["state"].as_str(), request["rule"].as_str()), (Some("pending"), Some("review-pushes")));
+    assert!(
+        request["action"]["summary"].as_str().unwrap().contains(&format!("refs/heads/agent/{run_id}")),
+        "{request}"
+    );
+    assert_eq!(request["action"]["paths"], json!(["src/feature.txt"]));
+    let approved =
+        app.call("lane-approve").token(&acme.token).json(&json!({"run_id": run_id, "note": "ship it"})).send().await;
+    assert_eq!(approved.status, 200, "{}", approved.text());
+    wait_state(&app, &acme, &run_id, "completed").await;
+    assert!(output_lines(&app, &acme, &run_id).await.contains(&"agent: pushed".to_owned()));
+    assert!(remote_branch(&remote, &branch).is_some(), "the approved push landed");
+
+    // Rejected: the push fails, the agent goes on and finishes.
+    let second = lane_with_mode(&app, &acme, "ship", "docs/**").await;
+    wait_state(&app, &acme, &second, "awaiting_approval").await;
+    let rejected =
+        app.call("lane-reject").token(&acme.token).json(&json!({"run_id": second, "note": "not today"})).send().await;
+    assert_eq!(rejected.status, 200, "{}", rejected.text());
+    wait_state(&app, &acme, &second, "completed").await;
+    let lines = output_lines(&app, &acme, &second).await;
+    assert!(lines.contains(&"agent: push refused".to_owned()), "{lines:?}");
+    assert!(lines.iter().any(|l| l.contains("push refused: rejected by") && l.contains("not today")), "{lines:?}");
+    assert_eq!(remote_branch(&remote, &format!("agent/{second}")), None);
+    harness.wait_for("waits for approval").await;
+}

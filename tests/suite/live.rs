@@ -223,7 +223,7 @@ async fn sse_refuses_like_any_endpoint() {
 
 /// A minimal MCP server (Streamable HTTP): JSON for `initialize`, 202 for
 /// notifications, an SSE stream for `tools/call`; it insists on the session id.
-async fn mcp_server() -> String {
+pub(crate) async fn mcp_server() -> String {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     tokio::spawn(async move {

@@ -6,6 +6,7 @@ mod admission;
 mod audit;
 mod auth;
 mod edge;
+mod governance;
 mod harness;
 mod host;
 mod lanes;

@@ -17,7 +17,8 @@ enum Crossing {
 fn crossing(name: &str) -> Option<Crossing> {
     match name {
         "api-token-revoke" | "agent-cancel" | "agent-pause" | "agent-resume" | "agent-interrupt" | "lane-get"
-        | "lane-events" | "agent-tool-invoke" | "harness-revoke" | "harness-event" => Some(Crossing::ForeignId),
+        | "lane-events" | "agent-tool-invoke" | "harness-revoke" | "harness-event" | "harness-action"
+        | "lane-approve" | "lane-reject" => Some(Crossing::ForeignId),
         "api-token-issue"
         | "sso-config-update"
         | "sso-domain-verify"
@@ -31,7 +32,11 @@ fn crossing(name: &str) -> Option<Crossing> {
         | "audit-export"
         | "audit-log-export"
         | "audit-proof"
-        | "federation-publish-head" => Some(Crossing::OwnWorkspaceOnly),
+        | "federation-publish-head"
+        | "policy-get"
+        | "policy-test"
+        | "policy-update"
+        | "approval-list" => Some(Crossing::OwnWorkspaceOnly),
         _ => None,
     }
 }
@@ -56,7 +61,9 @@ async fn cross_call(app: &TestApp, doc: &Endpoint, a: &Tenant, b: &Foreign) -> A
     let run = json!({"run_id": b.run_id});
     let body = match doc.name {
         "api-token-revoke" => json!({"token_id": b.tenant.token_id}),
-        "agent-cancel" | "agent-pause" | "agent-resume" | "lane-get" | "lane-events" => run,
+        "agent-cancel" | "agent-pause" | "agent-resume" | "lane-get" | "lane-events" | "lane-approve"
+        | "lane-reject" => run,
+        "harness-action" => json!({"run_id": b.run_id, "action": {"kind": "commit"}}),
         "agent-interrupt" => json!({"run_id": b.run_id, "kind": "note", "message": "hi"}),
         "agent-tool-invoke" => json!({"run_id": b.run_id, "tool": "echo", "input": {}}),
         "harness-revoke" => json!({"harness_id": b.harness_id}),

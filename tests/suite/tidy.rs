@@ -73,7 +73,8 @@ fn dependencies_point_one_way() {
 fn every_mutation_goes_through_serve_mutate_and_the_table_says_so() {
     // Functions that change state without `mutate`: the harness protocol (its
     // calls are not member actions and are not replayed) and the ticks.
-    const OUTSIDE_MUTATE: &[&str] = &["dispatch-status-tick", "harness-dispatch", "harness-event", "harness-heartbeat"];
+    const OUTSIDE_MUTATE: &[&str] =
+        &["dispatch-status-tick", "harness-action", "harness-dispatch", "harness-event", "harness-heartbeat"];
     for krate in function_crates() {
         let name = krate.file_name().unwrap().to_string_lossy().into_owned();
         let source = read(&krate.join("src/lib.rs"));
@@ -128,6 +129,7 @@ fn no_handler_validates_fields_by_hand() {
         "audit-export",
         "audit-proof",
         "federation-verify",
+        "harness-action",
         "harness-event",
         "lane-events",
         "lane-list",
@@ -198,4 +200,35 @@ fn storage_sql_uses_numbered_placeholders() {
         }
     }
     assert!(offenders.is_empty(), "use $1-style placeholders:\n{}", offenders.join("\n"));
+}
+
+#[test]
+fn placeholders_first_appear_in_their_own_order() {
+    // SQLite numbers `$N` parameters by first appearance, not by N: `$6`
+    // written before `$3` silently binds the third value. PostgreSQL binds by
+    // N. Writing them in order keeps both engines binding the same values.
+    let root = workspace_root();
+    let mut offenders = Vec::new();
+    for file in rust_files(&root.join("shared/edge/src"))
+        .into_iter()
+        .chain(function_crates().iter().map(|k| k.join("src/lib.rs")))
+    {
+        let text = read(&file).replace("\\\"", "");
+        for literal in text.split('"').skip(1).step_by(2) {
+            let mut highest = 0;
+            for piece in literal.split('$').skip(1) {
+                let digits: String = piece.chars().take_while(char::is_ascii_digit).collect();
+                let Ok(n) = digits.parse::<u32>() else { continue };
+                if n > highest + 1 {
+                    offenders.push(format!(
+                        "{}: ${n} before ${}",
+                        file.strip_prefix(&root).unwrap().display(),
+                        highest + 1
+                    ));
+                }
+                highest = highest.max(n);
+            }
+        }
+    }
+    assert!(offenders.is_empty(), "placeholders out of order:\n{}", offenders.join("\n"));
 }

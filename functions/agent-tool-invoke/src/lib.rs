@@ -9,9 +9,13 @@
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
-use switchyard_api::{ErrorCode, InvokeTool, ToolCall, ToolCallId};
-use switchyard_domain::lane::LaneState;
+use switchyard_api::{
+    ApprovalId, ApprovalState, ErrorCode, InvokeTool, PolicyEffect, PolicySubject, ToolCall, ToolCallId, ToolName,
+};
+use switchyard_domain::lane::{Event, LaneState};
+use switchyard_domain::policy::Action;
 use switchyard_domain::{sha256_hex, sse};
+use switchyard_edge::governance::{self, Decision};
 use switchyard_edge::lanes::{self, LaneRow, load_lane};
 use switchyard_edge::outbound::{self, Failure};
 use switchyard_edge::prelude::*;
@@ -42,6 +46,8 @@ struct Called {
     status: &'static str,
     output: Value,
     duration_ms: u64,
+    /// The policy's verdict, for its warnings.
+    decision: Decision,
 }
 
 fn not_running(lane: &LaneRow) -> ApiError {
@@ -72,6 +78,27 @@ fn prepare(ctx: &Ctx, input: InvokeTool) -> Result<Called, ApiError> {
             error.to_string(),
         ));
     }
+    let decision = governance::decide(
+        &ctx.db,
+        ctx.workspace_id()?,
+        &Action::ToolCall { tool: &input.tool, arguments: &input.input },
+    )?;
+    match decision.outcome() {
+        PolicyEffect::Deny => {
+            return Err(governance::refuse(
+                ctx,
+                ctx.workspace_id()?,
+                "agent-tool-invoke:policy_denied",
+                &decision,
+                "Tool call",
+            ));
+        }
+        PolicyEffect::RequireApproval => match &input.approval_id {
+            None => return Err(hold_for_approval(ctx, &input, &decision)),
+            Some(id) => use_approval(ctx, &input, id)?,
+        },
+        PolicyEffect::Allow | PolicyEffect::Warn => {}
+    }
     let started = Instant::now();
     let outcome = call_tool(&tool.mcp_url, &input.tool, &input.input, started + TOOL_DEADLINE);
     let (status, output) = match outcome {
@@ -97,6 +124,7 @@ fn prepare(ctx: &Ctx, input: InvokeTool) -> Result<Called, ApiError> {
         status,
         output: bounded(output),
         duration_ms: u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
+        decision,
     };
     if status == "timeout" {
         // Logged (the tool may have run), then answered as the deadline it is.
@@ -131,7 +159,62 @@ fn bounded(output: Value) -> Value {
     json!({"truncated": true, "bytes": text.len(), "preview": &text[..cut]})
 }
 
+/// Makes a request for approval of exactly this call, moves the lane to
+/// `awaiting_approval`, and answers 403 `APPROVAL_REQUIRED` naming it.
+fn hold_for_approval(ctx: &Ctx, input: &InvokeTool, decision: &Decision) -> ApiError {
+    let held = ctx.db.transaction(|tx| {
+        let workspace = ctx.workspace_id()?;
+        let mut lane = load_lane(tx, workspace, &input.run_id)?;
+        if lane.state != LaneState::Running {
+            return Err(not_running(&lane));
+        }
+        let tool = ToolName::try_from(input.tool.as_str()).map_err(|e| ApiError::validation("tool", e))?;
+        let subject = PolicySubject::ToolCall { tool, arguments: input.input.clone() };
+        let approval = governance::request(tx, &lane, &subject, decision, &ctx.caller.actor())?;
+        lanes::apply(tx, &mut lane, Event::AwaitApproval, Some(&approval.reason))?;
+        ctx.audit_in(tx, workspace, "agent-tool-invoke:approval_requested", Some(approval.approval_id.as_str()))?;
+        Ok::<_, ApiError>(approval)
+    });
+    match held {
+        Ok(approval) => ApiError::new(
+            ErrorCode::ApprovalRequired,
+            format!(
+                "Tool call held for approval ({}); call again with approval_id {} once a member approves it.",
+                approval.reason, approval.approval_id
+            ),
+        )
+        .with_details(json!({
+            "approval_id": approval.approval_id,
+            "rule": approval.rule,
+            "expires_at": approval.expires_at,
+        })),
+        Err(e) => e,
+    }
+}
+
+/// Spends an approval of exactly this call (before the call, so two calls
+/// cannot share it); a pending, refused, foreign or different one is refused.
+fn use_approval(ctx: &Ctx, input: &InvokeTool, id: &ApprovalId) -> Result<(), ApiError> {
+    ctx.db.transaction(|tx| {
+        let approval = governance::load(tx, ctx.workspace_id()?, id)?;
+        let same_call = matches!(&approval.action, PolicySubject::ToolCall { tool, arguments }
+            if tool.as_str() == input.tool && *arguments == input.input);
+        if approval.run_id != input.run_id || !same_call {
+            return Err(ApiError::validation("approval_id", "approves another call; the tool and input must match"));
+        }
+        if approval.state != ApprovalState::Approved {
+            return Err(ApiError::new(
+                ErrorCode::ApprovalRequired,
+                format!("approval {id} is {}, not approved", approval.state.as_str()),
+            )
+            .with_details(json!({"approval_id": id, "state": approval.state.as_str()})));
+        }
+        governance::consume(tx, &approval)
+    })
+}
+
 fn commit(_ctx: &Ctx, tx: &Db, called: Called) -> Result<Change<ToolCall>, ApiError> {
+    governance::note_warnings(tx, &called.lane, &called.decision, switchyard_api::ApprovalSubject::ToolCall)?;
     let call = log_call(tx, called)?;
     Ok(Change::ok(call.call_id.clone(), call))
 }

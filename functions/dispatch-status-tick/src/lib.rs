@@ -9,10 +9,11 @@ wit_bindgen::generate!({
     world: "spin-cron",
 });
 
-use switchyard_api::{DispatchTickReport, NoInput, RequestId};
+use switchyard_api::{ApprovalState, DispatchTickReport, NoInput, RequestId, WorkspaceId};
 use switchyard_domain::audit::NewEntry;
 use switchyard_domain::lane::{Event, LaneState};
-use switchyard_edge::lanes::{self, apply};
+use switchyard_edge::governance;
+use switchyard_edge::lanes::{self, apply, load_lane};
 use switchyard_edge::prelude::*;
 use switchyard_edge::{append_audit, now_rfc3339, random_bytes};
 
@@ -38,8 +39,8 @@ impl Guest for Tick {
             .map_err(|e: ApiError| Error::Other(format!("{}: {:?}", e.message, e.cause)))?;
         if report != DispatchTickReport::default() {
             println!(
-                "dispatch-status-tick: {} requeued, {} failed, {} paused over budget",
-                report.requeued, report.failed, report.budget_exhausted
+                "dispatch-status-tick: {} requeued, {} failed, {} paused over budget, {} approvals expired",
+                report.requeued, report.failed, report.budget_exhausted, report.approvals_expired
             );
         }
         Ok(())
@@ -73,20 +74,44 @@ fn sweep(tx: &Db, request_id: &RequestId) -> Result<DispatchTickReport, ApiError
             report.budget_exhausted += 1;
             "budget_exhausted"
         };
-        append_audit(
-            tx,
-            NewEntry {
-                workspace_id: lane.workspace_id.to_string(),
-                at: now.clone(),
-                actor: ACTOR.to_owned(),
-                action: format!("dispatch-status-tick:{action}"),
-                target: Some(lane.run_id.to_string()),
-                request_id: request_id.clone(),
-                input_digest: switchyard_domain::sha256_hex(b""),
-            },
-        )?;
+        audit(tx, &lane.workspace_id, action, lane.run_id.as_str(), &now, &request_id)?;
+    }
+    // Fail closed: a request nobody decided in time is refused and its lane stops.
+    for (workspace, approval) in governance::overdue(tx, &now)? {
+        let mut lane = load_lane(tx, &workspace, &approval.run_id)?;
+        let note = format!("no decision before {}", approval.expires_at);
+        governance::settle(tx, &lane, &approval.approval_id, ApprovalState::Expired, ACTOR, Some(&note))?;
+        if lane.state == LaneState::AwaitingApproval {
+            let event = if lane.harness_id.is_some() { Event::Pause } else { Event::Rejected { held: false } };
+            apply(tx, &mut lane, event, Some("approval_expired"))?;
+        }
+        report.approvals_expired += 1;
+        audit(tx, &workspace, "approval_expired", approval.approval_id.as_str(), &now, &request_id)?;
     }
     Ok(report)
+}
+
+fn audit(
+    tx: &Db,
+    workspace: &WorkspaceId,
+    action: &str,
+    target: &str,
+    now: &str,
+    request_id: &str,
+) -> Result<(), ApiError> {
+    append_audit(
+        tx,
+        NewEntry {
+            workspace_id: workspace.to_string(),
+            at: now.to_owned(),
+            actor: ACTOR.to_owned(),
+            action: format!("dispatch-status-tick:{action}"),
+            target: Some(target.to_owned()),
+            request_id: request_id.to_owned(),
+            input_digest: switchyard_domain::sha256_hex(b""),
+        },
+    )?;
+    Ok(())
 }
 
 export!(Tick);

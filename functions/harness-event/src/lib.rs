@@ -36,8 +36,7 @@ fn record(ctx: &Ctx, tx: &Db, input: HarnessEvents) -> Result<HarnessEventsAccep
         return Err(ApiError::validation("events", format!("at most {MAX_EVENTS} events per call")));
     }
     let mut lane = load_lane(tx, &harness.workspace.id, &input.run_id)?;
-    let held = lane.harness_id.as_ref() == Some(&harness.harness_id)
-        && matches!(lane.state, LaneState::Running | LaneState::Paused);
+    let held = lane.harness_id.as_ref() == Some(&harness.harness_id) && LaneState::HELD.contains(&lane.state);
     if !held {
         return Err(ApiError::conflict(format!(
             "this harness does not hold lane {} (it is {}); stop working on it",

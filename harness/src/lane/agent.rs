@@ -43,7 +43,12 @@ pub(super) fn agent_command(cfg: &LaneConfig, lane: &DispatchedLane, p: &Prepare
         .env("SWITCHYARD_INTERRUPTS_FILE", &p.interrupts_file)
         .env("SWITCHYARD_LABELS", serde_json::to_string(&lane.labels).unwrap_or_else(|_| "[]".into()))
         .env("SWITCHYARD_ATTEMPT", lane.attempt.to_string())
-        .env("SWITCHYARD_WORKTREE", &p.worktree);
+        .env("SWITCHYARD_WORKTREE", &p.worktree)
+        // git ≥ 2.31 reads configuration from the environment: the lane's
+        // hooks ask the approval gate before a commit or push.
+        .env("GIT_CONFIG_COUNT", "1")
+        .env("GIT_CONFIG_KEY_0", "core.hooksPath")
+        .env("GIT_CONFIG_VALUE_0", &p.hooks_dir);
     for (var, budget) in
         [("SWITCHYARD_TOKEN_BUDGET", lane.token_budget), ("SWITCHYARD_COST_BUDGET_CENTS", lane.cost_budget_cents)]
     {

@@ -62,20 +62,33 @@ struct Prepared {
     worktree: PathBuf,
     interrupts_file: PathBuf,
     brief_file: Option<PathBuf>,
+    /// The agent's git hooks (`core.hooksPath`): they ask the approval gate.
+    hooks_dir: PathBuf,
+    /// The approval gate's socket, served while the agent runs (see `gate.rs`).
+    gate: Option<tokio::net::UnixListener>,
 }
 
 /// Runs `lane` to the end and reports it. `shared` must already be in the
 /// harness's [`Lanes`] so heartbeats reach it.
 pub async fn run(cfg: Arc<LaneConfig>, client: Client, shared: Arc<LaneShared>, lane: DispatchedLane) -> Outcome {
     let id = &lane.lane_id;
+    let gate_client = client.clone();
     let outbox = Outbox::spawn(client, shared.clone());
     let (outcome, done) = match prepare(&cfg, &shared, &lane).await {
         Err(error) => {
             outbox.push(Event::Failed { exit_code: None, error: error.clone() });
             (Outcome::Failed, format!("lane {id} failed: {error}"))
         }
-        Ok(prepared) => {
+        Ok(mut prepared) => {
+            let gate = prepared
+                .gate
+                .take()
+                .map(|listener| tokio::spawn(crate::gate::serve(listener, gate_client, id.clone(), shared.clone())));
             let (outcome, done) = supervise(&cfg, &shared, &lane, &prepared, &outbox).await;
+            if let Some(gate) = gate {
+                gate.abort();
+            }
+            let _ = std::fs::remove_file(gate_socket(&cfg, &lane));
             (outcome, format!("{done}; worktree kept at {}", prepared.worktree.display()))
         }
     };
@@ -130,7 +143,29 @@ async fn prepare(cfg: &LaneConfig, shared: &LaneShared, lane: &DispatchedLane) -
     } else {
         None
     };
-    Ok(Prepared { worktree, interrupts_file, brief_file })
+    // Hooks that cannot reach the gate refuse: a gate that cannot be opened fails closed.
+    let hooks_dir = cfg.work_dir.join(format!("{name}.hooks"));
+    let socket = gate_socket(cfg, lane);
+    crate::gate::install_hooks(&hooks_dir, &socket)
+        .map_err(|e| format!("cannot write git hooks in {}: {e}", hooks_dir.display()))?;
+    let _ = std::fs::remove_file(&socket);
+    let gate = match tokio::net::UnixListener::bind(&socket) {
+        Ok(listener) => Some(listener),
+        Err(e) => {
+            log!(
+                "lane {}: cannot open the approval gate {}: {e}; commits and pushes will be refused",
+                lane.lane_id,
+                socket.display()
+            );
+            None
+        }
+    };
+    Ok(Prepared { worktree, interrupts_file, brief_file, hooks_dir, gate })
+}
+
+/// `<work-dir>/<name>.gate.sock`.
+fn gate_socket(cfg: &LaneConfig, lane: &DispatchedLane) -> PathBuf {
+    cfg.work_dir.join(format!("{}.gate.sock", worktree_name(&lane.lane_id, lane.attempt)))
 }
 
 #[cfg(test)]

@@ -9,13 +9,15 @@
 use schemars::{JsonSchema, Schema, SchemaGenerator};
 
 use crate::{
-    BadgeQuery, BootstrapWorkspace, BootstrappedWorkspace, DispatchTickReport, Dispatched, EventPage, ExportAudit,
-    ExportDocument, ExportLogRange, GetLane, HarnessEvents, HarnessEventsAccepted, HarnessRevoked, Health, Heartbeat,
-    HeartbeatAnswer, InterruptLane, InterruptQueued, InvokeTool, IssueToken, IssuedToken, Jwks, Lane, LaneAction,
-    LaneDetail, LaneEventsQuery, ListLanes, ListTools, MaintenanceReport, NoInput, Page, Proof, ProofQuery,
-    ProvidersForEmail, ProvidersForEmailResult, PublishedHead, RateFamily, RegisterHarness, RegisterTool,
-    RegisteredHarness, ResumeLane, RevokeHarness, RevokeToken, RevokedToken, RunAgent, Scope, SsoConfigUpdated,
-    SsoDomainVerified, Tool, ToolCall, UpdateSsoConfig, VerifyAnswer, VerifyRequest, VerifySsoDomain,
+    ActionAnswer, Approval, BadgeQuery, BootstrapWorkspace, BootstrappedWorkspace, DecideApproval, DispatchTickReport,
+    Dispatched, EventPage, ExportAudit, ExportDocument, ExportLogRange, GetLane, GetPolicy, HarnessAction,
+    HarnessEvents, HarnessEventsAccepted, HarnessRevoked, Health, Heartbeat, HeartbeatAnswer, InterruptLane,
+    InterruptQueued, InvokeTool, IssueToken, IssuedToken, Jwks, Lane, LaneAction, LaneDecision, LaneDetail,
+    LaneEventsQuery, ListApprovals, ListLanes, ListTools, MaintenanceReport, NoInput, Page, Policy, PolicyTested,
+    Proof, ProofQuery, ProvidersForEmail, ProvidersForEmailResult, PublishedHead, RateFamily, RegisterHarness,
+    RegisterTool, RegisteredHarness, ResumeLane, RevokeHarness, RevokeToken, RevokedToken, RunAgent, Scope,
+    SsoConfigUpdated, SsoDomainVerified, TestPolicy, Tool, ToolCall, UpdatePolicy, UpdateSsoConfig, VerifyAnswer,
+    VerifyRequest, VerifySsoDomain,
 };
 
 /// An HTTP method an endpoint answers.
@@ -230,7 +232,7 @@ endpoints! {
         name: "agent-run", methods: [Post], auth: Auth::Bearer(Scope::LanesWrite), rate: Some(Write), mutation: true,
         summary: "Dispatch a new agent lane: pick a harness kind, hand it a brief and a scope claim, return a run id.",
         request: RunAgent,
-        responses: [201 Json(Lane): "The queued lane."],
+        responses: [201 Json(Lane): "The queued lane, or the lane `awaiting_approval` when a policy rule requires approval to start it."],
     }
     AGENT_TOOL_INVOKE {
         name: "agent-tool-invoke", methods: [Post], auth: Auth::Bearer(Scope::ToolsInvoke), rate: Some(Write), mutation: true,
@@ -249,6 +251,12 @@ endpoints! {
         summary: "Revoke a previously issued API token; it stops working on the very next request.",
         request: RevokeToken,
         responses: [200 Json(RevokedToken): "The revoked token."],
+    }
+    APPROVAL_LIST {
+        name: "approval-list", methods: [Get, Post], auth: Auth::Bearer(Scope::LanesRead), rate: Some(Read), mutation: false,
+        summary: "List the workspace's requests for approval, newest first, filtered by state or lane.",
+        request: ListApprovals,
+        responses: [200 Json(Page<Approval>): "A page of requests; pass `next_cursor` as `cursor` for the next."],
     }
     AUDIT_EXPORT {
         name: "audit-export", methods: [Get, Post], auth: Auth::Bearer(Scope::AuditExport), rate: Some(Bulk), mutation: false,
@@ -301,6 +309,15 @@ endpoints! {
         request: VerifyRequest,
         responses: [200 Json(VerifyAnswer): "Whether everything checked holds, and if not, where and why."],
     }
+    HARNESS_ACTION {
+        name: "harness-action", methods: [Post], auth: Auth::Harness, rate: None, mutation: false,
+        summary: "Ask, before the agent does it, whether an action (commit, push, write, command) may go ahead under the workspace's policy; or read the decision on a request made earlier.",
+        request: HarnessAction,
+        responses: [
+            200 Json(ActionAnswer): "Go ahead (`allow`, `warn`), or the decision on `approval_id`.",
+            202 Json(ActionAnswer): "Wait: the lane is `awaiting_approval` until a member decides `approval`; ask again with its `approval_id`.",
+        ],
+    }
     HARNESS_DISPATCH {
         name: "harness-dispatch", methods: [Post], auth: Auth::Harness, rate: None, mutation: false,
         summary: "Atomically claim the oldest queued lane this harness can run and return it hydrated; 204 when there is none.",
@@ -346,6 +363,12 @@ endpoints! {
         request: NoInput,
         responses: [200 Json(Jwks): "The deployment's audit signing key."],
     }
+    LANE_APPROVE {
+        name: "lane-approve", methods: [Post], auth: Auth::Bearer(Scope::ApprovalsWrite), rate: Some(Write), mutation: true,
+        summary: "Approve a lane's pending request; the lane goes on (a held dispatch joins the queue). Exactly one decision is taken per request.",
+        request: DecideApproval,
+        responses: [200 Json(LaneDecision): "The decided request and the lane after it."],
+    }
     LANE_EVENTS {
         name: "lane-events", methods: [Get, Post], auth: Auth::Bearer(Scope::LanesRead), rate: Some(Read), mutation: false,
         summary: "A lane's events with monotonically increasing ids: JSON backfill, or Server-Sent Events with `Accept: text/event-stream`.",
@@ -367,6 +390,12 @@ endpoints! {
         request: ListLanes,
         responses: [200 Json(Page<Lane>): "A page of lanes; pass `next_cursor` as `cursor` for the next."],
     }
+    LANE_REJECT {
+        name: "lane-reject", methods: [Post], auth: Auth::Bearer(Scope::ApprovalsWrite), rate: Some(Write), mutation: true,
+        summary: "Reject a lane's pending request; its agent is told no and goes on (a held dispatch is cancelled). Exactly one decision is taken per request.",
+        request: DecideApproval,
+        responses: [200 Json(LaneDecision): "The decided request and the lane after it."],
+    }
     MAINTENANCE_TICK {
         name: "maintenance-tick", methods: [Post], auth: Auth::ServiceRole, rate: None, mutation: false,
         summary: "Housekeeping: delete idempotency records older than 24 h and stale rate-limit counters, and write noted token uses back to `last_used_at`.",
@@ -378,6 +407,24 @@ endpoints! {
         summary: "This API as an OpenAPI 3.1 document (JSON Schema 2020-12 for every input and output); also served at /openapi.json.",
         request: NoInput,
         responses: [200 Json(serde_json::Value): "The OpenAPI document."],
+    }
+    POLICY_GET {
+        name: "policy-get", methods: [Get, Post], auth: Auth::Bearer(Scope::LanesRead), rate: Some(Read), mutation: false,
+        summary: "The workspace's policy rules in force, or an earlier version.",
+        request: GetPolicy,
+        responses: [200 Json(Policy): "The rules at that version (version 0: none yet)."],
+    }
+    POLICY_TEST {
+        name: "policy-test", methods: [Post], auth: Auth::Bearer(Scope::LanesRead), rate: Some(Read), mutation: false,
+        summary: "What an action (a dispatch, a tool call, an agent action) would meet under the policy in force or a draft, without doing it.",
+        request: TestPolicy,
+        responses: [200 Json(PolicyTested): "The outcome, the rule that decided it and every rule met."],
+    }
+    POLICY_UPDATE {
+        name: "policy-update", methods: [Post], auth: Auth::Bearer(Scope::PoliciesWrite), rate: Some(Write), mutation: true,
+        summary: "Replace the workspace's policy rules with a new version (optionally only if the current version is `expected_version`).",
+        request: UpdatePolicy,
+        responses: [201 Json(Policy): "The new version, now in force."],
     }
     SSO_CONFIG_UPDATE {
         name: "sso-config-update", methods: [Post], auth: Auth::Bearer(Scope::Admin), rate: Some(Write), mutation: true,

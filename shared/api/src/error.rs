@@ -34,6 +34,8 @@ pub enum ErrorCode {
     StorageUnavailable,
     /// The request passed its deadline before a response was ready (answered by the host).
     DeadlineExceeded,
+    /// A policy rule holds the action for a member's decision; `details.approval_id` names the request.
+    ApprovalRequired,
 }
 
 impl ErrorCode {
@@ -56,12 +58,13 @@ impl ErrorCode {
         Self::Overloaded,
         Self::StorageUnavailable,
         Self::DeadlineExceeded,
+        Self::ApprovalRequired,
     ];
 
     pub const fn status(self) -> u16 {
         match self {
             Self::Unauthorized => 401,
-            Self::ScopeDenied | Self::PolicyDenied | Self::LaneScopeDenied => 403,
+            Self::ScopeDenied | Self::PolicyDenied | Self::LaneScopeDenied | Self::ApprovalRequired => 403,
             Self::RateLimited => 429,
             Self::NotFound => 404,
             Self::ValidationFailed | Self::IdempotencyKeyReused => 422,
@@ -97,6 +100,7 @@ impl ErrorCode {
             Self::Overloaded => "OVERLOADED",
             Self::StorageUnavailable => "STORAGE_UNAVAILABLE",
             Self::DeadlineExceeded => "DEADLINE_EXCEEDED",
+            Self::ApprovalRequired => "APPROVAL_REQUIRED",
         }
     }
 
@@ -121,6 +125,7 @@ impl ErrorCode {
             Self::Overloaded => "Server busy",
             Self::StorageUnavailable => "Storage unavailable",
             Self::DeadlineExceeded => "Deadline exceeded",
+            Self::ApprovalRequired => "Waiting for approval",
         }
     }
 }

@@ -5,7 +5,9 @@
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use crate::valid::{Description, Glob, List, Name, ToolName, Word};
+use crate::ids::{ApprovalId, LaneId};
+use crate::lanes::{Lane, LaneState, Signal};
+use crate::valid::{Description, Glob, List, Message, Name, Ranged, RelPath, Repository, ToolName, Word};
 
 /// What a rule does to an action it matches, from the most to the least severe.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema)]
@@ -91,6 +93,9 @@ pub struct PolicyRule {
     pub message: Option<Description>,
     /// What the rule governs (`on`) and the conditions it matches.
     pub when: PolicyMatch,
+    /// For `require_approval`: how long a request waits before it fails closed (default 3600).
+    #[serde(default)]
+    pub approval_timeout_seconds: Option<Ranged<1, 604_800>>,
 }
 
 /// A rule an action met.
@@ -111,4 +116,237 @@ pub struct PolicyVerdict {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub decided_by: Option<String>,
     pub met: Vec<MetRule>,
+}
+
+/// A workspace's policy: its ordered rules at one version. Version 0 is the
+/// empty policy a workspace starts with.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct Policy {
+    pub version: u64,
+    pub rules: Vec<PolicyRule>,
+    /// Who wrote this version (none for version 0).
+    pub updated_by: Option<String>,
+    pub updated_at: Option<String>,
+}
+
+/// Replaces the workspace's rules with a new version.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdatePolicy {
+    /// Checked in order; names must be unique.
+    pub rules: List<PolicyRule, 0, 200>,
+    /// The version this update was written against; a different current version is a 409.
+    #[serde(default)]
+    pub expected_version: Option<Ranged<0, { u64::MAX }>>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct GetPolicy {
+    /// An earlier version (default: the current one).
+    #[serde(default)]
+    pub version: Option<Ranged<0, { u64::MAX }>>,
+}
+
+/// What an agent did or is about to do, as its harness reports it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AgentAction {
+    pub kind: AgentActionKind,
+    /// Paths it touches, relative to the repository root.
+    #[serde(default)]
+    pub paths: List<RelPath, 0, 1000>,
+    /// The command line (`command` actions).
+    #[serde(default)]
+    pub command: Option<Message>,
+    /// Shown to approvers: the commit message, the diff summary, the branch pushed.
+    #[serde(default)]
+    pub summary: Option<Message>,
+}
+
+/// An action to decide, by what it is (`on`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(tag = "on", rename_all = "snake_case", deny_unknown_fields)]
+pub enum PolicySubject {
+    Dispatch {
+        repository: Repository,
+        claim: List<Glob, 1, 100>,
+        harness_kind: Word,
+        #[serde(default)]
+        labels: List<Word, 0, 20>,
+        #[serde(default)]
+        token_budget: Option<u64>,
+    },
+    ToolCall {
+        tool: ToolName,
+        #[serde(default)]
+        arguments: serde_json::Value,
+    },
+    Action(AgentAction),
+}
+
+impl PolicySubject {
+    pub const fn kind(&self) -> ApprovalSubject {
+        match self {
+            Self::Dispatch { .. } => ApprovalSubject::Dispatch,
+            Self::ToolCall { .. } => ApprovalSubject::ToolCall,
+            Self::Action(_) => ApprovalSubject::Action,
+        }
+    }
+}
+
+/// Asks what an action would meet, without doing it.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TestPolicy {
+    pub action: PolicySubject,
+    /// Rules to try instead of the current policy (a draft).
+    #[serde(default)]
+    pub rules: Option<List<PolicyRule, 0, 200>>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct PolicyTested {
+    /// The version decided under; none for a draft.
+    pub policy_version: Option<u64>,
+    #[serde(flatten)]
+    pub verdict: PolicyVerdict,
+}
+
+// ---------------------------------------------------------------- approvals
+
+/// What an approval request is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ApprovalSubject {
+    /// Starting the lane at all.
+    Dispatch,
+    ToolCall,
+    /// Something its agent is about to do (commit, push, write, command).
+    Action,
+}
+
+impl ApprovalSubject {
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Dispatch => "dispatch",
+            Self::ToolCall => "tool_call",
+            Self::Action => "action",
+        }
+    }
+}
+
+/// Where a request for approval is: `pending` until exactly one decision.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ApprovalState {
+    Pending,
+    Approved,
+    Rejected,
+    /// Nobody decided before `expires_at`: it failed closed.
+    Expired,
+    /// The lane moved on (cancelled, paused, finished) before anyone decided.
+    Withdrawn,
+}
+
+impl ApprovalState {
+    pub const ALL: [ApprovalState; 5] = [Self::Pending, Self::Approved, Self::Rejected, Self::Expired, Self::Withdrawn];
+
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Pending => "pending",
+            Self::Approved => "approved",
+            Self::Rejected => "rejected",
+            Self::Expired => "expired",
+            Self::Withdrawn => "withdrawn",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|st| st.as_str() == s)
+    }
+}
+
+/// A request for a member's decision, and the decision.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct Approval {
+    pub approval_id: ApprovalId,
+    pub run_id: LaneId,
+    pub state: ApprovalState,
+    /// What waits for the decision.
+    pub action: PolicySubject,
+    /// Why it waits: the rule's message, or the built-in gate's.
+    pub reason: String,
+    /// The rule that asked; none for the built-in commit / push gate.
+    pub rule: Option<String>,
+    pub policy_version: u64,
+    pub requested_by: String,
+    pub requested_at: String,
+    /// After this, a pending request fails closed.
+    pub expires_at: String,
+    pub decided_by: Option<String>,
+    pub decided_at: Option<String>,
+    pub note: Option<String>,
+}
+
+/// Approves or rejects a lane's pending request.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DecideApproval {
+    pub run_id: LaneId,
+    /// Which request (default: the lane's pending one).
+    #[serde(default)]
+    pub approval_id: Option<ApprovalId>,
+    /// Told to the agent with the decision.
+    #[serde(default)]
+    pub note: Option<Message>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ListApprovals {
+    #[serde(default)]
+    pub state: Option<ApprovalState>,
+    #[serde(default)]
+    pub run_id: Option<LaneId>,
+    /// Page size (default 50).
+    #[serde(default)]
+    pub limit: Option<Ranged<1, 100>>,
+    /// `next_cursor` of the previous page.
+    #[serde(default)]
+    #[schemars(extend("pattern" = "^([0-9a-f]{2})+$"))]
+    pub cursor: Option<String>,
+}
+
+/// A request just decided, and its lane after the decision.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct LaneDecision {
+    pub approval: Approval,
+    pub lane: Lane,
+}
+
+/// A harness asks whether its agent may do something now, or how a request it made was decided.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct HarnessAction {
+    pub run_id: LaneId,
+    /// The action to decide (exactly one of `action` and `approval_id`).
+    #[serde(default)]
+    pub action: Option<AgentAction>,
+    /// A request made earlier, to read its decision.
+    #[serde(default)]
+    pub approval_id: Option<ApprovalId>,
+}
+
+/// Whether the agent may go ahead: `allow` / `warn` yes, `require_approval`
+/// wait for `approval`, `deny` no.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct ActionAnswer {
+    pub run_id: LaneId,
+    pub outcome: PolicyEffect,
+    pub decided_by: Option<String>,
+    pub met: Vec<MetRule>,
+    pub approval: Option<Approval>,
+    pub state: LaneState,
+    pub signal: Signal,
 }

@@ -103,3 +103,5 @@ prefixed_id!(/// A registered tool.
     ToolId, "tool_");
 prefixed_id!(/// One recorded tool call.
     ToolCallId, "call_");
+prefixed_id!(/// A request for a member's approval.
+    ApprovalId, "apr_");

@@ -3,7 +3,8 @@
 use schemars::JsonSchema;
 use serde::{Deserialize, Deserializer, Serialize};
 
-use crate::ids::{HarnessId, LaneId, ToolCallId, ToolId};
+use crate::governance::{ApprovalState, ApprovalSubject};
+use crate::ids::{ApprovalId, HarnessId, LaneId, ToolCallId, ToolId};
 use crate::valid::{Brief, Description, Glob, HttpUrl, List, Message, Name, Ranged, Repository, ToolName, Word};
 
 /// Accepts `["a","b"]` (an item that does not parse is named by its index,
@@ -67,16 +68,19 @@ pub enum LaneState {
     Queued,
     Running,
     Paused,
+    /// Waiting for a member to approve or reject a request (`lane-approve`, `lane-reject`).
+    AwaitingApproval,
     Completed,
     Failed,
     Cancelled,
 }
 
 impl LaneState {
-    pub const ALL: [LaneState; 6] = [
+    pub const ALL: [LaneState; 7] = [
         LaneState::Queued,
         LaneState::Running,
         LaneState::Paused,
+        LaneState::AwaitingApproval,
         LaneState::Completed,
         LaneState::Failed,
         LaneState::Cancelled,
@@ -87,6 +91,7 @@ impl LaneState {
             Self::Queued => "queued",
             Self::Running => "running",
             Self::Paused => "paused",
+            Self::AwaitingApproval => "awaiting_approval",
             Self::Completed => "completed",
             Self::Failed => "failed",
             Self::Cancelled => "cancelled",
@@ -97,15 +102,19 @@ impl LaneState {
         Self::ALL.into_iter().find(|st| st.as_str() == s)
     }
 
-    /// Queued, running and paused lanes hold their scope claim.
+    /// Queued, running, paused and waiting lanes hold their scope claim.
     pub const fn is_active(self) -> bool {
-        matches!(self, Self::Queued | Self::Running | Self::Paused)
+        matches!(self, Self::Queued | Self::Running | Self::Paused | Self::AwaitingApproval)
     }
+
+    /// The states in which a harness may hold the lane (and renews its lease).
+    pub const HELD: [LaneState; 3] = [LaneState::Running, LaneState::Paused, LaneState::AwaitingApproval];
 
     /// The control signal a harness applies to a lane in this state.
     pub const fn signal(self) -> Signal {
         match self {
-            Self::Running | Self::Queued => Signal::Run,
+            // A waiting agent is blocked on its request, not stopped.
+            Self::Running | Self::Queued | Self::AwaitingApproval => Signal::Run,
             Self::Paused => Signal::Pause,
             Self::Completed | Self::Failed | Self::Cancelled => Signal::Cancel,
         }
@@ -319,6 +328,18 @@ pub enum LaneEventData {
     ToolCall { call_id: ToolCallId, tool: String, status: String, duration_ms: u64 },
     /// How the agent finished.
     Result(LaneResult),
+    /// Something the lane does needs a member's decision; the lane waits in `awaiting_approval`.
+    ApprovalRequested {
+        approval_id: ApprovalId,
+        subject: ApprovalSubject,
+        /// The rule that asked for it; none for the built-in commit / push gate.
+        rule: Option<String>,
+        reason: String,
+    },
+    /// A request was approved, rejected, expired or withdrawn.
+    ApprovalDecided { approval_id: ApprovalId, state: ApprovalState, by: String, note: Option<String> },
+    /// The lane met a `warn` rule; what it did went ahead.
+    PolicyWarning { rule: String, message: Option<String>, subject: ApprovalSubject },
 }
 
 impl LaneEventData {
@@ -332,6 +353,9 @@ impl LaneEventData {
             Self::Tokens { .. } => LaneEventType::Tokens,
             Self::ToolCall { .. } => LaneEventType::ToolCall,
             Self::Result(_) => LaneEventType::Result,
+            Self::ApprovalRequested { .. } => LaneEventType::ApprovalRequested,
+            Self::ApprovalDecided { .. } => LaneEventType::ApprovalDecided,
+            Self::PolicyWarning { .. } => LaneEventType::PolicyWarning,
         }
     }
 
@@ -368,6 +392,9 @@ pub enum LaneEventType {
     Tokens,
     ToolCall,
     Result,
+    ApprovalRequested,
+    ApprovalDecided,
+    PolicyWarning,
 }
 
 impl LaneEventType {
@@ -381,6 +408,9 @@ impl LaneEventType {
             Self::Tokens => "tokens",
             Self::ToolCall => "tool_call",
             Self::Result => "result",
+            Self::ApprovalRequested => "approval_requested",
+            Self::ApprovalDecided => "approval_decided",
+            Self::PolicyWarning => "policy_warning",
         }
     }
 }
@@ -594,6 +624,9 @@ pub struct InvokeTool {
     pub tool: String,
     #[serde(default)]
     pub input: serde_json::Value,
+    /// An approved request for exactly this call (after `403 APPROVAL_REQUIRED`); good once.
+    #[serde(default)]
+    pub approval_id: Option<ApprovalId>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -629,4 +662,8 @@ pub struct DispatchTickReport {
     pub failed: u32,
     /// Running lanes over their token budget, paused with reason `budget_exhausted`.
     pub budget_exhausted: u32,
+    /// Requests for approval nobody decided in time: rejected, their lanes
+    /// paused (or, for a held dispatch, cancelled).
+    #[serde(default)]
+    pub approvals_expired: u32,
 }

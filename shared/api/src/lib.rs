@@ -22,13 +22,13 @@ pub use endpoints::{Auth, Endpoint, Media, Verb};
 pub use error::{ErrorBody, ErrorCode, ErrorDetail, Problem};
 pub use governance::*;
 pub use ids::{
-    HarnessId, ID_ALPHABET, ID_BODY_LEN, LaneId, MemberId, ProviderId, RequestId, TokenId, ToolCallId, ToolId,
-    WorkspaceId,
+    ApprovalId, HarnessId, ID_ALPHABET, ID_BODY_LEN, LaneId, MemberId, ProviderId, RequestId, TokenId, ToolCallId,
+    ToolId, WorkspaceId,
 };
 pub use lanes::*;
 pub use scope::{RateFamily, Scope, UnknownScope};
 pub use types::*;
 pub use valid::{
-    Brief, Description, Domain, Email, Glob, Handle, HttpUrl, List, Message, Name, Ranged, Repository, TimeBound,
-    ToolName, Word,
+    Brief, Description, Domain, Email, Glob, Handle, HttpUrl, List, Message, Name, Ranged, RelPath, Repository,
+    TimeBound, ToolName, Word,
 };

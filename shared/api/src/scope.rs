@@ -37,6 +37,8 @@ scopes! {
     ContextWrite => "context:write",
     CiWrite => "ci:write",
     ChangelogWrite => "changelog:write",
+    PoliciesWrite => "policies:write",
+    ApprovalsWrite => "approvals:write",
     Admin => "admin",
 }
 

@@ -105,9 +105,18 @@ impl Role {
         use Scope::*;
         match self {
             Self::Owner | Self::Admin => &[Admin],
-            Self::Member => {
-                &[LanesRead, LanesWrite, ToolsInvoke, AuditRead, ContextRead, ContextWrite, CiWrite, ChangelogWrite]
-            }
+            // Members review their agents' commits and pushes; admins set policy.
+            Self::Member => &[
+                LanesRead,
+                LanesWrite,
+                ToolsInvoke,
+                AuditRead,
+                ContextRead,
+                ContextWrite,
+                CiWrite,
+                ChangelogWrite,
+                ApprovalsWrite,
+            ],
             Self::Viewer => &[LanesRead, AuditRead, ContextRead],
         }
     }

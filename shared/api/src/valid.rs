@@ -153,6 +153,14 @@ pub fn repository_rule(r: &str) -> Result<(), String> {
     Ok(())
 }
 
+/// A path in a repository: 1–1024 bytes, relative, no control characters.
+pub fn path_rule(p: &str) -> Result<(), String> {
+    if p.is_empty() || p.len() > 1024 || p.starts_with('/') || p.chars().any(char::is_control) {
+        return Err("must be a relative path of 1-1024 bytes without control characters".into());
+    }
+    Ok(())
+}
+
 /// A path glob relative to the repository root: `*` within a segment, `**`
 /// as a whole segment; no classes, braces or escapes (so overlap is exact).
 /// Wildcard characters (`*`, `?`; `**` counts two) one glob may hold: enough for any real scope,
@@ -248,6 +256,11 @@ rule_string!(
     /// A path glob relative to the repository root (`src/**`, `docs/*.md`).
     Glob, rule: glob_rule,
     schema: {"type": "string", "minLength": 1, "maxLength": 512, "pattern": "^(?!(?:[^*?]*[*?]){17})(?!/)(?!.*//)(?!.*/$)(?!(.*/)?\\.\\.?(/|$))(?!.*[^/]\\*\\*)(?!.*\\*\\*[^/])[^\\[\\]{}\\\\\\u0000-\\u001f\\u007f-\\u009f]+$"}
+);
+rule_string!(
+    /// A file path relative to the repository root.
+    RelPath, rule: path_rule,
+    schema: {"type": "string", "minLength": 1, "maxLength": 1024, "pattern": "^[^/\\u0000-\\u001f\\u007f-\\u009f][^\\u0000-\\u001f\\u007f-\\u009f]*$"}
 );
 rule_string!(
     /// A registered tool's name: 1–64 of letters, digits, `_`, `-`, `.`.

@@ -158,6 +158,13 @@ pub fn error_codes(e: &switchyard_api::Endpoint) -> Vec<ErrorCode> {
     if e.name == "agent-run" {
         codes.push(ErrorCode::LaneScopeDenied);
     }
+    // Endpoints that decide an action under the workspace's policy before doing it.
+    if matches!(e.name, "agent-run" | "agent-tool-invoke" | "harness-action") {
+        codes.push(ErrorCode::PolicyDenied);
+    }
+    if e.name == "agent-tool-invoke" {
+        codes.push(ErrorCode::ApprovalRequired);
+    }
     if e.mutation {
         codes.extend([ErrorCode::BadRequest, ErrorCode::Conflict, ErrorCode::IdempotencyKeyReused]);
     }

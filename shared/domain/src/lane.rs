@@ -21,6 +21,18 @@ pub enum Event {
     LeaseExpired {
         retry: bool,
     },
+    /// Something it does needs a member's decision.
+    AwaitApproval,
+    /// The request was approved (`held`: a harness holds the lane; if not, it
+    /// was the dispatch itself, and the lane joins the queue).
+    Approved {
+        held: bool,
+    },
+    /// The request was rejected: a held lane's agent hears no and goes on; a
+    /// dispatch that was refused never starts.
+    Rejected {
+        held: bool,
+    },
 }
 
 /// A refused transition: the event is not allowed in `from`.
@@ -40,15 +52,20 @@ pub fn transition(from: LaneState, event: Event) -> Result<LaneState, Illegal> {
     use LaneState::*;
     let to = match (from, event) {
         (Queued, Event::Dispatch) => Running,
-        (Running, Event::Pause) => Paused,
+        // A waiting lane may be paused too (its request is withdrawn, or it expired).
+        (Running | AwaitingApproval, Event::Pause) => Paused,
         (Paused, Event::Resume { held: true }) => Running,
         (Paused, Event::Resume { held: false }) => Queued,
-        (Queued | Running | Paused, Event::Cancel) => Cancelled,
-        // A harness may finish while a pause signal is in flight.
-        (Running | Paused, Event::Complete) => Completed,
-        (Running | Paused, Event::Fail) => Failed,
-        (Running | Paused, Event::LeaseExpired { retry: true }) => Queued,
-        (Running | Paused, Event::LeaseExpired { retry: false }) => Failed,
+        (Queued | Running | Paused | AwaitingApproval, Event::Cancel) => Cancelled,
+        // A harness may finish while a pause signal or a request is in flight.
+        (Running | Paused | AwaitingApproval, Event::Complete) => Completed,
+        (Running | Paused | AwaitingApproval, Event::Fail) => Failed,
+        (Running | Paused | AwaitingApproval, Event::LeaseExpired { retry: true }) => Queued,
+        (Running | Paused | AwaitingApproval, Event::LeaseExpired { retry: false }) => Failed,
+        (Running, Event::AwaitApproval) => AwaitingApproval,
+        (AwaitingApproval, Event::Approved { held: true } | Event::Rejected { held: true }) => Running,
+        (AwaitingApproval, Event::Approved { held: false }) => Queued,
+        (AwaitingApproval, Event::Rejected { held: false }) => Cancelled,
         _ => return Err(Illegal { from, event }),
     };
     Ok(to)
@@ -59,7 +76,7 @@ mod tests {
     use super::*;
     use LaneState::*;
 
-    const EVENTS: [Event; 9] = [
+    const EVENTS: [Event; 14] = [
         Event::Dispatch,
         Event::Pause,
         Event::Resume { held: true },
@@ -69,20 +86,28 @@ mod tests {
         Event::Fail,
         Event::LeaseExpired { retry: true },
         Event::LeaseExpired { retry: false },
+        Event::AwaitApproval,
+        Event::Approved { held: true },
+        Event::Approved { held: false },
+        Event::Rejected { held: true },
+        Event::Rejected { held: false },
     ];
 
     /// The whole table, written out: every (state, event) pair.
     fn expected(from: LaneState, event: Event) -> Option<LaneState> {
         match event {
             Event::Dispatch => (from == Queued).then_some(Running),
-            Event::Pause => (from == Running).then_some(Paused),
+            Event::Pause => matches!(from, Running | AwaitingApproval).then_some(Paused),
             Event::Resume { held } => (from == Paused).then_some(if held { Running } else { Queued }),
             Event::Cancel => from.is_active().then_some(Cancelled),
-            Event::Complete => matches!(from, Running | Paused).then_some(Completed),
-            Event::Fail => matches!(from, Running | Paused).then_some(Failed),
+            Event::Complete => LaneState::HELD.contains(&from).then_some(Completed),
+            Event::Fail => LaneState::HELD.contains(&from).then_some(Failed),
             Event::LeaseExpired { retry } => {
-                matches!(from, Running | Paused).then_some(if retry { Queued } else { Failed })
+                LaneState::HELD.contains(&from).then_some(if retry { Queued } else { Failed })
             }
+            Event::AwaitApproval => (from == Running).then_some(AwaitingApproval),
+            Event::Approved { held } => (from == AwaitingApproval).then_some(if held { Running } else { Queued }),
+            Event::Rejected { held } => (from == AwaitingApproval).then_some(if held { Running } else { Cancelled }),
         }
     }
 

@@ -8,7 +8,7 @@
 //! changes the outcome; it is reported with it. Ties go to the rule listed
 //! first, which is the rule a denial names.
 
-use switchyard_api::{AgentActionKind, MetRule, PolicyEffect, PolicyMatch, PolicyRule, PolicyVerdict};
+use switchyard_api::{AgentActionKind, MetRule, PolicyEffect, PolicyMatch, PolicyRule, PolicySubject, PolicyVerdict};
 
 use crate::glob;
 
@@ -33,6 +33,59 @@ pub enum Action<'a> {
         /// The command line, for `Command` actions.
         command: Option<&'a str>,
     },
+}
+
+impl<'a> Action<'a> {
+    /// The action a wire subject (a `policy-test` body, a stored approval) describes.
+    pub fn of(subject: &'a PolicySubject, scratch: &'a mut Scratch) -> Self {
+        match subject {
+            PolicySubject::Dispatch { repository, claim, harness_kind, labels, token_budget } => {
+                scratch.claim = claim.strings();
+                scratch.labels = labels.strings();
+                Action::Dispatch {
+                    repository: repository.as_str(),
+                    claim: &scratch.claim,
+                    harness_kind: harness_kind.as_str(),
+                    labels: &scratch.labels,
+                    token_budget: *token_budget,
+                }
+            }
+            PolicySubject::ToolCall { tool, arguments } => Action::ToolCall { tool: tool.as_str(), arguments },
+            PolicySubject::Action(action) => {
+                scratch.paths = action.paths.strings();
+                Action::Agent {
+                    kind: action.kind,
+                    paths: &scratch.paths,
+                    command: action.command.as_ref().map(|c| c.as_str()),
+                }
+            }
+        }
+    }
+}
+
+/// Owned lists an [`Action`] borrows when it is built from a wire subject.
+#[derive(Debug, Default)]
+pub struct Scratch {
+    claim: Vec<String>,
+    labels: Vec<String>,
+    paths: Vec<String>,
+}
+
+/// The first duplicated rule name, as `(index, name)`: names identify rules in denials.
+pub fn duplicate_name(rules: &[PolicyRule]) -> Option<(usize, &str)> {
+    let mut seen = std::collections::BTreeSet::new();
+    rules.iter().enumerate().find(|(_, r)| !seen.insert(r.name.as_str())).map(|(i, r)| (i, r.name.as_str()))
+}
+
+/// Why an action waits when no rule's message says: the built-in gate or the rule's name.
+pub fn reason(verdict: &PolicyVerdict) -> String {
+    let message =
+        verdict.met.iter().find(|m| Some(&m.name) == verdict.decided_by.as_ref()).and_then(|m| m.message.clone());
+    match (&verdict.decided_by, message) {
+        (_, Some(message)) => message,
+        (Some(rule), None) => format!("policy rule '{rule}' requires approval"),
+        (None, None) => "commits and pushes need a member's approval".to_owned(),
+    }
 }
 
 /// Decides `action` under `rules` (in the workspace's order).

@@ -226,8 +226,12 @@ pub fn apply(tx: &Db, lane: &mut LaneRow, event: Event, reason: Option<&str>) ->
     if !to.is_active() {
         lane.finished_at = Some(now.clone());
     }
-    if to != LaneState::Running && to != LaneState::Paused {
+    if !LaneState::HELD.contains(&to) {
         lane.lease_expires_at = None;
+    }
+    // A lane that stops waiting other than by a decision withdraws its request.
+    if from == LaneState::AwaitingApproval && !matches!(event, Event::Approved { .. } | Event::Rejected { .. }) {
+        crate::governance::withdraw_pending(tx, lane, reason.unwrap_or(describe(event)))?;
     }
     tx.exec(
         "UPDATE lanes SET state = $1, updated_at = $2, pause_reason = $3, attempt = $4, harness_id = $5,
@@ -264,6 +268,9 @@ fn describe(event: Event) -> &'static str {
         Event::Complete => "completed",
         Event::Fail => "failed",
         Event::LeaseExpired { .. } => "requeued",
+        Event::AwaitApproval => "held for approval",
+        Event::Approved { .. } => "approved",
+        Event::Rejected { .. } => "rejected",
     }
 }
 
@@ -353,28 +360,31 @@ pub fn assign(tx: &Db, lane: &mut LaneRow, harness: &HarnessId, lease_expires_at
     Ok(())
 }
 
-/// Extends the lease of every lane `harness` holds (running or paused).
+/// Extends the lease of every lane `harness` holds (running, paused or waiting).
 pub fn renew_leases(tx: &Db, harness: &HarnessId, lease_expires_at: &str) -> Result<(), ApiError> {
+    let [running, paused, waiting] = LaneState::HELD.map(LaneState::as_str);
     tx.exec(
-        "UPDATE lanes SET lease_expires_at = $1 WHERE harness_id = $2 AND state IN ($3, $4)",
-        &[&lease_expires_at, &harness.as_str(), &LaneState::Running.as_str(), &LaneState::Paused.as_str()],
+        "UPDATE lanes SET lease_expires_at = $1 WHERE harness_id = $2 AND state IN ($3, $4, $5)",
+        &[&lease_expires_at, &harness.as_str(), &running, &paused, &waiting],
     )?;
     Ok(())
 }
 
-/// The lanes `harness` holds (running or paused), oldest first; with
+/// The lanes `harness` holds (running, paused or waiting), oldest first; with
 /// `cancelled_since`, also those cancelled after that time (so the harness
 /// hears about the cancel).
 pub fn held_by(tx: &Db, harness: &HarnessId, cancelled_since: Option<&str>) -> Result<Vec<LaneRow>, ApiError> {
     let found = tx.query(
         &format!(
             "SELECT {LANE_COLUMNS} FROM lanes WHERE harness_id = $1 AND
-             (state IN ($2, $3) OR (state = $4 AND finished_at > COALESCE($5, finished_at))) ORDER BY created_at, id"
+             (state IN ($2, $3, $4) OR (state = $5 AND finished_at > COALESCE($6, finished_at)))
+             ORDER BY created_at, id"
         ),
         &[
             &harness.as_str(),
             &LaneState::Running.as_str(),
             &LaneState::Paused.as_str(),
+            &LaneState::AwaitingApproval.as_str(),
             &LaneState::Cancelled.as_str(),
             &cancelled_since,
         ],
@@ -388,13 +398,13 @@ pub fn due(tx: &Db, now: &str) -> Result<Vec<LaneRow>, ApiError> {
     let running = LaneState::Running.as_str();
     let found = tx.query(
         &format!(
-            "SELECT {LANE_COLUMNS} FROM lanes WHERE state IN ($1, $2)
-             AND ((lease_expires_at IS NOT NULL AND lease_expires_at < $3)
-                  OR (state = $4 AND token_budget IS NOT NULL AND tokens_used >= token_budget)
-                  OR (state = $5 AND cost_budget_cents IS NOT NULL AND cost_used_cents >= cost_budget_cents))
+            "SELECT {LANE_COLUMNS} FROM lanes WHERE state IN ($1, $2, $3)
+             AND ((lease_expires_at IS NOT NULL AND lease_expires_at < $4)
+                  OR (state = $5 AND token_budget IS NOT NULL AND tokens_used >= token_budget)
+                  OR (state = $6 AND cost_budget_cents IS NOT NULL AND cost_used_cents >= cost_budget_cents))
              ORDER BY created_at, id"
         ),
-        &[&running, &LaneState::Paused.as_str(), &now, &running, &running],
+        &[&running, &LaneState::Paused.as_str(), &LaneState::AwaitingApproval.as_str(), &now, &running, &running],
     )?;
     rows(&found)
 }

@@ -18,9 +18,11 @@
 pub mod audit;
 mod auth;
 mod clock;
+pub mod cursor;
 mod db;
 mod endpoint;
 mod error;
+pub mod governance;
 pub mod harnesses;
 pub mod idempotency;
 pub mod lanes;
