@@ -2,6 +2,11 @@
 //! workspace's policy, and for a member when a rule (or the built-in gate)
 //! asks for one.
 //!
+//! The same socket carries the agent's questions: `"$SWITCHYARD_HARNESS" gate
+//! question "$SWITCHYARD_GATE_SOCKET" "<question>" [option…]` puts one in the
+//! workspace's inbox (the lane waits in `input_required`), and the answer
+//! arrives as an `answer` line in the interrupts file.
+//!
 //! Each lane's worktree gets `commit-msg` and `pre-push` hooks (through
 //! `core.hooksPath` in the agent's environment) that run
 //! `switchyard-harness gate <commit|push> <socket>`. That asks the harness,
@@ -32,13 +37,20 @@ const MAX_PATHS: usize = 1000;
 /// The longest request line a hook may send.
 const MAX_REQUEST_BYTES: u64 = 256 * 1024;
 
-/// What a hook asks.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// What a hook (or the agent, with `switchyard-harness ask`) asks.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct GateRequest {
-    /// `commit` or `push`.
+    /// `commit`, `push` or `question`.
     pub kind: String,
+    #[serde(default)]
     pub paths: Vec<String>,
+    #[serde(default)]
     pub summary: Option<String>,
+    /// For `question`: what the agent asks, and the answers it offers.
+    #[serde(default)]
+    pub question: Option<String>,
+    #[serde(default)]
+    pub options: Vec<String>,
 }
 
 /// What the harness answers: go on, or not and why.
@@ -113,6 +125,9 @@ async fn answer_hook(stream: UnixStream, client: &Client, lane_id: &str, shared:
 
 /// Asks the server, then waits out a request for approval.
 async fn decide(client: &Client, lane_id: &str, shared: &LaneShared, request: GateRequest) -> GateAnswer {
+    if request.kind == "question" {
+        return ask_person(client, lane_id, request).await;
+    }
     let mut paths = request.paths;
     paths.truncate(MAX_PATHS);
     let action = serde_json::json!({"kind": request.kind, "paths": paths, "summary": request.summary});
@@ -145,6 +160,22 @@ async fn decide(client: &Client, lane_id: &str, shared: &LaneShared, request: Ga
     }
 }
 
+/// Puts the agent's question in the workspace's inbox; the answer comes
+/// back as an `answer` line in the interrupts file.
+async fn ask_person(client: &Client, lane_id: &str, request: GateRequest) -> GateAnswer {
+    let Some(question) = request.question.filter(|q| !q.trim().is_empty()) else {
+        return GateAnswer::deny("a question needs text");
+    };
+    let event = crate::protocol::Event::Question { question, options: request.options };
+    match client.events(lane_id, std::slice::from_ref(&event)).await {
+        Ok(_) => {
+            log!("lane {lane_id}: the agent asked a question; waiting for its answer");
+            GateAnswer::allow("asked; the answer will arrive in SWITCHYARD_INTERRUPTS_FILE as kind \"answer\"")
+        }
+        Err(e) => GateAnswer::deny(format!("cannot ask: {e}")),
+    }
+}
+
 /// The final answer for a decided action.
 fn settled(answer: &ActionAnswer, kind: &str) -> GateAnswer {
     let decided = answer.approval.as_ref().map(|a| {
@@ -171,6 +202,12 @@ pub fn hook_main(args: &[String]) -> i32 {
     let request = match kind.as_str() {
         "commit" => commit_request(hook_args.first().map(String::as_str)),
         "push" => push_request(hook_args.first().map(String::as_str)),
+        "question" => GateRequest {
+            kind: "question".into(),
+            question: hook_args.first().cloned(),
+            options: hook_args.get(1..).unwrap_or_default().to_vec(),
+            ..GateRequest::default()
+        },
         other => {
             eprintln!("switchyard: unknown gate `{other}`");
             return 2;
@@ -218,7 +255,7 @@ fn commit_request(message_file: Option<&str>) -> GateRequest {
     let summary = message_file
         .and_then(|f| std::fs::read_to_string(f).ok())
         .and_then(|m| m.lines().map(str::trim).find(|l| !l.is_empty() && !l.starts_with('#')).map(str::to_owned));
-    GateRequest { kind: "commit".into(), paths, summary }
+    GateRequest { kind: "commit".into(), paths, summary, ..GateRequest::default() }
 }
 
 /// What is pushed where (`pre-push` reads `<local ref> <local sha> <remote ref> <remote sha>` lines).
@@ -241,7 +278,12 @@ fn push_request(remote: Option<&str>) -> GateRequest {
     }
     paths.sort();
     paths.dedup();
-    GateRequest { kind: "push".into(), paths, summary: Some(summary.join("; ")).filter(|s| !s.is_empty()) }
+    GateRequest {
+        kind: "push".into(),
+        paths,
+        summary: Some(summary.join("; ")).filter(|s| !s.is_empty()),
+        ..GateRequest::default()
+    }
 }
 
 #[cfg(test)]
@@ -260,7 +302,7 @@ mod tests {
 
     #[test]
     fn an_unreachable_gate_refuses() {
-        let request = GateRequest { kind: "push".into(), paths: vec![], summary: None };
+        let request = GateRequest { kind: "push".into(), ..GateRequest::default() };
         assert!(ask(Path::new("/nonexistent/gate.sock"), &request).is_err());
         assert_eq!(hook_main(&["push".into()]), 2);
     }

@@ -46,12 +46,15 @@ struct Line<'a> {
     id: u64,
     kind: &'a str,
     message: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    in_reply_to: Option<&'a str>,
 }
 
-/// `{"id":7,"kind":"note","message":"…"}` followed by a newline.
+/// `{"id":7,"kind":"note","message":"…"}` followed by a newline (an `answer`
+/// also names the question: `"in_reply_to":"inb_…"`).
 pub fn jsonl_line(i: &Interrupt) -> String {
-    let mut line = serde_json::to_string(&Line { id: i.id, kind: &i.kind, message: &i.message })
-        .unwrap_or_else(|_| format!("{{\"id\":{}}}", i.id));
+    let line = Line { id: i.id, kind: &i.kind, message: &i.message, in_reply_to: i.in_reply_to.as_deref() };
+    let mut line = serde_json::to_string(&line).unwrap_or_else(|_| format!("{{\"id\":{}}}", i.id));
     line.push('\n');
     line
 }
@@ -117,7 +120,7 @@ mod tests {
     use super::*;
 
     fn int(id: u64, message: &str) -> Interrupt {
-        Interrupt { id, kind: "note".into(), message: message.into(), created_at: None }
+        Interrupt { id, kind: "note".into(), message: message.into(), created_at: None, in_reply_to: None }
     }
 
     #[test]

@@ -48,11 +48,14 @@ fn default_heartbeat_interval() -> u64 {
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 pub struct Interrupt {
     pub id: u64,
-    /// `note` or `redirect` (kept as text so new kinds still reach the agent).
+    /// `note`, `redirect` or `answer` (kept as text so new kinds still reach the agent).
     pub kind: String,
     pub message: String,
     #[serde(default)]
     pub created_at: Option<String>,
+    /// For an `answer`: the question (inbox item) it answers.
+    #[serde(default)]
+    pub in_reply_to: Option<String>,
 }
 
 /// The lane `harness-dispatch` hands over (it is now `running` and ours).
@@ -183,6 +186,12 @@ pub enum Event {
         #[serde(skip_serializing_if = "Option::is_none")]
         exit_code: Option<i64>,
         error: String,
+    },
+    /// The agent asks a person; the answer comes back as an `answer` interrupt.
+    Question {
+        question: String,
+        #[serde(skip_serializing_if = "Vec::is_empty")]
+        options: Vec<String>,
     },
 }
 

@@ -6,6 +6,7 @@
 #   hang         tick forever (until cancelled)
 #   hang-first   hang on attempt 1, quick on later attempts
 #   ship         change a file, git commit, git push to origin (both may wait for approval)
+#   ask          ask a person which colour to use, wait for the answer, print it, exit 0
 set -u
 brief=$(cat)
 mode=$(printf '%s\n' "$brief" | sed -n 's/^mode: *//p' | head -n 1)
@@ -51,6 +52,18 @@ case "$mode" in
     else
       echo "agent: push refused"
     fi
+    ;;
+  ask)
+    "$SWITCHYARD_HARNESS" gate question "$SWITCHYARD_GATE_SOCKET" "Which colour should the button be?" red blue || exit 5
+    echo "agent: asked"
+    n=0
+    while ! grep -q '"kind":"answer"' "$SWITCHYARD_INTERRUPTS_FILE" 2>/dev/null; do
+      sleep 0.1
+      n=$((n + 1))
+      if [ "$n" -gt 600 ]; then echo "agent: no answer came" >&2; exit 3; fi
+    done
+    answer=$(grep '"kind":"answer"' "$SWITCHYARD_INTERRUPTS_FILE" | head -n 1 | sed 's/.*"message":"\([^"]*\)".*/\1/')
+    echo "agent: the answer is $answer"
     ;;
   hang)
     while true; do echo "still working"; sleep 0.2; done

@@ -488,3 +488,130 @@ async fn harness_action_refuses_malformed_questions_by_field() {
         .await;
     assert_eq!(unknown.status, 404, "{}", unknown.text());
 }
+
+async fn ask(app: &TestApp, harness: &TestHarness, run_id: &str, question: Value) -> switchyard_tests::ApiResponse {
+    let body = json!({"run_id": run_id, "events": [question]});
+    app.call("harness-event").token(&harness.credential).json(&body).send().await
+}
+
+#[tokio::test]
+async fn an_agents_question_waits_in_the_inbox_until_exactly_one_answer_reaches_it() {
+    let app = spawn_app().await;
+    let acme = app.bootstrap("acme", "us-east-1", "enterprise").await;
+    let (run_id, harness) = running_lane(&app, &acme, &["src/**"]).await;
+    let asked = ask(
+        &app,
+        &harness,
+        &run_id,
+        json!({"type": "question", "question": "Which region?",
+        "options": ["eu", "us"], "priority": "high"}),
+    )
+    .await;
+    assert_eq!((asked.status, asked.json()["state"].as_str()), (200, Some("input_required")), "{}", asked.text());
+    // A question's default answer must be one of its options.
+    let bad = ask(
+        &app,
+        &harness,
+        &run_id,
+        json!({"type": "question", "question": "?", "options": ["a"], "default_answer": "b"}),
+    )
+    .await;
+    assert_eq!((bad.status, bad.json()["error"]["field"].as_str()), (422, Some("events.default_answer")));
+
+    // Listed (filters work as a query string too) and readable; a viewer may look, not answer.
+    let (viewer, _) = app.issue(&acme, &["lanes:read"]).await;
+    let listed = app
+        .get_with_token(&format!("/functions/v1/inbox-list?resolved=false&priority=high&run_id={run_id}"), &viewer)
+        .await;
+    let item_id = listed["data"][0]["item_id"].as_str().unwrap().to_owned();
+    assert_eq!(listed["data"].as_array().unwrap().len(), 1);
+    let none = app.get_with_token("/functions/v1/inbox-list?resolved=true", &viewer).await;
+    assert!(none["data"].as_array().unwrap().is_empty());
+    let low = app.get_with_token("/functions/v1/inbox-list?priority=low", &viewer).await;
+    assert!(low["data"].as_array().unwrap().is_empty());
+    let item = app.call("inbox-get").token(&viewer).json(&json!({"item_id": item_id})).send().await.json();
+    assert_eq!((item["question"].as_str(), item["state"].as_str()), (Some("Which region?"), Some("pending")));
+    let refused =
+        app.call("inbox-resolve").token(&viewer).json(&json!({"item_id": item_id, "answer": "eu"})).send().await;
+    assert_eq!((refused.status, refused.json()["error"]["scope"].as_str()), (403, Some("lanes:write")));
+    let off_menu =
+        app.call("inbox-resolve").token(&acme.token).json(&json!({"item_id": item_id, "answer": "mars"})).send().await;
+    assert_eq!((off_menu.status, off_menu.json()["error"]["field"].as_str()), (422, Some("answer")));
+
+    // Racing answers: exactly one is taken.
+    let racers = (0..20).map(|i| {
+        let (app, token, item_id) = (&app, acme.token.clone(), item_id.clone());
+        async move {
+            let answer = if i % 2 == 0 { "eu" } else { "us" };
+            app.call("inbox-resolve").token(&token).json(&json!({"item_id": item_id, "answer": answer})).send().await
+        }
+    });
+    let answers = futures::future::join_all(racers).await;
+    let won: Vec<&switchyard_tests::ApiResponse> = answers.iter().filter(|r| r.status == 200).collect();
+    assert_eq!(won.len(), 1, "{:?}", answers.iter().map(|r| r.status).collect::<Vec<_>>());
+    assert!(answers.iter().all(|r| r.status == 200 || r.status == 409));
+    let resolved = won[0].json();
+    let answer = resolved["item"]["answer"].as_str().unwrap().to_owned();
+    assert_eq!(
+        (resolved["interrupt"]["kind"].as_str(), resolved["interrupt"]["in_reply_to"].as_str()),
+        (Some("answer"), Some(item_id.as_str()))
+    );
+    assert_eq!(resolved["lane"]["state"], "running");
+
+    // The answer reaches the harness like any interrupt: once, in order.
+    let beat = app.call("harness-heartbeat").token(&harness.credential).json(&json!({})).send().await.json();
+    let delivered = &beat["lanes"][0]["interrupts"];
+    assert_eq!(
+        (delivered[0]["kind"].as_str(), delivered[0]["message"].as_str()),
+        (Some("answer"), Some(answer.as_str()))
+    );
+    let id = delivered[0]["id"].as_u64().unwrap();
+    let acked = app
+        .call("harness-heartbeat")
+        .token(&harness.credential)
+        .json(&json!({"acks": {run_id.clone(): id}}))
+        .send()
+        .await;
+    let again = app.call("harness-heartbeat").token(&harness.credential).json(&json!({})).send().await.json();
+    assert_eq!(acked.status, 200);
+    assert!(again["lanes"][0]["interrupts"].as_array().unwrap().is_empty());
+
+    // Nobody answers: a default answer is given, or else the lane is paused.
+    ask(
+        &app,
+        &harness,
+        &run_id,
+        json!({"type": "question", "question": "Proceed?", "options": ["yes", "no"],
+        "default_answer": "no", "expires_in_seconds": 1}),
+    )
+    .await;
+    tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+    let report = app.tick_over_http("dispatch-status-tick").await;
+    assert_eq!(report["questions_expired"], 1, "{report}");
+    let lane = app.lane(&acme, &run_id).await;
+    assert_eq!(lane["state"], "running");
+    assert_eq!(lane["pending_interrupts"][0]["message"], "no");
+    ask(&app, &harness, &run_id, json!({"type": "question", "question": "Anything else?", "expires_in_seconds": 1}))
+        .await;
+    tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+    app.tick_over_http("dispatch-status-tick").await;
+    let lane = app.lane(&acme, &run_id).await;
+    assert_eq!((lane["state"].as_str(), lane["pause_reason"].as_str()), (Some("paused"), Some("question_expired")));
+
+    // A lane that ends withdraws what it still asks.
+    app.call("agent-resume").token(&acme.token).json(&json!({"run_id": run_id})).send().await;
+    ask(&app, &harness, &run_id, json!({"type": "question", "question": "Last one?"})).await;
+    app.call("agent-cancel").token(&acme.token).json(&json!({"run_id": run_id})).send().await;
+    let all = app.call("inbox-list").token(&acme.token).json(&json!({"run_id": run_id})).send().await.json();
+    let states: Vec<&str> = all["data"].as_array().unwrap().iter().map(|i| i["state"].as_str().unwrap()).collect();
+    assert_eq!(states, ["withdrawn", "expired", "answered", "answered"]);
+    let log = audited(&app, &acme).await;
+    for action in [
+        "harness-event:question",
+        "inbox-resolve",
+        "dispatch-status-tick:question_default_answer",
+        "dispatch-status-tick:question_expired",
+    ] {
+        assert!(log.iter().any(|(_, a, _)| a == action), "no {action} in {log:?}");
+    }
+}

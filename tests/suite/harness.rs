@@ -350,3 +350,30 @@ async fn the_harness_holds_a_push_until_a_member_decides() {
     assert_eq!(remote_branch(&remote, &format!("agent/{second}")), None);
     harness.wait_for("waits for approval").await;
 }
+
+#[tokio::test]
+async fn an_agent_asks_a_person_and_goes_on_with_the_answer() {
+    let app = spawn_app().await;
+    let acme = app.bootstrap("acme", "us-east-1", "enterprise").await;
+    let dir = repos();
+    let _harness = Harness::start(&app, &acme.token, dir.path(), "asker");
+    let run_id = lane_with_mode(&app, &acme, "ask", "src/**").await;
+    wait_state(&app, &acme, &run_id, "input_required").await;
+    let inbox = app.call("inbox-list").token(&acme.token).json(&json!({"resolved": false})).send().await.json();
+    let item = &inbox["data"][0];
+    assert_eq!(
+        (item["question"].as_str(), item["run_id"].as_str()),
+        (Some("Which colour should the button be?"), Some(run_id.as_str()))
+    );
+    assert_eq!(item["options"], json!(["red", "blue"]));
+    let r = app
+        .call("inbox-resolve")
+        .token(&acme.token)
+        .json(&json!({"item_id": item["item_id"], "answer": "blue"}))
+        .send()
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    wait_state(&app, &acme, &run_id, "completed").await;
+    let lines = output_lines(&app, &acme, &run_id).await;
+    assert!(lines.contains(&"agent: the answer is blue".to_owned()), "{lines:?}");
+}

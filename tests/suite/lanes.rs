@@ -282,13 +282,17 @@ async fn an_expired_lease_requeues_the_lane_then_fails_it_after_the_last_attempt
     let run_id = app.run_lane(&acme, body).await;
     let h = app.register_harness(&acme, "script", &[], 5).await;
     assert!(dispatch(&app, &h).await.is_some());
-    let nothing = json!({"requeued": 0, "failed": 0, "budget_exhausted": 0, "approvals_expired": 0});
+    let nothing =
+        json!({"requeued": 0, "failed": 0, "budget_exhausted": 0, "approvals_expired": 0, "questions_expired": 0});
     assert_eq!(app.tick_over_http("dispatch-status-tick").await, nothing);
     assert_eq!(app.lane(&acme, &run_id).await["state"], "running", "the lease has not expired yet");
 
     tokio::time::sleep(Duration::from_millis(5500)).await;
     let report = app.tick_over_http("dispatch-status-tick").await;
-    assert_eq!(report, json!({"requeued": 1, "failed": 0, "budget_exhausted": 0, "approvals_expired": 0}));
+    assert_eq!(
+        report,
+        json!({"requeued": 1, "failed": 0, "budget_exhausted": 0, "approvals_expired": 0, "questions_expired": 0})
+    );
     assert_eq!(app.tick_over_http("dispatch-status-tick").await, nothing, "a second tick finds nothing to do");
     let lane = app.lane(&acme, &run_id).await;
     assert_eq!((lane["state"].as_str(), lane["attempt"].as_u64()), (Some("queued"), Some(2)));
@@ -305,7 +309,7 @@ async fn an_expired_lease_requeues_the_lane_then_fails_it_after_the_last_attempt
     tokio::time::sleep(Duration::from_millis(5500)).await;
     assert_eq!(
         app.tick_over_http("dispatch-status-tick").await,
-        json!({"requeued": 0, "failed": 1, "budget_exhausted": 0, "approvals_expired": 0})
+        json!({"requeued": 0, "failed": 1, "budget_exhausted": 0, "approvals_expired": 0, "questions_expired": 0})
     );
     let lane = app.lane(&acme, &run_id).await;
     assert_eq!(lane["state"], "failed", "no attempts left");

@@ -18,7 +18,7 @@ fn crossing(name: &str) -> Option<Crossing> {
     match name {
         "api-token-revoke" | "agent-cancel" | "agent-pause" | "agent-resume" | "agent-interrupt" | "lane-get"
         | "lane-events" | "agent-tool-invoke" | "harness-revoke" | "harness-event" | "harness-action"
-        | "lane-approve" | "lane-reject" => Some(Crossing::ForeignId),
+        | "lane-approve" | "lane-reject" | "inbox-get" | "inbox-resolve" => Some(Crossing::ForeignId),
         "api-token-issue"
         | "sso-config-update"
         | "sso-domain-verify"
@@ -36,7 +36,8 @@ fn crossing(name: &str) -> Option<Crossing> {
         | "policy-get"
         | "policy-test"
         | "policy-update"
-        | "approval-list" => Some(Crossing::OwnWorkspaceOnly),
+        | "approval-list"
+        | "inbox-list" => Some(Crossing::OwnWorkspaceOnly),
         _ => None,
     }
 }
@@ -46,6 +47,7 @@ struct Foreign {
     tenant: Tenant,
     run_id: String,
     harness_id: String,
+    item_id: String,
 }
 
 /// A's credential for `doc`: its admin token, or (harness endpoints) a harness of A.
@@ -64,6 +66,8 @@ async fn cross_call(app: &TestApp, doc: &Endpoint, a: &Tenant, b: &Foreign) -> A
         "agent-cancel" | "agent-pause" | "agent-resume" | "lane-get" | "lane-events" | "lane-approve"
         | "lane-reject" => run,
         "harness-action" => json!({"run_id": b.run_id, "action": {"kind": "commit"}}),
+        "inbox-get" => json!({"item_id": b.item_id}),
+        "inbox-resolve" => json!({"item_id": b.item_id, "answer": "yes"}),
         "agent-interrupt" => json!({"run_id": b.run_id, "kind": "note", "message": "hi"}),
         "agent-tool-invoke" => json!({"run_id": b.run_id, "tool": "echo", "input": {}}),
         "harness-revoke" => json!({"harness_id": b.harness_id}),
@@ -100,8 +104,21 @@ async fn another_workspaces_ids_answer_not_found_on_every_endpoint() {
     let b_run = app.run_lane(&b, switchyard_tests::lane_body("shop", &["src/**"])).await;
     let claimed = app.call("harness-dispatch").token(&b_harness.credential).json(&json!({})).send().await;
     assert_eq!(claimed.status, 200);
+    // B's agent asks a question; B answers it, so its lane runs on.
+    let asked = app
+        .call("harness-event")
+        .token(&b_harness.credential)
+        .json(&json!({"run_id": b_run, "events": [{"type": "question", "question": "Ship it?"}]}))
+        .send()
+        .await;
+    assert_eq!(asked.json()["state"], "input_required", "{}", asked.text());
+    let items = app.call("inbox-list").token(&b.token).json(&json!({})).send().await.json();
+    let item_id = items["data"][0]["item_id"].as_str().unwrap().to_owned();
+    let answered =
+        app.call("inbox-resolve").token(&b.token).json(&json!({"item_id": item_id, "answer": "yes"})).send().await;
+    assert_eq!(answered.status, 200, "{}", answered.text());
     let audit_before = app.audit_count(&b.workspace_id);
-    let foreign = Foreign { tenant: b.clone(), run_id: b_run.clone(), harness_id: b_harness.id.clone() };
+    let foreign = Foreign { tenant: b.clone(), run_id: b_run.clone(), harness_id: b_harness.id.clone(), item_id };
     for doc in tenant_functions() {
         if let Some(Crossing::ForeignId) = crossing(&doc.name) {
             let r = cross_call(&app, &doc, &a, &foreign).await;

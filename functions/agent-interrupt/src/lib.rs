@@ -22,6 +22,6 @@ fn interrupt(ctx: &Ctx, tx: &Db, input: InterruptLane) -> Result<Change<Interrup
         ))
         .with_details(json!({"run_id": lane.run_id, "state": lane.state.as_str()})));
     }
-    let interrupt = lanes::queue_interrupt(tx, &lane, input.kind, &input.message)?;
+    let interrupt = lanes::queue_interrupt(tx, &lane, input.kind.into(), &input.message, None)?;
     Ok(Change::created(lane.run_id.clone(), InterruptQueued { run_id: lane.run_id.clone(), interrupt }))
 }

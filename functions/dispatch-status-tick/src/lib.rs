@@ -1,4 +1,4 @@
-//! Requeue lanes whose harness lease expired (or fail them after their last attempt), and pause lanes over budget.
+//! Requeue lanes whose harness lease expired (or fail them after their last attempt), pause lanes over budget, and settle overdue approvals and questions.
 //!
 //! Runs on the `[[trigger.cron]]` schedule and, for schedulers without Spin's
 //! cron trigger (a Kubernetes CronJob, a platform without the plugin), as a
@@ -12,10 +12,10 @@ wit_bindgen::generate!({
 use switchyard_api::{ApprovalState, DispatchTickReport, NoInput, RequestId, WorkspaceId};
 use switchyard_domain::audit::NewEntry;
 use switchyard_domain::lane::{Event, LaneState};
-use switchyard_edge::governance;
 use switchyard_edge::lanes::{self, apply, load_lane};
 use switchyard_edge::prelude::*;
 use switchyard_edge::{append_audit, now_rfc3339, random_bytes};
+use switchyard_edge::{governance, inbox};
 
 const ENDPOINT: Endpoint = endpoints::DISPATCH_STATUS_TICK;
 const ACTOR: &str = "system:dispatch-status-tick";
@@ -39,8 +39,12 @@ impl Guest for Tick {
             .map_err(|e: ApiError| Error::Other(format!("{}: {:?}", e.message, e.cause)))?;
         if report != DispatchTickReport::default() {
             println!(
-                "dispatch-status-tick: {} requeued, {} failed, {} paused over budget, {} approvals expired",
-                report.requeued, report.failed, report.budget_exhausted, report.approvals_expired
+                "dispatch-status-tick: {} requeued, {} failed, {} paused over budget, {} approvals and {} questions expired",
+                report.requeued,
+                report.failed,
+                report.budget_exhausted,
+                report.approvals_expired,
+                report.questions_expired
             );
         }
         Ok(())
@@ -87,6 +91,15 @@ fn sweep(tx: &Db, request_id: &RequestId) -> Result<DispatchTickReport, ApiError
         }
         report.approvals_expired += 1;
         audit(tx, &workspace, "approval_expired", approval.approval_id.as_str(), &now, &request_id)?;
+    }
+    // A question nobody answered gets its default answer, or its lane stops.
+    for (workspace, item) in inbox::overdue(tx, &now)? {
+        let action = match inbox::expire(tx, &workspace, &item, ACTOR)? {
+            inbox::Expired::Answered => "question_default_answer",
+            inbox::Expired::Paused => "question_expired",
+        };
+        report.questions_expired += 1;
+        audit(tx, &workspace, action, item.item_id.as_str(), &now, &request_id)?;
     }
     Ok(report)
 }

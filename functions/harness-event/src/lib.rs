@@ -1,4 +1,4 @@
-//! Record what a harness reports about a lane it holds: output, file changes, tokens used, completion, failure.
+//! Record what a harness reports about a lane it holds: output, file changes, tokens used, questions, completion, failure.
 //!
 //! Output and file changes become lane events; completion, failure and a
 //! budget pause also change the lane's state and are audited.
@@ -6,6 +6,7 @@
 use serde_json::json;
 use switchyard_api::{HarnessEvents, HarnessEventsAccepted, HarnessReport, LaneEventData, LaneResult};
 use switchyard_domain::lane::{Event, LaneState};
+use switchyard_edge::inbox;
 use switchyard_edge::lanes::{self, LaneRow, append_event, apply, load_lane};
 use switchyard_edge::prelude::*;
 
@@ -87,6 +88,23 @@ fn apply_report(ctx: &Ctx, tx: &Db, lane: &mut LaneRow, report: &HarnessReport) 
                 apply(tx, lane, Event::Pause, Some("budget_exhausted"))?;
                 ctx.audit_in(tx, &lane.workspace_id, "harness-event:budget_exhausted", Some(lane.run_id.as_str()))?;
             }
+        }
+        HarnessReport::Question { question, options, priority, expires_in_seconds, default_answer } => {
+            if let Some(default) = default_answer
+                && !options.is_empty()
+                && !options.iter().any(|o| o.as_str() == default.as_str())
+            {
+                return Err(ApiError::validation("events.default_answer", "must be one of the options"));
+            }
+            let asked = inbox::Question {
+                question: question.as_str(),
+                options: options.strings(),
+                priority: priority.unwrap_or(switchyard_api::Priority::Normal),
+                wait_seconds: expires_in_seconds.map_or(inbox::DEFAULT_WAIT_SECONDS, |s| s.get()),
+                default_answer: default_answer.as_ref().map(|d| d.as_str()),
+            };
+            let item = inbox::ask(tx, lane, &asked)?;
+            ctx.audit_in(tx, &lane.workspace_id, "harness-event:question", Some(item.item_id.as_str()))?;
         }
         HarnessReport::Completed { exit_code, summary, diff_stat } => {
             finish(tx, lane, Some(*exit_code), summary.as_deref())?;

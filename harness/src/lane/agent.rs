@@ -48,7 +48,10 @@ pub(super) fn agent_command(cfg: &LaneConfig, lane: &DispatchedLane, p: &Prepare
         // hooks ask the approval gate before a commit or push.
         .env("GIT_CONFIG_COUNT", "1")
         .env("GIT_CONFIG_KEY_0", "core.hooksPath")
-        .env("GIT_CONFIG_VALUE_0", &p.hooks_dir);
+        .env("GIT_CONFIG_VALUE_0", &p.hooks_dir)
+        // To ask a person: "$SWITCHYARD_HARNESS" gate question "$SWITCHYARD_GATE_SOCKET" "…" [option…]
+        .env("SWITCHYARD_GATE_SOCKET", &p.gate_socket)
+        .env("SWITCHYARD_HARNESS", std::env::current_exe().unwrap_or_default());
     for (var, budget) in
         [("SWITCHYARD_TOKEN_BUDGET", lane.token_budget), ("SWITCHYARD_COST_BUDGET_CENTS", lane.cost_budget_cents)]
     {

@@ -66,6 +66,7 @@ struct Prepared {
     hooks_dir: PathBuf,
     /// The approval gate's socket, served while the agent runs (see `gate.rs`).
     gate: Option<tokio::net::UnixListener>,
+    gate_socket: PathBuf,
 }
 
 /// Runs `lane` to the end and reports it. `shared` must already be in the
@@ -160,7 +161,7 @@ async fn prepare(cfg: &LaneConfig, shared: &LaneShared, lane: &DispatchedLane) -
             None
         }
     };
-    Ok(Prepared { worktree, interrupts_file, brief_file, hooks_dir, gate })
+    Ok(Prepared { worktree, interrupts_file, brief_file, hooks_dir, gate, gate_socket: socket })
 }
 
 /// `<work-dir>/<name>.gate.sock`.
@@ -249,7 +250,13 @@ mod tests {
         assert!(lanes.acks().is_empty());
         let dir = tempfile::tempdir().unwrap();
         a.sink().open(dir.path().join("a.jsonl")).unwrap();
-        a.deliver(&[Interrupt { id: 4, kind: "note".into(), message: "m".into(), created_at: None }]);
+        a.deliver(&[Interrupt {
+            id: 4,
+            kind: "note".into(),
+            message: "m".into(),
+            created_at: None,
+            in_reply_to: None,
+        }]);
         assert_eq!(lanes.acks(), BTreeMap::from([("lane_a".to_owned(), 4)]));
 
         let a2 = LaneShared::new("lane_a");

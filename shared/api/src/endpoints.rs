@@ -10,14 +10,14 @@ use schemars::{JsonSchema, Schema, SchemaGenerator};
 
 use crate::{
     ActionAnswer, Approval, BadgeQuery, BootstrapWorkspace, BootstrappedWorkspace, DecideApproval, DispatchTickReport,
-    Dispatched, EventPage, ExportAudit, ExportDocument, ExportLogRange, GetLane, GetPolicy, HarnessAction,
-    HarnessEvents, HarnessEventsAccepted, HarnessRevoked, Health, Heartbeat, HeartbeatAnswer, InterruptLane,
-    InterruptQueued, InvokeTool, IssueToken, IssuedToken, Jwks, Lane, LaneAction, LaneDecision, LaneDetail,
-    LaneEventsQuery, ListApprovals, ListLanes, ListTools, MaintenanceReport, NoInput, Page, Policy, PolicyTested,
-    Proof, ProofQuery, ProvidersForEmail, ProvidersForEmailResult, PublishedHead, RateFamily, RegisterHarness,
-    RegisterTool, RegisteredHarness, ResumeLane, RevokeHarness, RevokeToken, RevokedToken, RunAgent, Scope,
-    SsoConfigUpdated, SsoDomainVerified, TestPolicy, Tool, ToolCall, UpdatePolicy, UpdateSsoConfig, VerifyAnswer,
-    VerifyRequest, VerifySsoDomain,
+    Dispatched, EventPage, ExportAudit, ExportDocument, ExportLogRange, GetInboxItem, GetLane, GetPolicy,
+    HarnessAction, HarnessEvents, HarnessEventsAccepted, HarnessRevoked, Health, Heartbeat, HeartbeatAnswer, InboxItem,
+    InboxResolved, InterruptLane, InterruptQueued, InvokeTool, IssueToken, IssuedToken, Jwks, Lane, LaneAction,
+    LaneDecision, LaneDetail, LaneEventsQuery, ListApprovals, ListInbox, ListLanes, ListTools, MaintenanceReport,
+    NoInput, Page, Policy, PolicyTested, Proof, ProofQuery, ProvidersForEmail, ProvidersForEmailResult, PublishedHead,
+    RateFamily, RegisterHarness, RegisterTool, RegisteredHarness, ResolveInboxItem, ResumeLane, RevokeHarness,
+    RevokeToken, RevokedToken, RunAgent, Scope, SsoConfigUpdated, SsoDomainVerified, TestPolicy, Tool, ToolCall,
+    UpdatePolicy, UpdateSsoConfig, VerifyAnswer, VerifyRequest, VerifySsoDomain,
 };
 
 /// An HTTP method an endpoint answers.
@@ -293,7 +293,7 @@ endpoints! {
     }
     DISPATCH_STATUS_TICK {
         name: "dispatch-status-tick", methods: [Post], auth: Auth::ServiceRole, rate: None, mutation: false,
-        summary: "Requeue lanes whose harness lease expired (or fail them after their last attempt), and pause lanes over budget.",
+        summary: "Requeue lanes whose harness lease expired (or fail them after their last attempt), pause lanes over budget, and settle overdue approvals and questions.",
         request: NoInput,
         responses: [200 Json(DispatchTickReport): "What this pass changed."],
     }
@@ -329,7 +329,7 @@ endpoints! {
     }
     HARNESS_EVENT {
         name: "harness-event", methods: [Post], auth: Auth::Harness, rate: None, mutation: false,
-        summary: "Record what a harness reports about a lane it holds: output, file changes, tokens used, completion, failure.",
+        summary: "Record what a harness reports about a lane it holds: output, file changes, tokens used, questions, completion, failure.",
         request: HarnessEvents,
         responses: [200 Json(HarnessEventsAccepted): "The lane's state after the reports, and its control signal."],
     }
@@ -356,6 +356,24 @@ endpoints! {
         summary: "Liveness of the deployment and its database.",
         request: NoInput,
         responses: [200 Json(Health): "`ok`, or `degraded` when the database does not answer."],
+    }
+    INBOX_GET {
+        name: "inbox-get", methods: [Get, Post], auth: Auth::Bearer(Scope::LanesRead), rate: Some(Read), mutation: false,
+        summary: "One question an agent asked, with its answer once it has one.",
+        request: GetInboxItem,
+        responses: [200 Json(InboxItem): "The item."],
+    }
+    INBOX_LIST {
+        name: "inbox-list", methods: [Get, Post], auth: Auth::Bearer(Scope::LanesRead), rate: Some(Read), mutation: false,
+        summary: "The workspace's inbox: questions agents asked, newest first, filtered by resolved, priority or lane.",
+        request: ListInbox,
+        responses: [200 Json(Page<InboxItem>): "A page of items; pass `next_cursor` as `cursor` for the next."],
+    }
+    INBOX_RESOLVE {
+        name: "inbox-resolve", methods: [Post], auth: Auth::Bearer(Scope::LanesWrite), rate: Some(Write), mutation: true,
+        summary: "Answer a question an agent asked: the answer reaches the agent once and in order, as an interrupt of kind `answer`, and a lane waiting in `input_required` runs again.",
+        request: ResolveInboxItem,
+        responses: [200 Json(InboxResolved): "The answered item, the interrupt carrying the answer, and the lane."],
     }
     JWKS {
         name: "jwks", methods: [Get, Post], auth: Auth::Public, rate: Some(Read), mutation: false,

@@ -5,7 +5,7 @@
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use crate::ids::{ApprovalId, LaneId};
+use crate::ids::{ApprovalId, InboxId, LaneId};
 use crate::lanes::{Lane, LaneState, Signal};
 use crate::valid::{Description, Glob, List, Message, Name, Ranged, RelPath, Repository, ToolName, Word};
 
@@ -349,4 +349,123 @@ pub struct ActionAnswer {
     pub approval: Option<Approval>,
     pub state: LaneState,
     pub signal: Signal,
+}
+
+// ---------------------------------------------------------------- the inbox
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Priority {
+    Low,
+    Normal,
+    High,
+    Urgent,
+}
+
+impl Priority {
+    pub const ALL: [Priority; 4] = [Self::Low, Self::Normal, Self::High, Self::Urgent];
+
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Low => "low",
+            Self::Normal => "normal",
+            Self::High => "high",
+            Self::Urgent => "urgent",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|p| p.as_str() == s)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum InboxState {
+    Pending,
+    /// By a member, or with the item's default answer when it expired.
+    Answered,
+    /// Nobody answered in time and there was no default answer: the lane was paused.
+    Expired,
+    /// The lane ended before anyone answered.
+    Withdrawn,
+}
+
+impl InboxState {
+    pub const ALL: [InboxState; 4] = [Self::Pending, Self::Answered, Self::Expired, Self::Withdrawn];
+
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Pending => "pending",
+            Self::Answered => "answered",
+            Self::Expired => "expired",
+            Self::Withdrawn => "withdrawn",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|st| st.as_str() == s)
+    }
+}
+
+/// A question an agent asked through its harness, and its answer.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct InboxItem {
+    pub item_id: InboxId,
+    pub run_id: LaneId,
+    pub state: InboxState,
+    pub question: String,
+    /// The answers to choose from (empty: free text).
+    pub options: Vec<String>,
+    pub priority: Priority,
+    /// Given at `expires_at` when nobody answered; none: the lane is paused then.
+    pub default_answer: Option<String>,
+    pub asked_at: String,
+    pub expires_at: String,
+    pub answer: Option<String>,
+    /// A member, or `system` for the default answer.
+    pub answered_by: Option<String>,
+    pub answered_at: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ListInbox {
+    /// `false`: only pending items; `true`: only settled ones; absent: all.
+    #[serde(default, deserialize_with = "crate::valid::optional_bool")]
+    #[schemars(with = "Option<bool>")]
+    pub resolved: Option<bool>,
+    #[serde(default)]
+    pub priority: Option<Priority>,
+    #[serde(default)]
+    pub run_id: Option<LaneId>,
+    /// Page size (default 50).
+    #[serde(default)]
+    pub limit: Option<Ranged<1, 100>>,
+    /// `next_cursor` of the previous page.
+    #[serde(default)]
+    #[schemars(extend("pattern" = "^([0-9a-f]{2})+$"))]
+    pub cursor: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct GetInboxItem {
+    pub item_id: InboxId,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ResolveInboxItem {
+    pub item_id: InboxId,
+    /// One of the item's `options`, when it has any.
+    pub answer: Message,
+}
+
+/// An answered item and the interrupt that carries the answer to the agent.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct InboxResolved {
+    pub item: InboxItem,
+    pub interrupt: crate::lanes::Interrupt,
+    pub lane: Lane,
 }

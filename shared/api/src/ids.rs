@@ -105,3 +105,5 @@ prefixed_id!(/// One recorded tool call.
     ToolCallId, "call_");
 prefixed_id!(/// A request for a member's approval.
     ApprovalId, "apr_");
+prefixed_id!(/// A question an agent asked, in the workspace's inbox.
+    InboxId, "inb_");

@@ -3,8 +3,8 @@
 use schemars::JsonSchema;
 use serde::{Deserialize, Deserializer, Serialize};
 
-use crate::governance::{ApprovalState, ApprovalSubject};
-use crate::ids::{ApprovalId, HarnessId, LaneId, ToolCallId, ToolId};
+use crate::governance::{ApprovalState, ApprovalSubject, Priority};
+use crate::ids::{ApprovalId, HarnessId, InboxId, LaneId, ToolCallId, ToolId};
 use crate::valid::{Brief, Description, Glob, HttpUrl, List, Message, Name, Ranged, Repository, ToolName, Word};
 
 /// Accepts `["a","b"]` (an item that does not parse is named by its index,
@@ -70,17 +70,20 @@ pub enum LaneState {
     Paused,
     /// Waiting for a member to approve or reject a request (`lane-approve`, `lane-reject`).
     AwaitingApproval,
+    /// Its agent asked a question and waits for the answer (`inbox-resolve`).
+    InputRequired,
     Completed,
     Failed,
     Cancelled,
 }
 
 impl LaneState {
-    pub const ALL: [LaneState; 7] = [
+    pub const ALL: [LaneState; 8] = [
         LaneState::Queued,
         LaneState::Running,
         LaneState::Paused,
         LaneState::AwaitingApproval,
+        LaneState::InputRequired,
         LaneState::Completed,
         LaneState::Failed,
         LaneState::Cancelled,
@@ -92,6 +95,7 @@ impl LaneState {
             Self::Running => "running",
             Self::Paused => "paused",
             Self::AwaitingApproval => "awaiting_approval",
+            Self::InputRequired => "input_required",
             Self::Completed => "completed",
             Self::Failed => "failed",
             Self::Cancelled => "cancelled",
@@ -104,17 +108,18 @@ impl LaneState {
 
     /// Queued, running, paused and waiting lanes hold their scope claim.
     pub const fn is_active(self) -> bool {
-        matches!(self, Self::Queued | Self::Running | Self::Paused | Self::AwaitingApproval)
+        matches!(self, Self::Queued | Self::Running | Self::Paused | Self::AwaitingApproval | Self::InputRequired)
     }
 
     /// The states in which a harness may hold the lane (and renews its lease).
-    pub const HELD: [LaneState; 3] = [LaneState::Running, LaneState::Paused, LaneState::AwaitingApproval];
+    pub const HELD: [LaneState; 4] =
+        [LaneState::Running, LaneState::Paused, LaneState::AwaitingApproval, LaneState::InputRequired];
 
     /// The control signal a harness applies to a lane in this state.
     pub const fn signal(self) -> Signal {
         match self {
             // A waiting agent is blocked on its request, not stopped.
-            Self::Running | Self::Queued | Self::AwaitingApproval => Signal::Run,
+            Self::Running | Self::Queued | Self::AwaitingApproval | Self::InputRequired => Signal::Run,
             Self::Paused => Signal::Pause,
             Self::Completed | Self::Failed | Self::Cancelled => Signal::Cancel,
         }
@@ -214,14 +219,43 @@ pub enum InterruptKind {
     Note,
     /// A change of direction the agent must follow.
     Redirect,
+    /// The answer to a question the agent asked (`in_reply_to` names it); sent by `inbox-resolve`.
+    Answer,
+}
+
+impl InterruptKind {
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Note => "note",
+            Self::Redirect => "redirect",
+            Self::Answer => "answer",
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct InterruptLane {
     pub run_id: LaneId,
-    pub kind: InterruptKind,
+    pub kind: SentInterruptKind,
     pub message: Message,
+}
+
+/// The interrupts a client sends (answers come from `inbox-resolve`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum SentInterruptKind {
+    Note,
+    Redirect,
+}
+
+impl From<SentInterruptKind> for InterruptKind {
+    fn from(kind: SentInterruptKind) -> Self {
+        match kind {
+            SentInterruptKind::Note => Self::Note,
+            SentInterruptKind::Redirect => Self::Redirect,
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -230,6 +264,9 @@ pub struct Interrupt {
     pub kind: InterruptKind,
     pub message: String,
     pub created_at: String,
+    /// For an `answer`: the question it answers.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub in_reply_to: Option<InboxId>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
@@ -338,6 +375,10 @@ pub enum LaneEventData {
     },
     /// A request was approved, rejected, expired or withdrawn.
     ApprovalDecided { approval_id: ApprovalId, state: ApprovalState, by: String, note: Option<String> },
+    /// Its agent asked a question (see `inbox-get`).
+    QuestionAsked { item_id: InboxId, question: String, options: Vec<String>, priority: Priority },
+    /// A question was answered (`by`: a member, or `system` for a default answer at expiry), expired or withdrawn.
+    QuestionSettled { item_id: InboxId, state: crate::governance::InboxState, by: String },
     /// The lane met a `warn` rule; what it did went ahead.
     PolicyWarning { rule: String, message: Option<String>, subject: ApprovalSubject },
 }
@@ -356,6 +397,8 @@ impl LaneEventData {
             Self::ApprovalRequested { .. } => LaneEventType::ApprovalRequested,
             Self::ApprovalDecided { .. } => LaneEventType::ApprovalDecided,
             Self::PolicyWarning { .. } => LaneEventType::PolicyWarning,
+            Self::QuestionAsked { .. } => LaneEventType::QuestionAsked,
+            Self::QuestionSettled { .. } => LaneEventType::QuestionSettled,
         }
     }
 
@@ -395,6 +438,8 @@ pub enum LaneEventType {
     ApprovalRequested,
     ApprovalDecided,
     PolicyWarning,
+    QuestionAsked,
+    QuestionSettled,
 }
 
 impl LaneEventType {
@@ -411,6 +456,8 @@ impl LaneEventType {
             Self::ApprovalRequested => "approval_requested",
             Self::ApprovalDecided => "approval_decided",
             Self::PolicyWarning => "policy_warning",
+            Self::QuestionAsked => "question_asked",
+            Self::QuestionSettled => "question_settled",
         }
     }
 }
@@ -536,6 +583,22 @@ pub enum HarnessReport {
         used: u64,
         #[serde(default)]
         cost_cents: u64,
+    },
+    /// The agent asks a person something; the lane waits in `input_required`
+    /// until the answer arrives as an interrupt of kind `answer`.
+    Question {
+        question: Message,
+        /// The answers to choose from (none: free text).
+        #[serde(default)]
+        options: List<Name, 0, 20>,
+        #[serde(default)]
+        priority: Option<Priority>,
+        /// How long it may wait (default 86 400 s).
+        #[serde(default)]
+        expires_in_seconds: Option<Ranged<1, 2_592_000>>,
+        /// Given when nobody answers in time; without one the lane is paused instead.
+        #[serde(default)]
+        default_answer: Option<Message>,
     },
     Completed {
         exit_code: i64,
@@ -666,4 +729,7 @@ pub struct DispatchTickReport {
     /// paused (or, for a held dispatch, cancelled).
     #[serde(default)]
     pub approvals_expired: u32,
+    /// Questions nobody answered in time: given their default answer, or their lanes paused.
+    #[serde(default)]
+    pub questions_expired: u32,
 }

@@ -22,8 +22,8 @@ pub use endpoints::{Auth, Endpoint, Media, Verb};
 pub use error::{ErrorBody, ErrorCode, ErrorDetail, Problem};
 pub use governance::*;
 pub use ids::{
-    ApprovalId, HarnessId, ID_ALPHABET, ID_BODY_LEN, LaneId, MemberId, ProviderId, RequestId, TokenId, ToolCallId,
-    ToolId, WorkspaceId,
+    ApprovalId, HarnessId, ID_ALPHABET, ID_BODY_LEN, InboxId, LaneId, MemberId, ProviderId, RequestId, TokenId,
+    ToolCallId, ToolId, WorkspaceId,
 };
 pub use lanes::*;
 pub use scope::{RateFamily, Scope, UnknownScope};

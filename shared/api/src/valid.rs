@@ -449,6 +449,25 @@ pub fn optional_at_least<'de, D: Deserializer<'de>, const MIN: u64>(d: D) -> Res
     Ok(Option::<Ranged<MIN, { u64::MAX }>>::deserialize(d)?.map(Ranged::get))
 }
 
+/// For `Option<bool>` fields: `true` / `false`, or the same as text (query strings carry text).
+pub fn optional_bool<'de, D: Deserializer<'de>>(d: D) -> Result<Option<bool>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum BoolOrText {
+        Bool(bool),
+        Text(String),
+    }
+    match Option::<BoolOrText>::deserialize(d)? {
+        None => Ok(None),
+        Some(BoolOrText::Bool(b)) => Ok(Some(b)),
+        Some(BoolOrText::Text(t)) => match t.as_str() {
+            "true" => Ok(Some(true)),
+            "false" => Ok(Some(false)),
+            _ => Err(serde::de::Error::custom("expected true or false")),
+        },
+    }
+}
+
 /// A list of `MIN..=MAX` items.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(transparent)]

@@ -33,6 +33,10 @@ pub enum Event {
     Rejected {
         held: bool,
     },
+    /// Its agent asked a question.
+    AskInput,
+    /// The question was answered.
+    Answered,
 }
 
 /// A refused transition: the event is not allowed in `from`.
@@ -53,15 +57,17 @@ pub fn transition(from: LaneState, event: Event) -> Result<LaneState, Illegal> {
     let to = match (from, event) {
         (Queued, Event::Dispatch) => Running,
         // A waiting lane may be paused too (its request is withdrawn, or it expired).
-        (Running | AwaitingApproval, Event::Pause) => Paused,
+        (Running | AwaitingApproval | InputRequired, Event::Pause) => Paused,
         (Paused, Event::Resume { held: true }) => Running,
         (Paused, Event::Resume { held: false }) => Queued,
-        (Queued | Running | Paused | AwaitingApproval, Event::Cancel) => Cancelled,
-        // A harness may finish while a pause signal or a request is in flight.
-        (Running | Paused | AwaitingApproval, Event::Complete) => Completed,
-        (Running | Paused | AwaitingApproval, Event::Fail) => Failed,
-        (Running | Paused | AwaitingApproval, Event::LeaseExpired { retry: true }) => Queued,
-        (Running | Paused | AwaitingApproval, Event::LeaseExpired { retry: false }) => Failed,
+        (Queued | Running | Paused | AwaitingApproval | InputRequired, Event::Cancel) => Cancelled,
+        // A harness may finish while a pause signal, a request or a question is in flight.
+        (Running | Paused | AwaitingApproval | InputRequired, Event::Complete) => Completed,
+        (Running | Paused | AwaitingApproval | InputRequired, Event::Fail) => Failed,
+        (Running | Paused | AwaitingApproval | InputRequired, Event::LeaseExpired { retry: true }) => Queued,
+        (Running | Paused | AwaitingApproval | InputRequired, Event::LeaseExpired { retry: false }) => Failed,
+        (Running, Event::AskInput) => InputRequired,
+        (InputRequired, Event::Answered) => Running,
         (Running, Event::AwaitApproval) => AwaitingApproval,
         (AwaitingApproval, Event::Approved { held: true } | Event::Rejected { held: true }) => Running,
         (AwaitingApproval, Event::Approved { held: false }) => Queued,
@@ -76,7 +82,7 @@ mod tests {
     use super::*;
     use LaneState::*;
 
-    const EVENTS: [Event; 14] = [
+    const EVENTS: [Event; 16] = [
         Event::Dispatch,
         Event::Pause,
         Event::Resume { held: true },
@@ -91,13 +97,15 @@ mod tests {
         Event::Approved { held: false },
         Event::Rejected { held: true },
         Event::Rejected { held: false },
+        Event::AskInput,
+        Event::Answered,
     ];
 
     /// The whole table, written out: every (state, event) pair.
     fn expected(from: LaneState, event: Event) -> Option<LaneState> {
         match event {
             Event::Dispatch => (from == Queued).then_some(Running),
-            Event::Pause => matches!(from, Running | AwaitingApproval).then_some(Paused),
+            Event::Pause => matches!(from, Running | AwaitingApproval | InputRequired).then_some(Paused),
             Event::Resume { held } => (from == Paused).then_some(if held { Running } else { Queued }),
             Event::Cancel => from.is_active().then_some(Cancelled),
             Event::Complete => LaneState::HELD.contains(&from).then_some(Completed),
@@ -108,6 +116,8 @@ mod tests {
             Event::AwaitApproval => (from == Running).then_some(AwaitingApproval),
             Event::Approved { held } => (from == AwaitingApproval).then_some(if held { Running } else { Queued }),
             Event::Rejected { held } => (from == AwaitingApproval).then_some(if held { Running } else { Cancelled }),
+            Event::AskInput => (from == Running).then_some(InputRequired),
+            Event::Answered => (from == InputRequired).then_some(Running),
         }
     }
 

@@ -12,8 +12,8 @@
 
 use serde_json::json;
 use switchyard_api::{
-    ErrorCode, HarnessId, Interrupt, InterruptKind, Lane, LaneEvent, LaneEventData, LaneEventType, LaneId, ToolCall,
-    ToolCallId, WorkspaceId,
+    ErrorCode, HarnessId, InboxId, Interrupt, InterruptKind, Lane, LaneEvent, LaneEventData, LaneEventType, LaneId,
+    ToolCall, ToolCallId, WorkspaceId,
 };
 use switchyard_domain::glob;
 use switchyard_domain::lane::{Event, LaneState, transition};
@@ -233,6 +233,10 @@ pub fn apply(tx: &Db, lane: &mut LaneRow, event: Event, reason: Option<&str>) ->
     if from == LaneState::AwaitingApproval && !matches!(event, Event::Approved { .. } | Event::Rejected { .. }) {
         crate::governance::withdraw_pending(tx, lane, reason.unwrap_or(describe(event)))?;
     }
+    // A lane that ends leaves no question waiting.
+    if !to.is_active() {
+        crate::inbox::withdraw_pending(tx, lane)?;
+    }
     tx.exec(
         "UPDATE lanes SET state = $1, updated_at = $2, pause_reason = $3, attempt = $4, harness_id = $5,
          lease_expires_at = $6, finished_at = $7 WHERE id = $8",
@@ -271,22 +275,34 @@ fn describe(event: Event) -> &'static str {
         Event::AwaitApproval => "held for approval",
         Event::Approved { .. } => "approved",
         Event::Rejected { .. } => "rejected",
+        Event::AskInput => "held for an answer",
+        Event::Answered => "answered",
     }
 }
 
 /// Interrupts of a lane not yet acknowledged by its harness, oldest first.
 pub fn pending_interrupts(db: &Db, lane: &LaneId) -> Result<Vec<Interrupt>, ApiError> {
     let rows = db.query(
-        "SELECT id, kind, message, created_at FROM lane_interrupts WHERE lane_id = $1 AND acked_at IS NULL ORDER BY id",
+        "SELECT id, kind, message, created_at, in_reply_to FROM lane_interrupts
+         WHERE lane_id = $1 AND acked_at IS NULL ORDER BY id",
         &[&lane.as_str()],
     )?;
+    let bad = |what: &str| ApiError::internal(format!("malformed interrupt row: {what}"));
     rows.iter()
         .map(|r| {
+            let kind = r.text("kind")?;
             Ok(Interrupt {
-                id: u64::try_from(r.int("id")?).unwrap_or(0),
-                kind: if r.text("kind")? == "redirect" { InterruptKind::Redirect } else { InterruptKind::Note },
+                id: u64::try_from(r.int("id")?).map_err(|_| bad("id"))?,
+                kind: [InterruptKind::Note, InterruptKind::Redirect, InterruptKind::Answer]
+                    .into_iter()
+                    .find(|k| k.as_str() == kind)
+                    .ok_or_else(|| bad("kind"))?,
                 message: r.text("message")?,
                 created_at: r.text("created_at")?,
+                in_reply_to: match r.opt_text("in_reply_to")? {
+                    Some(id) => Some(InboxId::parse(&id).ok_or_else(|| bad("in_reply_to"))?),
+                    None => None,
+                },
             })
         })
         .collect()
@@ -362,10 +378,10 @@ pub fn assign(tx: &Db, lane: &mut LaneRow, harness: &HarnessId, lease_expires_at
 
 /// Extends the lease of every lane `harness` holds (running, paused or waiting).
 pub fn renew_leases(tx: &Db, harness: &HarnessId, lease_expires_at: &str) -> Result<(), ApiError> {
-    let [running, paused, waiting] = LaneState::HELD.map(LaneState::as_str);
+    let [running, paused, approval, input] = LaneState::HELD.map(LaneState::as_str);
     tx.exec(
-        "UPDATE lanes SET lease_expires_at = $1 WHERE harness_id = $2 AND state IN ($3, $4, $5)",
-        &[&lease_expires_at, &harness.as_str(), &running, &paused, &waiting],
+        "UPDATE lanes SET lease_expires_at = $1 WHERE harness_id = $2 AND state IN ($3, $4, $5, $6)",
+        &[&lease_expires_at, &harness.as_str(), &running, &paused, &approval, &input],
     )?;
     Ok(())
 }
@@ -377,7 +393,7 @@ pub fn held_by(tx: &Db, harness: &HarnessId, cancelled_since: Option<&str>) -> R
     let found = tx.query(
         &format!(
             "SELECT {LANE_COLUMNS} FROM lanes WHERE harness_id = $1 AND
-             (state IN ($2, $3, $4) OR (state = $5 AND finished_at > COALESCE($6, finished_at)))
+             (state IN ($2, $3, $4, $5) OR (state = $6 AND finished_at > COALESCE($7, finished_at)))
              ORDER BY created_at, id"
         ),
         &[
@@ -385,6 +401,7 @@ pub fn held_by(tx: &Db, harness: &HarnessId, cancelled_since: Option<&str>) -> R
             &LaneState::Running.as_str(),
             &LaneState::Paused.as_str(),
             &LaneState::AwaitingApproval.as_str(),
+            &LaneState::InputRequired.as_str(),
             &LaneState::Cancelled.as_str(),
             &cancelled_since,
         ],
@@ -398,13 +415,21 @@ pub fn due(tx: &Db, now: &str) -> Result<Vec<LaneRow>, ApiError> {
     let running = LaneState::Running.as_str();
     let found = tx.query(
         &format!(
-            "SELECT {LANE_COLUMNS} FROM lanes WHERE state IN ($1, $2, $3)
-             AND ((lease_expires_at IS NOT NULL AND lease_expires_at < $4)
-                  OR (state = $5 AND token_budget IS NOT NULL AND tokens_used >= token_budget)
-                  OR (state = $6 AND cost_budget_cents IS NOT NULL AND cost_used_cents >= cost_budget_cents))
+            "SELECT {LANE_COLUMNS} FROM lanes WHERE state IN ($1, $2, $3, $4)
+             AND ((lease_expires_at IS NOT NULL AND lease_expires_at < $5)
+                  OR (state = $6 AND token_budget IS NOT NULL AND tokens_used >= token_budget)
+                  OR (state = $7 AND cost_budget_cents IS NOT NULL AND cost_used_cents >= cost_budget_cents))
              ORDER BY created_at, id"
         ),
-        &[&running, &LaneState::Paused.as_str(), &LaneState::AwaitingApproval.as_str(), &now, &running, &running],
+        &[
+            &running,
+            &LaneState::Paused.as_str(),
+            &LaneState::AwaitingApproval.as_str(),
+            &LaneState::InputRequired.as_str(),
+            &now,
+            &running,
+            &running,
+        ],
     )?;
     rows(&found)
 }
@@ -487,21 +512,32 @@ pub fn save_result(tx: &Db, lane: &LaneRow) -> Result<(), ApiError> {
 // ---------------------------------------------------------------- interrupts
 
 /// Queues an interrupt for `lane`'s harness and records it as an event.
-pub fn queue_interrupt(tx: &Db, lane: &LaneRow, kind: InterruptKind, message: &str) -> Result<Interrupt, ApiError> {
+/// `in_reply_to` names the inbox item an `answer` answers.
+pub fn queue_interrupt(
+    tx: &Db,
+    lane: &LaneRow,
+    kind: InterruptKind,
+    message: &str,
+    in_reply_to: Option<&InboxId>,
+) -> Result<Interrupt, ApiError> {
     let created_at = now_rfc3339();
-    let kind_name = match kind {
-        InterruptKind::Note => "note",
-        InterruptKind::Redirect => "redirect",
-    };
     let row = tx
         .query_one(
-            "INSERT INTO lane_interrupts (lane_id, workspace_id, kind, message, created_at) VALUES ($1, $2, $3, $4, $5) RETURNING id",
-            &[&lane.run_id.as_str(), &lane.workspace_id.as_str(), &kind_name, &message, &created_at],
+            "INSERT INTO lane_interrupts (lane_id, workspace_id, kind, message, created_at, in_reply_to)
+             VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+            &[
+                &lane.run_id.as_str(),
+                &lane.workspace_id.as_str(),
+                &kind.as_str(),
+                &message,
+                &created_at,
+                &in_reply_to.map(InboxId::as_str),
+            ],
         )?
         .ok_or_else(|| ApiError::internal("interrupt insert returned no id"))?;
     let id = u64::try_from(row.int("id")?).map_err(ApiError::internal)?;
     append_event(tx, lane, &LaneEventData::Interrupt { interrupt_id: id, kind, message: message.to_owned() })?;
-    Ok(Interrupt { id, kind, message: message.to_owned(), created_at })
+    Ok(Interrupt { id, kind, message: message.to_owned(), created_at, in_reply_to: in_reply_to.cloned() })
 }
 
 /// Marks `lane`'s interrupts up to `up_to` as delivered (each once, with an event).

@@ -25,6 +25,7 @@ mod error;
 pub mod governance;
 pub mod harnesses;
 pub mod idempotency;
+pub mod inbox;
 pub mod lanes;
 pub mod outbound;
 pub mod rate;
