@@ -615,3 +615,87 @@ async fn an_agents_question_waits_in_the_inbox_until_exactly_one_answer_reaches_
         assert!(log.iter().any(|(_, a, _)| a == action), "no {action} in {log:?}");
     }
 }
+
+async fn report_tokens(app: &TestApp, harness: &TestHarness, run_id: &str, used: u64, cost_cents: u64) {
+    let body = json!({"run_id": run_id, "events": [{"type": "tokens", "used": used, "cost_cents": cost_cents}]});
+    let r = app.call("harness-event").token(&harness.credential).json(&body).send().await;
+    assert_eq!(r.status, 200, "{}", r.text());
+}
+
+#[tokio::test]
+async fn a_workspace_budget_pauses_running_lanes_and_grant_more_resumes_them() {
+    let app = spawn_app().await;
+    let acme = app.bootstrap("acme", "us-east-1", "enterprise").await;
+    let (first, first_harness) = running_lane(&app, &acme, &["src/**"]).await;
+    let (second, second_harness) = running_lane(&app, &acme, &["docs/**"]).await;
+    let set = app.call("budget-update").token(&acme.token).json(&json!({"daily_tokens": 1000})).send().await;
+    assert_eq!((set.status, set.json()["remaining_tokens"].as_u64()), (200, Some(1000)), "{}", set.text());
+
+    report_tokens(&app, &first_harness, &first, 600, 30).await;
+    report_tokens(&app, &second_harness, &second, 500, 20).await;
+    let budget = app.get_with_token("/functions/v1/budget-get", &acme.token).await;
+    assert_eq!((budget["used_tokens"].as_u64(), budget["remaining_tokens"].as_u64()), (Some(1100), Some(0)));
+    assert_eq!(budget["exhausted"], true);
+    let refused = app.call("agent-run").token(&acme.token).json(&lane_body("shop", &["lib/**"])).send().await;
+    assert_eq!((refused.status, refused.code().as_str()), (429, "BUDGET_EXHAUSTED"), "{}", refused.text());
+
+    let report = app.tick_over_http("cost-ceiling-tick").await;
+    assert_eq!(report, json!({"paused": 2, "resumed": 0}));
+    for run_id in [&first, &second] {
+        let lane = app.lane(&acme, run_id).await;
+        assert_eq!(
+            (lane["state"].as_str(), lane["pause_reason"].as_str()),
+            (Some("paused"), Some("workspace_budget_exhausted"))
+        );
+    }
+    let resume = app.call("agent-resume").token(&acme.token).json(&json!({"run_id": first})).send().await;
+    assert_eq!((resume.status, resume.code().as_str()), (429, "BUDGET_EXHAUSTED"));
+
+    // Granting is a decision: a viewer cannot, an owner can, and the lanes run again.
+    let (viewer, _) = app.issue(&acme, &["lanes:read"]).await;
+    let denied = app.call("budget-grant").token(&viewer).json(&json!({"tokens": 500})).send().await;
+    assert_eq!((denied.status, denied.json()["error"]["scope"].as_str()), (403, Some("budgets:write")));
+    let granted =
+        app.call("budget-grant").token(&acme.token).json(&json!({"tokens": 500, "note": "release day"})).send().await;
+    assert_eq!(granted.status, 200, "{}", granted.text());
+    let granted = granted.json();
+    assert_eq!(granted["resumed"], json!([first, second]));
+    assert_eq!(
+        (granted["budget"]["granted_tokens"].as_u64(), granted["budget"]["remaining_tokens"].as_u64()),
+        (Some(500), Some(400))
+    );
+    assert_eq!(app.lane(&acme, &first).await["state"], "running");
+    assert_eq!(app.tick_over_http("cost-ceiling-tick").await, json!({"paused": 0, "resumed": 0}));
+
+    // Where it went, by lane, repository, harness kind and day.
+    let by_lane = app.call("cost-summary").token(&viewer).json(&json!({"group_by": "lane"})).send().await.json();
+    assert_eq!((by_lane["total_tokens"].as_u64(), by_lane["total_cost_cents"].as_u64()), (Some(1100), Some(50)));
+    assert_eq!(by_lane["rows"][0], json!({"key": first, "tokens": 600, "cost_cents": 30}));
+    let by_repo = app.get_with_token("/functions/v1/cost-summary?group_by=repository", &viewer).await;
+    assert_eq!(by_repo["rows"], json!([{"key": "shop", "tokens": 1100, "cost_cents": 50}]));
+    let by_kind =
+        app.call("cost-summary").token(&viewer).json(&json!({"group_by": "harness_kind"})).send().await.json();
+    assert_eq!(by_kind["rows"][0]["key"], "script");
+    let by_day = app.call("cost-summary").token(&viewer).json(&json!({})).send().await.json();
+    assert_eq!((by_day["group_by"].as_str(), by_day["rows"].as_array().map(Vec::len)), (Some("day"), Some(1)));
+    for (body, field) in [
+        (json!({"from": "2026-12-31", "to": "2026-01-01"}), "from"),
+        (json!({"from": "2026-13-01"}), "from"),
+        (json!({"group_by": "planet"}), "group_by"),
+    ] {
+        let r = app.call("cost-summary").token(&viewer).json(&body).send().await;
+        assert_eq!((r.status, r.json()["error"]["field"].as_str()), (422, Some(field)), "{body}: {}", r.text());
+    }
+
+    // Removing the ceiling: nothing is exhausted any more.
+    let cleared = app.call("budget-update").token(&acme.token).json(&json!({"daily_tokens": null})).send().await.json();
+    assert_eq!((cleared["exhausted"].as_bool(), cleared["remaining_tokens"].clone()), (Some(false), Value::Null));
+    let log = audited(&app, &acme).await;
+    for (actor, action) in [
+        (Some("system:cost-ceiling-tick"), "cost-ceiling-tick:paused"),
+        (None, "budget-grant"),
+        (None, "budget-update"),
+    ] {
+        assert!(log.iter().any(|(a, act, _)| act == action && actor.is_none_or(|x| a == x)), "no {action} in {log:?}");
+    }
+}

@@ -2,8 +2,8 @@
 
 use serde_json::json;
 use switchyard_api::{Lane, ResumeLane};
-use switchyard_domain::lane::Event;
-use switchyard_edge::lanes::{self, apply, load_lane};
+use switchyard_edge::budgets;
+use switchyard_edge::lanes::{self, load_lane};
 use switchyard_edge::prelude::*;
 
 const ENDPOINT: Endpoint = endpoints::AGENT_RESUME;
@@ -40,10 +40,11 @@ fn resume(ctx: &Ctx, tx: &Db, input: ResumeLane) -> Result<Change<Lane>, ApiErro
         ))
         .with_details(json!({"run_id": lane.run_id, "state": lane.state.as_str(), "tokens_used": lane.tokens_used})));
     }
+    let budget = budgets::status(tx, &lane.workspace_id)?;
+    if budget.exhausted {
+        return Err(budgets::exhausted(&budget));
+    }
     lanes::save_budgets(tx, &lane)?;
-    // Back to its harness if one still holds it; otherwise to the queue.
-    let held = lane.harness_id.is_some()
-        && lane.lease_expires_at.as_deref().is_some_and(|l| l > switchyard_edge::now_rfc3339().as_str());
-    apply(tx, &mut lane, Event::Resume { held }, Some(&format!("resumed by {}", ctx.caller.actor())))?;
+    lanes::resume(tx, &mut lane, &format!("resumed by {}", ctx.caller.actor()))?;
     Ok(Change::ok(lane.run_id.clone(), lane.to_api()))
 }

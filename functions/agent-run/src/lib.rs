@@ -2,6 +2,7 @@
 
 use switchyard_api::{Lane, LaneId, LaneState, PolicyEffect, PolicySubject, RunAgent};
 use switchyard_domain::policy::{Action, Scratch};
+use switchyard_edge::budgets;
 use switchyard_edge::governance::{self, Decision};
 use switchyard_edge::lanes::{self, ClaimsCompared, LaneRow};
 use switchyard_edge::prelude::*;
@@ -24,7 +25,7 @@ struct Checked {
 }
 
 /// Decides the dispatch under the workspace's policy (a denial is audited and
-/// refused here), then compares the claim with every active lane's — both
+/// refused here), refuses it when the workspace's daily budget is spent, then compares the claim with every active lane's — both
 /// before the write transaction opens, so neither holds up another writer.
 fn check(ctx: &Ctx, input: RunAgent) -> Result<Checked, ApiError> {
     let workspace = ctx.workspace_id()?;
@@ -39,6 +40,10 @@ fn check(ctx: &Ctx, input: RunAgent) -> Result<Checked, ApiError> {
     let decision = governance::decide(&ctx.db, workspace, &Action::of(&subject, &mut scratch))?;
     if decision.outcome() == PolicyEffect::Deny {
         return Err(governance::refuse(ctx, workspace, "agent-run:policy_denied", &decision, "Dispatch"));
+    }
+    let budget = budgets::status(&ctx.db, workspace)?;
+    if budget.exhausted {
+        return Err(budgets::exhausted(&budget));
     }
     let mut compared = ClaimsCompared::default();
     lanes::check_claim(&ctx.db, workspace, &input.repository, &input.claim.strings(), &mut compared)?;

@@ -6,9 +6,9 @@
 use serde_json::json;
 use switchyard_api::{HarnessEvents, HarnessEventsAccepted, HarnessReport, LaneEventData, LaneResult};
 use switchyard_domain::lane::{Event, LaneState};
-use switchyard_edge::inbox;
 use switchyard_edge::lanes::{self, LaneRow, append_event, apply, load_lane};
 use switchyard_edge::prelude::*;
+use switchyard_edge::{budgets, inbox};
 
 const ENDPOINT: Endpoint = endpoints::HARNESS_EVENT;
 
@@ -77,6 +77,7 @@ fn apply_report(ctx: &Ctx, tx: &Db, lane: &mut LaneRow, report: &HarnessReport) 
             lane.tokens_used = lane.tokens_used.saturating_add(*used);
             lane.cost_used_cents = lane.cost_used_cents.saturating_add(*cost_cents);
             lanes::save_usage(tx, lane)?;
+            budgets::record_usage(tx, lane, *used, *cost_cents)?;
             let event = LaneEventData::Tokens {
                 used: *used,
                 cost_cents: *cost_cents,

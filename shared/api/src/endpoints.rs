@@ -9,15 +9,16 @@
 use schemars::{JsonSchema, Schema, SchemaGenerator};
 
 use crate::{
-    ActionAnswer, Approval, BadgeQuery, BootstrapWorkspace, BootstrappedWorkspace, DecideApproval, DispatchTickReport,
-    Dispatched, EventPage, ExportAudit, ExportDocument, ExportLogRange, GetInboxItem, GetLane, GetPolicy,
-    HarnessAction, HarnessEvents, HarnessEventsAccepted, HarnessRevoked, Health, Heartbeat, HeartbeatAnswer, InboxItem,
-    InboxResolved, InterruptLane, InterruptQueued, InvokeTool, IssueToken, IssuedToken, Jwks, Lane, LaneAction,
-    LaneDecision, LaneDetail, LaneEventsQuery, ListApprovals, ListInbox, ListLanes, ListTools, MaintenanceReport,
-    NoInput, Page, Policy, PolicyTested, Proof, ProofQuery, ProvidersForEmail, ProvidersForEmailResult, PublishedHead,
-    RateFamily, RegisterHarness, RegisterTool, RegisteredHarness, ResolveInboxItem, ResumeLane, RevokeHarness,
-    RevokeToken, RevokedToken, RunAgent, Scope, SsoConfigUpdated, SsoDomainVerified, TestPolicy, Tool, ToolCall,
-    UpdatePolicy, UpdateSsoConfig, VerifyAnswer, VerifyRequest, VerifySsoDomain,
+    ActionAnswer, Approval, BadgeQuery, BootstrapWorkspace, BootstrappedWorkspace, BudgetGranted, CeilingTickReport,
+    CostSummary, CostSummaryQuery, DecideApproval, DispatchTickReport, Dispatched, EventPage, ExportAudit,
+    ExportDocument, ExportLogRange, GetInboxItem, GetLane, GetPolicy, GrantBudget, HarnessAction, HarnessEvents,
+    HarnessEventsAccepted, HarnessRevoked, Health, Heartbeat, HeartbeatAnswer, InboxItem, InboxResolved, InterruptLane,
+    InterruptQueued, InvokeTool, IssueToken, IssuedToken, Jwks, Lane, LaneAction, LaneDecision, LaneDetail,
+    LaneEventsQuery, ListApprovals, ListInbox, ListLanes, ListTools, MaintenanceReport, NoInput, Page, Policy,
+    PolicyTested, Proof, ProofQuery, ProvidersForEmail, ProvidersForEmailResult, PublishedHead, RateFamily,
+    RegisterHarness, RegisterTool, RegisteredHarness, ResolveInboxItem, ResumeLane, RevokeHarness, RevokeToken,
+    RevokedToken, RunAgent, Scope, SsoConfigUpdated, SsoDomainVerified, TestPolicy, Tool, ToolCall, UpdateBudget,
+    UpdatePolicy, UpdateSsoConfig, VerifyAnswer, VerifyRequest, VerifySsoDomain, WorkspaceBudget,
 };
 
 /// An HTTP method an endpoint answers.
@@ -290,6 +291,36 @@ endpoints! {
         summary: "Render a public badge (status, build, coverage) for a workspace as SVG.",
         request: BadgeQuery,
         responses: [200 Svg: "The badge; an unknown workspace gets an `unknown` badge."],
+    }
+    BUDGET_GET {
+        name: "budget-get", methods: [Get, Post], auth: Auth::Bearer(Scope::LanesRead), rate: Some(Read), mutation: false,
+        summary: "The workspace's daily token and cost ceilings, and today's (UTC) use, grants and remainder.",
+        request: NoInput,
+        responses: [200 Json(WorkspaceBudget): "The ceilings and where today stands."],
+    }
+    BUDGET_GRANT {
+        name: "budget-grant", methods: [Post], auth: Auth::Bearer(Scope::BudgetsWrite), rate: Some(Write), mutation: true,
+        summary: "Grant more for today (\"grant more\"): lanes the daily ceiling paused run again while budget remains.",
+        request: GrantBudget,
+        responses: [200 Json(BudgetGranted): "Today's budget after the grant, and the lanes it resumed."],
+    }
+    BUDGET_UPDATE {
+        name: "budget-update", methods: [Post], auth: Auth::Bearer(Scope::BudgetsWrite), rate: Some(Write), mutation: true,
+        summary: "Set (or, with null, remove) the workspace's daily token and cost ceilings; over a ceiling, new lanes are refused and running ones paused.",
+        request: UpdateBudget,
+        responses: [200 Json(WorkspaceBudget): "The ceilings and where today stands."],
+    }
+    COST_CEILING_TICK {
+        name: "cost-ceiling-tick", methods: [Post], auth: Auth::ServiceRole, rate: None, mutation: false,
+        summary: "Pause the running lanes of workspaces over a daily ceiling (`workspace_budget_exhausted`); resume them when budget remains again (a grant, a new day, a raised ceiling).",
+        request: NoInput,
+        responses: [200 Json(CeilingTickReport): "What this pass changed."],
+    }
+    COST_SUMMARY {
+        name: "cost-summary", methods: [Get, Post], auth: Auth::Bearer(Scope::LanesRead), rate: Some(Read), mutation: false,
+        summary: "Token and cost use by lane, repository, harness kind or UTC day over a range of days, most expensive first.",
+        request: CostSummaryQuery,
+        responses: [200 Json(CostSummary): "The rows and their totals."],
     }
     DISPATCH_STATUS_TICK {
         name: "dispatch-status-tick", methods: [Post], auth: Auth::ServiceRole, rate: None, mutation: false,

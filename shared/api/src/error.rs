@@ -36,6 +36,8 @@ pub enum ErrorCode {
     DeadlineExceeded,
     /// A policy rule holds the action for a member's decision; `details.approval_id` names the request.
     ApprovalRequired,
+    /// The workspace's daily token or cost ceiling is reached; `budget-grant` grants more.
+    BudgetExhausted,
 }
 
 impl ErrorCode {
@@ -59,13 +61,14 @@ impl ErrorCode {
         Self::StorageUnavailable,
         Self::DeadlineExceeded,
         Self::ApprovalRequired,
+        Self::BudgetExhausted,
     ];
 
     pub const fn status(self) -> u16 {
         match self {
             Self::Unauthorized => 401,
             Self::ScopeDenied | Self::PolicyDenied | Self::LaneScopeDenied | Self::ApprovalRequired => 403,
-            Self::RateLimited => 429,
+            Self::RateLimited | Self::BudgetExhausted => 429,
             Self::NotFound => 404,
             Self::ValidationFailed | Self::IdempotencyKeyReused => 422,
             Self::Internal => 500,
@@ -101,6 +104,7 @@ impl ErrorCode {
             Self::StorageUnavailable => "STORAGE_UNAVAILABLE",
             Self::DeadlineExceeded => "DEADLINE_EXCEEDED",
             Self::ApprovalRequired => "APPROVAL_REQUIRED",
+            Self::BudgetExhausted => "BUDGET_EXHAUSTED",
         }
     }
 
@@ -126,6 +130,7 @@ impl ErrorCode {
             Self::StorageUnavailable => "Storage unavailable",
             Self::DeadlineExceeded => "Deadline exceeded",
             Self::ApprovalRequired => "Waiting for approval",
+            Self::BudgetExhausted => "Workspace budget exhausted",
         }
     }
 }

@@ -469,3 +469,120 @@ pub struct InboxResolved {
     pub interrupt: crate::lanes::Interrupt,
     pub lane: Lane,
 }
+
+// ---------------------------------------------------------------- budgets
+
+/// A workspace's daily ceilings and where today (UTC) stands against them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct WorkspaceBudget {
+    /// Tokens all lanes may use per UTC day (none: no ceiling).
+    pub daily_tokens: Option<u64>,
+    pub daily_cost_cents: Option<u64>,
+    /// `YYYY-MM-DD`, UTC.
+    pub day: String,
+    pub used_tokens: u64,
+    pub used_cost_cents: u64,
+    /// Granted on top of the ceilings for today (`budget-grant`).
+    pub granted_tokens: u64,
+    pub granted_cost_cents: u64,
+    /// What is left today; none where there is no ceiling.
+    pub remaining_tokens: Option<u64>,
+    pub remaining_cost_cents: Option<u64>,
+    /// A ceiling is reached: new lanes are refused (429 `BUDGET_EXHAUSTED`), running ones paused.
+    pub exhausted: bool,
+    pub updated_by: Option<String>,
+    pub updated_at: Option<String>,
+}
+
+/// Sets (or, with `null`, removes) the workspace's daily ceilings.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateBudget {
+    #[serde(default)]
+    pub daily_tokens: Option<Ranged<1, { u64::MAX }>>,
+    #[serde(default)]
+    pub daily_cost_cents: Option<Ranged<1, { u64::MAX }>>,
+}
+
+/// "Grant more": extra allowance for today; lanes the ceiling paused resume.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct GrantBudget {
+    #[serde(default)]
+    pub tokens: Option<Ranged<1, { u64::MAX }>>,
+    #[serde(default)]
+    pub cost_cents: Option<Ranged<1, { u64::MAX }>>,
+    #[serde(default)]
+    pub note: Option<Message>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct BudgetGranted {
+    pub budget: WorkspaceBudget,
+    /// Lanes the ceiling had paused that run (or queue) again.
+    pub resumed: Vec<LaneId>,
+}
+
+/// How `cost-summary` groups usage.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum CostGroup {
+    Lane,
+    Repository,
+    HarnessKind,
+    Day,
+}
+
+impl CostGroup {
+    /// The `lane_usage` column rows are grouped by.
+    pub const fn column(self) -> &'static str {
+        match self {
+            Self::Lane => "lane_id",
+            Self::Repository => "repository",
+            Self::HarnessKind => "harness_kind",
+            Self::Day => "day",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CostSummaryQuery {
+    /// Default `day`.
+    #[serde(default)]
+    pub group_by: Option<CostGroup>,
+    /// First UTC day counted, `YYYY-MM-DD` (default: 30 days ago).
+    #[serde(default)]
+    pub from: Option<crate::valid::Day>,
+    /// Last UTC day counted (default: today).
+    #[serde(default)]
+    pub to: Option<crate::valid::Day>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct CostRow {
+    /// The lane id, repository, harness kind or day.
+    pub key: String,
+    pub tokens: u64,
+    pub cost_cents: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct CostSummary {
+    pub group_by: CostGroup,
+    pub from: String,
+    pub to: String,
+    /// Most expensive first.
+    pub rows: Vec<CostRow>,
+    pub total_tokens: u64,
+    pub total_cost_cents: u64,
+}
+
+/// What one `cost-ceiling-tick` pass did.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct CeilingTickReport {
+    /// Running lanes paused (`workspace_budget_exhausted`) in workspaces over a ceiling.
+    pub paused: u32,
+    /// Lanes it had paused that run again (a new day, a grant, a raised ceiling).
+    pub resumed: u32,
+}

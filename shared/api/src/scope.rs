@@ -39,6 +39,7 @@ scopes! {
     ChangelogWrite => "changelog:write",
     PoliciesWrite => "policies:write",
     ApprovalsWrite => "approvals:write",
+    BudgetsWrite => "budgets:write",
     Admin => "admin",
 }
 

@@ -153,6 +153,15 @@ pub fn repository_rule(r: &str) -> Result<(), String> {
     Ok(())
 }
 
+/// A real calendar day written `YYYY-MM-DD`.
+pub fn day_rule(d: &str) -> Result<(), String> {
+    let ok = d.len() == 10 && chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d").is_ok();
+    if !ok {
+        return Err("must be a day written YYYY-MM-DD".into());
+    }
+    Ok(())
+}
+
 /// A path in a repository: 1–1024 bytes, relative, no control characters.
 pub fn path_rule(p: &str) -> Result<(), String> {
     if p.is_empty() || p.len() > 1024 || p.starts_with('/') || p.chars().any(char::is_control) {
@@ -256,6 +265,11 @@ rule_string!(
     /// A path glob relative to the repository root (`src/**`, `docs/*.md`).
     Glob, rule: glob_rule,
     schema: {"type": "string", "minLength": 1, "maxLength": 512, "pattern": "^(?!(?:[^*?]*[*?]){17})(?!/)(?!.*//)(?!.*/$)(?!(.*/)?\\.\\.?(/|$))(?!.*[^/]\\*\\*)(?!.*\\*\\*[^/])[^\\[\\]{}\\\\\\u0000-\\u001f\\u007f-\\u009f]+$"}
+);
+rule_string!(
+    /// A calendar day, `YYYY-MM-DD`.
+    Day, rule: day_rule,
+    schema: {"type": "string", "format": "date", "pattern": "^[0-9]{4}-[0-9]{2}-[0-9]{2}$"}
 );
 rule_string!(
     /// A file path relative to the repository root.

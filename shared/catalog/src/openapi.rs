@@ -165,6 +165,10 @@ pub fn error_codes(e: &switchyard_api::Endpoint) -> Vec<ErrorCode> {
     if e.name == "agent-tool-invoke" {
         codes.push(ErrorCode::ApprovalRequired);
     }
+    // Endpoints that start or restart work refuse it when the workspace's daily budget is spent.
+    if matches!(e.name, "agent-run" | "agent-resume") {
+        codes.push(ErrorCode::BudgetExhausted);
+    }
     if e.mutation {
         codes.extend([ErrorCode::BadRequest, ErrorCode::Conflict, ErrorCode::IdempotencyKeyReused]);
     }

@@ -482,6 +482,31 @@ pub fn page(
     rows(&found)
 }
 
+/// Resumes a paused lane: back to its harness if one still holds it (its
+/// lease has not run out), otherwise to the queue.
+pub fn resume(tx: &Db, lane: &mut LaneRow, reason: &str) -> Result<(), ApiError> {
+    let held =
+        lane.harness_id.is_some() && lane.lease_expires_at.as_deref().is_some_and(|l| l > now_rfc3339().as_str());
+    apply(tx, lane, Event::Resume { held }, Some(reason))
+}
+
+/// `workspace`'s lanes in `state` (with `pause_reason`, when given), oldest first.
+pub fn in_state(
+    tx: &Db,
+    workspace: &WorkspaceId,
+    state: LaneState,
+    pause_reason: Option<&str>,
+) -> Result<Vec<LaneRow>, ApiError> {
+    let found = tx.query(
+        &format!(
+            "SELECT {LANE_COLUMNS} FROM lanes WHERE workspace_id = $1 AND state = $2
+             AND ($3 IS NULL OR pause_reason = $4) ORDER BY created_at, id"
+        ),
+        &[&workspace.as_str(), &state.as_str(), &pause_reason, &pause_reason],
+    )?;
+    rows(&found)
+}
+
 /// Stores a lane's budgets (after `agent-resume` raised them).
 pub fn save_budgets(tx: &Db, lane: &LaneRow) -> Result<(), ApiError> {
     tx.exec(

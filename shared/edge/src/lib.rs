@@ -17,6 +17,7 @@
 
 pub mod audit;
 mod auth;
+pub mod budgets;
 mod clock;
 pub mod cursor;
 mod db;
