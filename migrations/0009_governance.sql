@@ -77,7 +77,7 @@ CREATE TABLE IF NOT EXISTS approvals (
     workspace_id   TEXT NOT NULL REFERENCES workspaces (id),
     lane_id        TEXT NOT NULL REFERENCES lanes (id),
     state          TEXT NOT NULL CHECK (state IN ('pending', 'approved', 'rejected', 'expired', 'withdrawn')),
-    subject        TEXT NOT NULL CHECK (subject IN ('dispatch', 'tool_call', 'action')),
+    subject        TEXT NOT NULL CHECK (subject IN ('dispatch', 'tool_call', 'action', 'completion')),
     action         TEXT NOT NULL,             -- JSON: what waits
     reason         TEXT NOT NULL,
     rule           TEXT,

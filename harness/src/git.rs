@@ -9,7 +9,7 @@ use std::process::Stdio;
 use anyhow::{Context, Result, bail};
 use tokio::process::Command;
 
-use crate::protocol::{Change, DiffStat};
+use crate::protocol::{AddedLine, Change, ChangedFile, DiffStat};
 
 /// Variables that would point git (ours or the agent's) at another repository
 /// than the worktree it runs in, e.g. when the harness itself runs from a hook.
@@ -122,13 +122,68 @@ impl StatusTracker {
     }
 }
 
-/// Stages everything (`git add -A`) and sums `git diff --cached --numstat HEAD`.
-/// The staging stays in the worktree, so `git diff --cached` there shows the
-/// same change the summary describes.
-pub async fn diff_stat(worktree: &Path) -> Result<DiffStat> {
+/// The commit a worktree starts from (`git rev-parse HEAD`).
+pub async fn head(worktree: &Path) -> Result<String> {
+    let out = git(worktree, &["rev-parse", "HEAD"]).await?;
+    Ok(String::from_utf8_lossy(&out).trim().to_owned())
+}
+
+/// Stages everything (`git add -A`) and sums `git diff --cached --numstat <base>`
+/// (everything since the worktree was made, commits included). The staging
+/// stays in the worktree, so `git diff --cached` there shows the uncommitted part.
+pub async fn diff_stat(worktree: &Path, base: &str) -> Result<DiffStat> {
     git(worktree, &["add", "-A"]).await?;
-    let out = git(worktree, &["diff", "--cached", "--numstat", "HEAD"]).await?;
+    let out = git(worktree, &["diff", "--cached", "--numstat", base]).await?;
     Ok(parse_numstat(&String::from_utf8_lossy(&out)))
+}
+
+/// The lines added since `base` (after [`diff_stat`] staged everything), by file.
+pub async fn added_lines(worktree: &Path, base: &str) -> Result<Vec<ChangedFile>> {
+    let out = git(worktree, &["diff", "--cached", "-U0", "--no-color", "--no-ext-diff", base]).await?;
+    Ok(parse_added(&String::from_utf8_lossy(&out)))
+}
+
+/// The most files and lines per file sent with `completed` (the server's limits), and the longest line kept.
+const MAX_FILES: usize = 2000;
+const MAX_LINES: usize = 10_000;
+const MAX_LINE_BYTES: usize = 4096;
+
+/// Reads a `-U0` diff: `+++ b/<path>` starts a file, `@@ -a,b +c,d @@` sets the
+/// new line number, each `+` line is an added line. Deleted files have none.
+pub fn parse_added(diff: &str) -> Vec<ChangedFile> {
+    let mut files: Vec<ChangedFile> = Vec::new();
+    let mut next_line = 0u32;
+    for line in diff.lines() {
+        if let Some(path) = line.strip_prefix("+++ ") {
+            if files.len() >= MAX_FILES {
+                break;
+            }
+            let path = path.strip_prefix("b/").unwrap_or(path);
+            if path != "/dev/null" {
+                files.push(ChangedFile { path: path.to_owned(), added: Vec::new() });
+            }
+            continue;
+        }
+        if line.starts_with("--- ") || line.starts_with("diff --git ") {
+            continue;
+        }
+        if let Some(hunk) = line.strip_prefix("@@ ") {
+            let new = hunk.split_whitespace().find_map(|part| part.strip_prefix('+'));
+            next_line = new.and_then(|n| n.split(',').next()).and_then(|n| n.parse().ok()).unwrap_or(0);
+            continue;
+        }
+        if let (Some(text), Some(file)) = (line.strip_prefix('+'), files.last_mut()) {
+            if file.added.len() < MAX_LINES {
+                let mut end = text.len().min(MAX_LINE_BYTES);
+                while !text.is_char_boundary(end) {
+                    end -= 1;
+                }
+                file.added.push(AddedLine { line: next_line, text: text[..end].to_owned() });
+            }
+            next_line = next_line.saturating_add(1);
+        }
+    }
+    files
 }
 
 /// Sums `--numstat` lines (`ins\tdel\tpath`); binary files (`-\t-\tpath`)
@@ -151,6 +206,16 @@ pub fn parse_numstat(out: &str) -> DiffStat {
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn added_lines_carry_their_new_line_numbers() {
+        let diff = "diff --git a/src/a.rs b/src/a.rs\nindex 1..2 100644\n--- a/src/a.rs\n+++ b/src/a.rs\n@@ -3,0 +4,2 @@ fn x()\n+let a = 1;\n+let b = 2;\n@@ -10 +12 @@\n-old\n+new\ndiff --git a/gone.txt b/gone.txt\n--- a/gone.txt\n+++ /dev/null\n@@ -1 +0,0 @@\n-bye\n";
+        let files = parse_added(diff);
+        assert_eq!(files.len(), 1);
+        assert_eq!(files[0].path, "src/a.rs");
+        let lines: Vec<(u32, &str)> = files[0].added.iter().map(|a| (a.line, a.text.as_str())).collect();
+        assert_eq!(lines, [(4, "let a = 1;"), (5, "let b = 2;"), (12, "new")]);
+    }
 
     fn map(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
         pairs.iter().map(|(p, c)| ((*p).to_owned(), (*c).to_owned())).collect()
@@ -264,7 +329,7 @@ mod tests {
                 ("gone.txt".to_owned(), Change::Deleted),
             ]
         );
-        let stat = diff_stat(&wt).await.unwrap();
+        let stat = diff_stat(&wt, "HEAD").await.unwrap();
         assert_eq!(stat, DiffStat { files_changed: 3, insertions: 2, deletions: 2 });
         // A second worktree at the same path is refused, with git's reason.
         let err = add_worktree(&repo, &wt).await.unwrap_err().to_string();

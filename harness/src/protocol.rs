@@ -180,6 +180,9 @@ pub enum Event {
         summary: String,
         #[serde(skip_serializing_if = "Option::is_none")]
         diff_stat: Option<DiffStat>,
+        /// What it added, checked against the workspace's mandates.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        changes: Option<Vec<ChangedFile>>,
     },
     Failed {
         /// None when the agent never ran (bad repository, worktree failure, …).
@@ -193,6 +196,19 @@ pub enum Event {
         #[serde(skip_serializing_if = "Vec::is_empty")]
         options: Vec<String>,
     },
+}
+
+/// A file the agent changed and the lines it added.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ChangedFile {
+    pub path: String,
+    pub added: Vec<AddedLine>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct AddedLine {
+    pub line: u32,
+    pub text: String,
 }
 
 /// The most events one `harness-event` call may carry.
@@ -423,6 +439,7 @@ mod tests {
             exit_code: 0,
             summary: "ok".into(),
             diff_stat: Some(DiffStat { files_changed: 2, insertions: 10, deletions: 1 }),
+            changes: None,
         };
         assert_eq!(
             serde_json::to_value(&done).ok(),

@@ -6,6 +6,7 @@
 #   hang         tick forever (until cancelled)
 #   hang-first   hang on attempt 1, quick on later attempts
 #   ship         change a file, git commit, git push to origin (both may wait for approval)
+#   leak         write a file holding a cloud key (a mandate must stop it), exit 0
 #   ask          ask a person which colour to use, wait for the answer, print it, exit 0
 set -u
 brief=$(cat)
@@ -52,6 +53,10 @@ case "$mode" in
     else
       echo "agent: push refused"
     fi
+    ;;
+  leak)
+    printf 'region = "eu-west-1"\naws_key = "AKIAABCDEFGHIJKLMNOP"\n' > src/settings.toml
+    echo "agent: wrote the settings"
     ;;
   ask)
     "$SWITCHYARD_HARNESS" gate question "$SWITCHYARD_GATE_SOCKET" "Which colour should the button be?" red blue || exit 5

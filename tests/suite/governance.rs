@@ -3,7 +3,9 @@
 //! decision, or fail closed at their deadline; every decision is audited.
 
 use serde_json::{Value, json};
-use switchyard_tests::{SERVICE_ROLE_KEY, Tenant, TestApp, TestHarness, lane_body, spawn_app};
+use switchyard_tests::{
+    SERVICE_ROLE_KEY, Tenant, TestApp, TestHarness, lane_body, spawn_app, spawn_app_without_schedules,
+};
 
 /// Sets `tenant`'s rules; returns the new version.
 async fn set_policy(app: &TestApp, tenant: &Tenant, rules: Value) -> u64 {
@@ -302,7 +304,8 @@ async fn fifty_racing_approvers_produce_exactly_one_decision() {
 
 #[tokio::test]
 async fn a_held_dispatch_starts_only_when_approved_and_an_unanswered_request_fails_closed() {
-    let app = spawn_app().await;
+    // Ticks only over HTTP, so each report counts what this test caused.
+    let app = spawn_app_without_schedules().await;
     let acme = app.bootstrap("acme", "us-east-1", "enterprise").await;
     set_policy(&app, &acme, json!([
         {"name": "payments-need-a-nod", "effect": "require_approval", "when": {"on": "dispatch", "repositories": ["payments-*"]}},
@@ -496,7 +499,8 @@ async fn ask(app: &TestApp, harness: &TestHarness, run_id: &str, question: Value
 
 #[tokio::test]
 async fn an_agents_question_waits_in_the_inbox_until_exactly_one_answer_reaches_it() {
-    let app = spawn_app().await;
+    // Ticks only over HTTP, so each report counts what this test caused.
+    let app = spawn_app_without_schedules().await;
     let acme = app.bootstrap("acme", "us-east-1", "enterprise").await;
     let (run_id, harness) = running_lane(&app, &acme, &["src/**"]).await;
     let asked = ask(
@@ -624,7 +628,8 @@ async fn report_tokens(app: &TestApp, harness: &TestHarness, run_id: &str, used:
 
 #[tokio::test]
 async fn a_workspace_budget_pauses_running_lanes_and_grant_more_resumes_them() {
-    let app = spawn_app().await;
+    // Ticks only over HTTP, so each report counts what this test caused.
+    let app = spawn_app_without_schedules().await;
     let acme = app.bootstrap("acme", "us-east-1", "enterprise").await;
     let (first, first_harness) = running_lane(&app, &acme, &["src/**"]).await;
     let (second, second_harness) = running_lane(&app, &acme, &["docs/**"]).await;
@@ -698,4 +703,107 @@ async fn a_workspace_budget_pauses_running_lanes_and_grant_more_resumes_them() {
     ] {
         assert!(log.iter().any(|(a, act, _)| act == action && actor.is_none_or(|x| a == x)), "no {action} in {log:?}");
     }
+}
+
+async fn complete_with(
+    app: &TestApp,
+    harness: &TestHarness,
+    run_id: &str,
+    changes: Value,
+) -> switchyard_tests::ApiResponse {
+    let body = json!({"run_id": run_id, "events": [{"type": "completed", "exit_code": 0, "summary": "done", "changes": changes}]});
+    app.call("harness-event").token(&harness.credential).json(&body).send().await
+}
+
+#[tokio::test]
+async fn mandates_check_code_by_rule_file_and_line_and_hold_a_completion_that_breaks_one() {
+    let app = spawn_app().await;
+    let acme = app.bootstrap("acme", "us-east-1", "enterprise").await;
+    let start = app.get_with_token("/functions/v1/mandate-get", &acme.token).await;
+    assert_eq!((start["version"].as_u64(), start["builtins"].as_array().map(Vec::len)), (Some(0), Some(3)));
+
+    // A snapshot: rule, file and line, never the secret itself.
+    let files = json!({"files": [
+        {"path": "src/config.py", "content": "import os\nKEY = \"AKIAABCDEFGHIJKLMNOP\"\n"},
+        {"path": ".github/workflows/ci.yml", "content": "on: push\n"},
+        {"path": "src/db.py", "content": "cur.execute(\"SELECT * FROM t WHERE id = \" + i)\n"},
+    ]});
+    let r = app.call("mandate-check").token(&acme.token).json(&files).send().await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    let report = r.json();
+    assert_eq!(
+        (report["passed"].as_bool(), report["blocking"].as_u64(), report["warnings"].as_u64()),
+        (Some(false), Some(2), Some(1))
+    );
+    let first = &report["violations"][0];
+    assert_eq!(
+        (first["rule"].as_str(), first["path"].as_str(), first["line"].as_u64()),
+        (Some("no-committed-secrets"), Some("src/config.py"), Some(2))
+    );
+    assert!(!r.text().contains("AKIA"));
+
+    // The workspace's own rules; bad ones name the field.
+    for (body, field) in [
+        (
+            json!({"rules": [{"name": "x", "severity": "warning", "message": "m", "check": {"kind": "pattern", "pattern": "(oops"}}]}),
+            "rules[0].check.pattern",
+        ),
+        (
+            json!({"rules": [{"name": "protected-paths", "severity": "warning", "message": "m", "check": {"kind": "path", "paths": ["a"]}}]}),
+            "rules[0].name",
+        ),
+        (json!({"disabled_builtins": ["no-such-rule"]}), "disabled_builtins[0]"),
+        (json!({"on_violation": "shrug"}), "on_violation"),
+    ] {
+        let r = app.call("mandate-update").token(&acme.token).json(&body).send().await;
+        assert_eq!((r.status, r.json()["error"]["field"].as_str()), (422, Some(field)), "{body}: {}", r.text());
+    }
+    let (viewer, _) = app.issue(&acme, &["lanes:read"]).await;
+    let denied = app.call("mandate-update").token(&viewer).json(&json!({})).send().await;
+    assert_eq!((denied.status, denied.json()["error"]["scope"].as_str()), (403, Some("policies:write")));
+    let updated = app
+        .call("mandate-update")
+        .token(&acme.token)
+        .json(
+            &json!({"rules": [{"name": "no-todo-in-billing", "severity": "blocking", "message": "Finish billing code.",
+            "check": {"kind": "pattern", "pattern": "TODO", "paths": ["billing/**"]}}],
+            "disabled_builtins": ["no-raw-sql-building"]}),
+        )
+        .send()
+        .await;
+    assert_eq!((updated.status, updated.json()["version"].as_u64()), (201, Some(1)), "{}", updated.text());
+    let report = app.call("mandate-check").token(&acme.token).json(&files).send().await.json();
+    assert_eq!((report["warnings"].as_u64(), report["mandates_version"].as_u64()), (Some(0), Some(1)));
+
+    // A completion that adds a secret waits for a person; approved, it completes.
+    let secret =
+        json!([{"path": "src/settings.toml", "added": [{"line": 7, "text": "key = \"AKIAABCDEFGHIJKLMNOP\""}]}]);
+    let (run_id, harness) = running_lane(&app, &acme, &["src/**"]).await;
+    let held = complete_with(&app, &harness, &run_id, secret.clone()).await;
+    assert_eq!((held.status, held.code().as_str()), (409, "MANDATE_VIOLATION"), "{}", held.text());
+    let details = &held.json()["error"]["details"];
+    assert_eq!((details["violations"][0]["line"].as_u64(), details["approval_id"].is_string()), (Some(7), true));
+    let lane = app.lane(&acme, &run_id).await;
+    assert_eq!((lane["state"].as_str(), lane["harness_id"].clone()), (Some("awaiting_approval"), Value::Null));
+    let approved =
+        app.call("lane-approve").token(&acme.token).json(&json!({"run_id": run_id, "note": "test key"})).send().await;
+    assert_eq!(approved.json()["lane"]["state"], "completed", "{}", approved.text());
+
+    // A workspace that fails instead; a warning alone lets the lane complete.
+    app.call("mandate-update").token(&acme.token).json(&json!({"on_violation": "fail"})).send().await;
+    let (run_id, harness) = running_lane(&app, &acme, &["lib/**"]).await;
+    let failed = complete_with(&app, &harness, &run_id, secret).await;
+    assert_eq!(failed.code(), "MANDATE_VIOLATION");
+    assert_eq!(app.lane(&acme, &run_id).await["state"], "failed");
+    app.call("mandate-update").token(&acme.token).json(&json!({})).send().await;
+    let (run_id, harness) = running_lane(&app, &acme, &["docs/**"]).await;
+    let sql = json!([{"path": "docs/app.py", "added": [{"line": 1, "text": "q = f\"SELECT * FROM users WHERE id = {uid}\""}]}]);
+    let fine = complete_with(&app, &harness, &run_id, sql).await;
+    assert_eq!((fine.status, fine.json()["state"].as_str()), (200, Some("completed")), "{}", fine.text());
+    let events = event_types(&app, &acme, &run_id).await;
+    assert!(events.iter().any(|e| e["type"] == "mandate_violations" && e["data"]["blocking"] == 0), "{events:?}");
+
+    let log = audited(&app, &acme).await;
+    assert_eq!(log.iter().filter(|(_, a, _)| a == "harness-event:mandate_violation").count(), 2, "{log:?}");
+    assert!(log.iter().any(|(_, a, t)| a == "mandate-update" && t.as_deref() == Some("mandates:v1")));
 }

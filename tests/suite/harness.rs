@@ -377,3 +377,37 @@ async fn an_agent_asks_a_person_and_goes_on_with_the_answer() {
     let lines = output_lines(&app, &acme, &run_id).await;
     assert!(lines.contains(&"agent: the answer is blue".to_owned()), "{lines:?}");
 }
+
+#[tokio::test]
+async fn a_mandate_stops_a_lane_that_adds_a_secret() {
+    let app = spawn_app().await;
+    let acme = app.bootstrap("acme", "us-east-1", "enterprise").await;
+    let dir = repos();
+    let _harness = Harness::start(&app, &acme.token, dir.path(), "leaker");
+    let run_id = lane_with_mode(&app, &acme, "leak", "src/**").await;
+    // The agent exits 0, but its completion waits: the built-in secret rule is blocking.
+    wait_state(&app, &acme, &run_id, "awaiting_approval").await;
+    let events = app
+        .call("lane-events")
+        .token(&acme.token)
+        .json(&json!({"run_id": run_id, "types": ["mandate_violations"]}))
+        .send()
+        .await
+        .json();
+    let violation = &events["data"][0]["data"]["violations"][0];
+    assert_eq!(
+        (violation["rule"].as_str(), violation["path"].as_str(), violation["line"].as_u64()),
+        (Some("no-committed-secrets"), Some("src/settings.toml"), Some(2)),
+        "{events}"
+    );
+    assert!(!events.to_string().contains("AKIAABCDEFGHIJKLMNOP"), "the secret is never repeated");
+    let rejected = app
+        .call("lane-reject")
+        .token(&acme.token)
+        .json(&json!({"run_id": run_id, "note": "rotate that key"}))
+        .send()
+        .await;
+    assert_eq!(rejected.status, 200, "{}", rejected.text());
+    let lane = wait_state(&app, &acme, &run_id, "failed").await;
+    assert_eq!(lane["state"], "failed");
+}

@@ -41,7 +41,10 @@ fn crossing(name: &str) -> Option<Crossing> {
         | "budget-get"
         | "budget-update"
         | "budget-grant"
-        | "cost-summary" => Some(Crossing::OwnWorkspaceOnly),
+        | "cost-summary"
+        | "mandate-get"
+        | "mandate-update"
+        | "mandate-check" => Some(Crossing::OwnWorkspaceOnly),
         _ => None,
     }
 }

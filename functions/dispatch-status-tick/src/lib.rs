@@ -9,7 +9,7 @@ wit_bindgen::generate!({
     world: "spin-cron",
 });
 
-use switchyard_api::{ApprovalState, DispatchTickReport, NoInput, RequestId, WorkspaceId};
+use switchyard_api::{ApprovalState, DispatchTickReport, NoInput, PolicySubject, RequestId, WorkspaceId};
 use switchyard_domain::audit::NewEntry;
 use switchyard_domain::lane::{Event, LaneState};
 use switchyard_edge::lanes::{self, apply, load_lane};
@@ -86,7 +86,12 @@ fn sweep(tx: &Db, request_id: &RequestId) -> Result<DispatchTickReport, ApiError
         let note = format!("no decision before {}", approval.expires_at);
         governance::settle(tx, &lane, &approval.approval_id, ApprovalState::Expired, ACTOR, Some(&note))?;
         if lane.state == LaneState::AwaitingApproval {
-            let event = if lane.harness_id.is_some() { Event::Pause } else { Event::Rejected { held: false } };
+            let event = match (&approval.action, lane.harness_id.is_some()) {
+                // A completion a mandate held, undecided: the lane fails.
+                (PolicySubject::Completion { .. }, _) => Event::Fail,
+                (_, true) => Event::Pause,
+                (_, false) => Event::Rejected { held: false },
+            };
             apply(tx, &mut lane, event, Some("approval_expired"))?;
         }
         report.approvals_expired += 1;

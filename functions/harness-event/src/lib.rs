@@ -1,14 +1,19 @@
 //! Record what a harness reports about a lane it holds: output, file changes, tokens used, questions, completion, failure.
 //!
 //! Output and file changes become lane events; completion, failure and a
-//! budget pause also change the lane's state and are audited.
+//! budget pause also change the lane's state and are audited. A completion
+//! whose changes break a blocking mandate is held for approval or failed (per
+//! the workspace's mandates), committed, and answered 409 `MANDATE_VIOLATION`.
 
 use serde_json::json;
-use switchyard_api::{HarnessEvents, HarnessEventsAccepted, HarnessReport, LaneEventData, LaneResult};
+use switchyard_api::{
+    ChangedFile, ErrorCode, HarnessEvents, HarnessEventsAccepted, HarnessReport, LaneEventData, LaneResult,
+    OnViolation, PolicySubject,
+};
 use switchyard_domain::lane::{Event, LaneState};
 use switchyard_edge::lanes::{self, LaneRow, append_event, apply, load_lane};
 use switchyard_edge::prelude::*;
-use switchyard_edge::{budgets, inbox};
+use switchyard_edge::{budgets, governance, inbox, mandates};
 
 const ENDPOINT: Endpoint = endpoints::HARNESS_EVENT;
 
@@ -17,7 +22,10 @@ const MAX_LINE: usize = 8 * 1024;
 
 #[http_component]
 fn handle(req: Request) -> Response {
-    ENDPOINT.read(req, |ctx, input: HarnessEvents| ctx.db.transaction(|tx| record(ctx, tx, input)))
+    ENDPOINT.read(req, |ctx, input: HarnessEvents| {
+        let (accepted, refusal) = ctx.db.transaction(|tx| record(ctx, tx, input))?;
+        refusal.map_or(Ok(accepted), Err)
+    })
 }
 
 fn truncate(text: &str) -> &str {
@@ -31,7 +39,8 @@ fn truncate(text: &str) -> &str {
     &text[..end]
 }
 
-fn record(ctx: &Ctx, tx: &Db, input: HarnessEvents) -> Result<HarnessEventsAccepted, ApiError> {
+/// What the reports did, and a refusal to answer with once they are committed.
+fn record(ctx: &Ctx, tx: &Db, input: HarnessEvents) -> Result<(HarnessEventsAccepted, Option<ApiError>), ApiError> {
     let harness = ctx.caller.harness()?;
     if input.events.len() > MAX_EVENTS {
         return Err(ApiError::validation("events", format!("at most {MAX_EVENTS} events per call")));
@@ -46,21 +55,23 @@ fn record(ctx: &Ctx, tx: &Db, input: HarnessEvents) -> Result<HarnessEventsAccep
         ))
         .with_details(json!({"run_id": lane.run_id, "state": lane.state.as_str(), "signal": "cancel"})));
     }
+    let mut refusal = None;
     for (i, report) in input.events.iter().enumerate() {
-        if !lane.state.is_active() {
+        if !lane.state.is_active() || refusal.is_some() {
             return Err(ApiError::validation(format!("events[{i}]"), "follows the lane's completion or failure"));
         }
-        apply_report(ctx, tx, &mut lane, report)?;
+        refusal = apply_report(ctx, tx, &mut lane, report)?;
     }
-    Ok(HarnessEventsAccepted {
+    let accepted = HarnessEventsAccepted {
         run_id: lane.run_id.clone(),
         lane_id: lane.run_id.clone(),
         state: lane.state,
         signal: lane.state.signal(),
-    })
+    };
+    Ok((accepted, refusal))
 }
 
-fn apply_report(ctx: &Ctx, tx: &Db, lane: &mut LaneRow, report: &HarnessReport) -> Result<(), ApiError> {
+fn apply_report(ctx: &Ctx, tx: &Db, lane: &mut LaneRow, report: &HarnessReport) -> Result<Option<ApiError>, ApiError> {
     match report {
         HarnessReport::Output { stream, line } => {
             append_event(tx, lane, &LaneEventData::Output { stream: *stream, line: truncate(line).to_owned() })?;
@@ -107,8 +118,13 @@ fn apply_report(ctx: &Ctx, tx: &Db, lane: &mut LaneRow, report: &HarnessReport) 
             let item = inbox::ask(tx, lane, &asked)?;
             ctx.audit_in(tx, &lane.workspace_id, "harness-event:question", Some(item.item_id.as_str()))?;
         }
-        HarnessReport::Completed { exit_code, summary, diff_stat } => {
+        HarnessReport::Completed { exit_code, summary, diff_stat, changes } => {
             finish(tx, lane, Some(*exit_code), summary.as_deref())?;
+            if let Some(changes) = changes
+                && let Some(refusal) = check_mandates(ctx, tx, lane, changes)?
+            {
+                return Ok(Some(refusal));
+            }
             let result =
                 LaneResult::Completed { exit_code: *exit_code, summary: summary.clone(), diff_stat: diff_stat.clone() };
             append_event(tx, lane, &LaneEventData::Result(result))?;
@@ -123,7 +139,57 @@ fn apply_report(ctx: &Ctx, tx: &Db, lane: &mut LaneRow, report: &HarnessReport) 
             ctx.audit_in(tx, &lane.workspace_id, "harness-event:failed", Some(lane.run_id.as_str()))?;
         }
     }
-    Ok(())
+    Ok(None)
+}
+
+/// Checks a completing lane's changes against the workspace's mandates.
+/// Violations are recorded on the lane; a blocking one holds the completion
+/// for a member's approval (or fails the lane) and is the answer's refusal.
+fn check_mandates(
+    ctx: &Ctx,
+    tx: &Db,
+    lane: &mut LaneRow,
+    changes: &[ChangedFile],
+) -> Result<Option<ApiError>, ApiError> {
+    let (report, on_violation) = mandates::check_changes(tx, &lane.workspace_id, changes)?;
+    if report.violations.is_empty() {
+        return Ok(None);
+    }
+    let event = LaneEventData::MandateViolations { violations: report.violations.clone(), blocking: report.blocking };
+    append_event(tx, lane, &event)?;
+    if report.passed {
+        return Ok(None);
+    }
+    let blocking: Vec<_> =
+        report.violations.iter().filter(|v| v.severity == switchyard_api::Severity::Blocking).collect();
+    let first = blocking[0];
+    let place = first.line.map_or_else(|| first.path.clone(), |l| format!("{}:{l}", first.path));
+    let mut details =
+        json!({"run_id": lane.run_id, "violations": report.violations, "mandates_version": report.mandates_version});
+    let held = on_violation == OnViolation::RequireApproval && lane.state == LaneState::Running;
+    if held {
+        let subject = PolicySubject::Completion { violations: report.violations.clone() };
+        let decision = governance::Decision::mandate(&first.rule, &first.message);
+        let approval = governance::request(tx, lane, &subject, &decision, &ctx.caller.actor())?;
+        apply(tx, lane, Event::AwaitApproval, Some("a blocking mandate holds its completion"))?;
+        // The agent is done: the harness lets go, and the decision ends the lane.
+        lanes::release_harness(tx, lane)?;
+        details["approval_id"] = json!(approval.approval_id);
+    } else {
+        let error = format!("mandate '{}' broken at {place}", first.rule);
+        let result = LaneResult::Failed { exit_code: lane.exit_code, error: error.clone() };
+        append_event(tx, lane, &LaneEventData::Result(result))?;
+        apply(tx, lane, Event::Fail, Some(&error))?;
+    }
+    ctx.audit_in(tx, &lane.workspace_id, "harness-event:mandate_violation", Some(&first.rule))?;
+    let outcome = if held { "the lane waits for a member's approval to complete" } else { "the lane failed" };
+    Ok(Some(
+        ApiError::new(
+            ErrorCode::MandateViolation,
+            format!("{} blocking mandate violation(s), first '{}' at {place}: {outcome}", report.blocking, first.rule),
+        )
+        .with_details(details),
+    ))
 }
 
 fn finish(tx: &Db, lane: &mut LaneRow, exit_code: Option<i64>, summary: Option<&str>) -> Result<(), ApiError> {

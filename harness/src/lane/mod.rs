@@ -67,6 +67,8 @@ struct Prepared {
     /// The approval gate's socket, served while the agent runs (see `gate.rs`).
     gate: Option<tokio::net::UnixListener>,
     gate_socket: PathBuf,
+    /// The commit the worktree started from: diffs and mandates cover everything since.
+    base: Option<String>,
 }
 
 /// Runs `lane` to the end and reports it. `shared` must already be in the
@@ -136,6 +138,7 @@ async fn prepare(cfg: &LaneConfig, shared: &LaneShared, lane: &DispatchedLane) -
         .await
         .map_err(|e| format!("cannot create a worktree of {repository:?}: {e:#}"))?;
     log!("lane {}: worktree {}", lane.lane_id, worktree.display());
+    let base = git::head(&worktree).await.ok();
 
     let brief_file = if cfg.brief_via == BriefVia::File {
         let path = cfg.work_dir.join(format!("{name}.brief.md"));
@@ -161,7 +164,7 @@ async fn prepare(cfg: &LaneConfig, shared: &LaneShared, lane: &DispatchedLane) -
             None
         }
     };
-    Ok(Prepared { worktree, interrupts_file, brief_file, hooks_dir, gate, gate_socket: socket })
+    Ok(Prepared { worktree, interrupts_file, brief_file, hooks_dir, gate, gate_socket: socket, base })
 }
 
 /// `<work-dir>/<name>.gate.sock`.

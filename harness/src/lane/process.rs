@@ -138,7 +138,8 @@ pub(super) async fn finish_exited(
     };
     let code = exit_code(&status);
     log!("lane {id}: agent exited with code {code}");
-    let diff_stat = match git::diff_stat(&p.worktree).await {
+    let base = p.base.as_deref().unwrap_or("HEAD");
+    let diff_stat = match git::diff_stat(&p.worktree, base).await {
         Ok(stat) => Some(stat),
         Err(e) => {
             log!("lane {id}: cannot compute the diff summary: {e:#}");
@@ -149,7 +150,14 @@ pub(super) async fn finish_exited(
         .map(|s| format!("{} file(s) changed, +{} -{}", s.files_changed, s.insertions, s.deletions))
         .unwrap_or_else(|| "no diff summary".into());
     if code == 0 {
-        outbox.push(Event::Completed { exit_code: 0, summary: summary.text(), diff_stat });
+        let changes = match git::added_lines(&p.worktree, base).await {
+            Ok(files) => Some(files),
+            Err(e) => {
+                log!("lane {id}: cannot list the added lines for the mandates: {e:#}");
+                None
+            }
+        };
+        outbox.push(Event::Completed { exit_code: 0, summary: summary.text(), diff_stat, changes });
         (Outcome::Completed, format!("lane {id} completed exit code 0 ({stat_text})"))
     } else {
         let error = match std::os::unix::process::ExitStatusExt::signal(&status) {

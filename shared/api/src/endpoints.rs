@@ -10,15 +10,16 @@ use schemars::{JsonSchema, Schema, SchemaGenerator};
 
 use crate::{
     ActionAnswer, Approval, BadgeQuery, BootstrapWorkspace, BootstrappedWorkspace, BudgetGranted, CeilingTickReport,
-    CostSummary, CostSummaryQuery, DecideApproval, DispatchTickReport, Dispatched, EventPage, ExportAudit,
-    ExportDocument, ExportLogRange, GetInboxItem, GetLane, GetPolicy, GrantBudget, HarnessAction, HarnessEvents,
-    HarnessEventsAccepted, HarnessRevoked, Health, Heartbeat, HeartbeatAnswer, InboxItem, InboxResolved, InterruptLane,
-    InterruptQueued, InvokeTool, IssueToken, IssuedToken, Jwks, Lane, LaneAction, LaneDecision, LaneDetail,
-    LaneEventsQuery, ListApprovals, ListInbox, ListLanes, ListTools, MaintenanceReport, NoInput, Page, Policy,
-    PolicyTested, Proof, ProofQuery, ProvidersForEmail, ProvidersForEmailResult, PublishedHead, RateFamily,
-    RegisterHarness, RegisterTool, RegisteredHarness, ResolveInboxItem, ResumeLane, RevokeHarness, RevokeToken,
-    RevokedToken, RunAgent, Scope, SsoConfigUpdated, SsoDomainVerified, TestPolicy, Tool, ToolCall, UpdateBudget,
-    UpdatePolicy, UpdateSsoConfig, VerifyAnswer, VerifyRequest, VerifySsoDomain, WorkspaceBudget,
+    CheckMandates, CostSummary, CostSummaryQuery, DecideApproval, DispatchTickReport, Dispatched, EventPage,
+    ExportAudit, ExportDocument, ExportLogRange, GetInboxItem, GetLane, GetPolicy, GrantBudget, HarnessAction,
+    HarnessEvents, HarnessEventsAccepted, HarnessRevoked, Health, Heartbeat, HeartbeatAnswer, InboxItem, InboxResolved,
+    InterruptLane, InterruptQueued, InvokeTool, IssueToken, IssuedToken, Jwks, Lane, LaneAction, LaneDecision,
+    LaneDetail, LaneEventsQuery, ListApprovals, ListInbox, ListLanes, ListTools, MaintenanceReport, MandateReport,
+    Mandates, NoInput, Page, Policy, PolicyTested, Proof, ProofQuery, ProvidersForEmail, ProvidersForEmailResult,
+    PublishedHead, RateFamily, RegisterHarness, RegisterTool, RegisteredHarness, ResolveInboxItem, ResumeLane,
+    RevokeHarness, RevokeToken, RevokedToken, RunAgent, Scope, SsoConfigUpdated, SsoDomainVerified, TestPolicy, Tool,
+    ToolCall, UpdateBudget, UpdateMandates, UpdatePolicy, UpdateSsoConfig, VerifyAnswer, VerifyRequest,
+    VerifySsoDomain, WorkspaceBudget,
 };
 
 /// An HTTP method an endpoint answers.
@@ -450,6 +451,24 @@ endpoints! {
         summary: "Housekeeping: delete idempotency records older than 24 h and stale rate-limit counters, and write noted token uses back to `last_used_at`.",
         request: NoInput,
         responses: [200 Json(MaintenanceReport): "What this pass did."],
+    }
+    MANDATE_CHECK {
+        name: "mandate-check", methods: [Post], auth: Auth::Bearer(Scope::LanesRead), rate: Some(Read), mutation: false,
+        summary: "Check a snapshot of files against the workspace's mandates (built-in pack and its own rules): each violation names rule, file and line.",
+        request: CheckMandates,
+        responses: [200 Json(MandateReport): "Whether it passes, and every violation."],
+    }
+    MANDATE_GET {
+        name: "mandate-get", methods: [Get, Post], auth: Auth::Bearer(Scope::LanesRead), rate: Some(Read), mutation: false,
+        summary: "The workspace's mandates in force: the built-in pack, the built-ins switched off, its own rules, and what a blocking violation does.",
+        request: NoInput,
+        responses: [200 Json(Mandates): "The mandates (version 0: the built-in pack alone)."],
+    }
+    MANDATE_UPDATE {
+        name: "mandate-update", methods: [Post], auth: Auth::Bearer(Scope::PoliciesWrite), rate: Some(Write), mutation: true,
+        summary: "Replace the workspace's own mandate rules, the built-ins it switches off and what a blocking violation does (`require_approval` or `fail`), as a new version.",
+        request: UpdateMandates,
+        responses: [201 Json(Mandates): "The new version, now in force."],
     }
     OPENAPI {
         name: "openapi", methods: [Get], auth: Auth::Public, rate: Some(Read), mutation: false,

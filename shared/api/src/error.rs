@@ -38,6 +38,8 @@ pub enum ErrorCode {
     ApprovalRequired,
     /// The workspace's daily token or cost ceiling is reached; `budget-grant` grants more.
     BudgetExhausted,
+    /// A lane's changes break a blocking mandate; `details.violations` name rule, file and line.
+    MandateViolation,
 }
 
 impl ErrorCode {
@@ -62,6 +64,7 @@ impl ErrorCode {
         Self::DeadlineExceeded,
         Self::ApprovalRequired,
         Self::BudgetExhausted,
+        Self::MandateViolation,
     ];
 
     pub const fn status(self) -> u16 {
@@ -76,7 +79,7 @@ impl ErrorCode {
             Self::BadRequest => 400,
             Self::MethodNotAllowed => 405,
             Self::PayloadTooLarge => 413,
-            Self::Conflict => 409,
+            Self::Conflict | Self::MandateViolation => 409,
             Self::BodyTimeout => 408,
             Self::Overloaded | Self::StorageUnavailable => 503,
             Self::DeadlineExceeded => 504,
@@ -105,6 +108,7 @@ impl ErrorCode {
             Self::DeadlineExceeded => "DEADLINE_EXCEEDED",
             Self::ApprovalRequired => "APPROVAL_REQUIRED",
             Self::BudgetExhausted => "BUDGET_EXHAUSTED",
+            Self::MandateViolation => "MANDATE_VIOLATION",
         }
     }
 
@@ -131,6 +135,7 @@ impl ErrorCode {
             Self::DeadlineExceeded => "Deadline exceeded",
             Self::ApprovalRequired => "Waiting for approval",
             Self::BudgetExhausted => "Workspace budget exhausted",
+            Self::MandateViolation => "Mandate violation",
         }
     }
 }

@@ -183,6 +183,11 @@ pub enum PolicySubject {
         arguments: serde_json::Value,
     },
     Action(AgentAction),
+    /// Completing a lane whose changes break a blocking mandate (no policy rule matches it).
+    Completion {
+        #[serde(default)]
+        violations: Vec<Violation>,
+    },
 }
 
 impl PolicySubject {
@@ -191,6 +196,7 @@ impl PolicySubject {
             Self::Dispatch { .. } => ApprovalSubject::Dispatch,
             Self::ToolCall { .. } => ApprovalSubject::ToolCall,
             Self::Action(_) => ApprovalSubject::Action,
+            Self::Completion { .. } => ApprovalSubject::Completion,
         }
     }
 }
@@ -224,6 +230,8 @@ pub enum ApprovalSubject {
     ToolCall,
     /// Something its agent is about to do (commit, push, write, command).
     Action,
+    /// Completing the lane despite a blocking mandate violation.
+    Completion,
 }
 
 impl ApprovalSubject {
@@ -232,6 +240,7 @@ impl ApprovalSubject {
             Self::Dispatch => "dispatch",
             Self::ToolCall => "tool_call",
             Self::Action => "action",
+            Self::Completion => "completion",
         }
     }
 }
@@ -585,4 +594,134 @@ pub struct CeilingTickReport {
     pub paused: u32,
     /// Lanes it had paused that run again (a new day, a grant, a raised ceiling).
     pub resumed: u32,
+}
+
+// ---------------------------------------------------------------- mandates
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Severity {
+    /// Stops the lane from completing.
+    Blocking,
+    /// Reported; the lane completes.
+    Warning,
+}
+
+/// What a mandate rule looks for, by `kind`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+pub enum MandateCheck {
+    /// A regular expression (Rust `regex` syntax, linear time) no added line may match.
+    Pattern {
+        #[schemars(length(min = 1, max = 1000))]
+        pattern: String,
+        /// Only in files these globs match (empty: every file).
+        #[serde(default)]
+        paths: List<Glob, 0, 50>,
+    },
+    /// No change to a file these globs match (a protected path).
+    Path { paths: List<Glob, 1, 50> },
+}
+
+/// One rule checked against the code a lane changed.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MandateRule {
+    pub name: Word,
+    pub severity: Severity,
+    pub message: Description,
+    pub check: MandateCheck,
+}
+
+/// What a blocking violation does to a lane that reports completion.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum OnViolation {
+    /// The lane waits in `awaiting_approval`: approved, it completes; rejected, it fails.
+    #[default]
+    RequireApproval,
+    /// The lane fails.
+    Fail,
+}
+
+/// A workspace's mandates: the built-in pack (less what it disabled) and its own rules.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct Mandates {
+    pub version: u64,
+    /// The workspace's own rules.
+    pub rules: Vec<MandateRule>,
+    /// The built-in pack, every rule of it (see `disabled_builtins`).
+    pub builtins: Vec<MandateRule>,
+    pub disabled_builtins: Vec<String>,
+    pub on_violation: OnViolation,
+    pub updated_by: Option<String>,
+    pub updated_at: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateMandates {
+    #[serde(default)]
+    pub rules: List<MandateRule, 0, 100>,
+    /// Names of built-in rules to switch off.
+    #[serde(default)]
+    pub disabled_builtins: List<Word, 0, 20>,
+    #[serde(default)]
+    pub on_violation: Option<OnViolation>,
+    /// The version this update was written against; a different current version is a 409.
+    #[serde(default)]
+    pub expected_version: Option<Ranged<0, { u64::MAX }>>,
+}
+
+/// A file as it is now, for `mandate-check`.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SnapshotFile {
+    pub path: RelPath,
+    pub content: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CheckMandates {
+    pub files: List<SnapshotFile, 1, 1000>,
+}
+
+/// A rule broken at a place: never the matched text (it may be a secret).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct Violation {
+    pub rule: String,
+    pub severity: Severity,
+    pub message: String,
+    pub path: String,
+    /// 1-based; none for a path rule.
+    pub line: Option<u32>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct MandateReport {
+    /// No blocking violation.
+    pub passed: bool,
+    pub blocking: u32,
+    pub warnings: u32,
+    pub violations: Vec<Violation>,
+    pub mandates_version: u64,
+}
+
+/// A line a lane added, as its harness reports it with `completed`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AddedLine {
+    /// 1-based, in the new file.
+    pub line: u32,
+    pub text: String,
+}
+
+/// A file a lane changed and the lines it added.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ChangedFile {
+    pub path: RelPath,
+    #[serde(default)]
+    pub added: List<AddedLine, 0, 10_000>,
 }

@@ -3,7 +3,7 @@
 use schemars::JsonSchema;
 use serde::{Deserialize, Deserializer, Serialize};
 
-use crate::governance::{ApprovalState, ApprovalSubject, Priority};
+use crate::governance::{ApprovalState, ApprovalSubject, ChangedFile, Priority, Violation};
 use crate::ids::{ApprovalId, HarnessId, InboxId, LaneId, ToolCallId, ToolId};
 use crate::valid::{Brief, Description, Glob, HttpUrl, List, Message, Name, Ranged, Repository, ToolName, Word};
 
@@ -379,6 +379,8 @@ pub enum LaneEventData {
     QuestionAsked { item_id: InboxId, question: String, options: Vec<String>, priority: Priority },
     /// A question was answered (`by`: a member, or `system` for a default answer at expiry), expired or withdrawn.
     QuestionSettled { item_id: InboxId, state: crate::governance::InboxState, by: String },
+    /// Its changes broke mandates (`blocking` of them block its completion).
+    MandateViolations { violations: Vec<Violation>, blocking: u32 },
     /// The lane met a `warn` rule; what it did went ahead.
     PolicyWarning { rule: String, message: Option<String>, subject: ApprovalSubject },
 }
@@ -399,6 +401,7 @@ impl LaneEventData {
             Self::PolicyWarning { .. } => LaneEventType::PolicyWarning,
             Self::QuestionAsked { .. } => LaneEventType::QuestionAsked,
             Self::QuestionSettled { .. } => LaneEventType::QuestionSettled,
+            Self::MandateViolations { .. } => LaneEventType::MandateViolations,
         }
     }
 
@@ -440,6 +443,7 @@ pub enum LaneEventType {
     PolicyWarning,
     QuestionAsked,
     QuestionSettled,
+    MandateViolations,
 }
 
 impl LaneEventType {
@@ -458,6 +462,7 @@ impl LaneEventType {
             Self::PolicyWarning => "policy_warning",
             Self::QuestionAsked => "question_asked",
             Self::QuestionSettled => "question_settled",
+            Self::MandateViolations => "mandate_violations",
         }
     }
 }
@@ -606,6 +611,9 @@ pub enum HarnessReport {
         summary: Option<String>,
         #[serde(default)]
         diff_stat: Option<DiffStat>,
+        /// The files it changed and the lines it added, checked against the workspace's mandates.
+        #[serde(default)]
+        changes: Option<List<ChangedFile, 0, 2000>>,
     },
     Failed {
         #[serde(default)]

@@ -165,6 +165,9 @@ pub fn error_codes(e: &switchyard_api::Endpoint) -> Vec<ErrorCode> {
     if e.name == "agent-tool-invoke" {
         codes.push(ErrorCode::ApprovalRequired);
     }
+    if e.name == "harness-event" {
+        codes.push(ErrorCode::MandateViolation);
+    }
     // Endpoints that start or restart work refuse it when the workspace's daily budget is spent.
     if matches!(e.name, "agent-run" | "agent-resume") {
         codes.push(ErrorCode::BudgetExhausted);

@@ -11,6 +11,7 @@ pub mod export;
 pub mod glob;
 pub mod input;
 pub mod lane;
+pub mod mandate;
 pub mod merkle;
 pub mod policy;
 pub mod rate;

@@ -33,6 +33,8 @@ pub enum Action<'a> {
         /// The command line, for `Command` actions.
         command: Option<&'a str>,
     },
+    /// Completing a lane despite a mandate; no rule governs it.
+    Completion,
 }
 
 impl<'a> Action<'a> {
@@ -59,6 +61,7 @@ impl<'a> Action<'a> {
                     command: action.command.as_ref().map(|c| c.as_str()),
                 }
             }
+            PolicySubject::Completion { .. } => Action::Completion,
         }
     }
 }

@@ -124,6 +124,25 @@ impl Decision {
     }
 }
 
+impl Decision {
+    /// The "decision" behind a request a blocking mandate makes: the rule and its message.
+    pub fn mandate(rule: &str, message: &str) -> Self {
+        Decision {
+            verdict: PolicyVerdict {
+                outcome: PolicyEffect::RequireApproval,
+                decided_by: Some(rule.to_owned()),
+                met: vec![switchyard_api::MetRule {
+                    name: rule.to_owned(),
+                    effect: PolicyEffect::RequireApproval,
+                    message: Some(message.to_owned()),
+                }],
+            },
+            policy_version: 0,
+            approval_seconds: DEFAULT_APPROVAL_SECONDS,
+        }
+    }
+}
+
 pub fn decide(db: &Db, workspace: &WorkspaceId, action: &Action<'_>) -> Result<Decision, ApiError> {
     let policy = current(db, workspace)?;
     let verdict = policy::evaluate(&policy.rules, action);
@@ -415,10 +434,25 @@ pub fn decide_lane(
     let by = ctx.caller.actor();
     let note = input.note.as_ref().map(|n| n.as_str());
     let approval = settle(tx, &lane, &id, decision, &by, note)?;
-    let held = lane.harness_id.is_some();
-    let event = match decision {
-        ApprovalState::Approved => Event::Approved { held },
-        _ => Event::Rejected { held },
+    let event = match (&approval.action, decision) {
+        // A completion a mandate held ends now: completed if approved, failed if not.
+        (PolicySubject::Completion { violations }, _) => {
+            let result = if decision == ApprovalState::Approved {
+                switchyard_api::LaneResult::Completed {
+                    exit_code: lane.exit_code.unwrap_or(0),
+                    summary: lane.summary.clone(),
+                    diff_stat: None,
+                }
+            } else {
+                let rules: Vec<&str> = violations.iter().map(|v| v.rule.as_str()).collect();
+                let error = format!("completion rejected: {}", rules.join(", "));
+                switchyard_api::LaneResult::Failed { exit_code: lane.exit_code, error }
+            };
+            append_event(tx, &lane, &LaneEventData::Result(result))?;
+            if decision == ApprovalState::Approved { Event::Complete } else { Event::Fail }
+        }
+        (_, ApprovalState::Approved) => Event::Approved { held: lane.harness_id.is_some() },
+        _ => Event::Rejected { held: lane.harness_id.is_some() },
     };
     crate::lanes::apply(tx, &mut lane, event, Some(&format!("{} by {by}", decision.as_str())))?;
     let target = approval.approval_id.to_string();

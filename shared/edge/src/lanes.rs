@@ -482,6 +482,15 @@ pub fn page(
     rows(&found)
 }
 
+/// Lets go of a lane its harness has finished with (a completion held for
+/// approval): no lease to expire, no heartbeat to renew it.
+pub fn release_harness(tx: &Db, lane: &mut LaneRow) -> Result<(), ApiError> {
+    lane.harness_id = None;
+    lane.lease_expires_at = None;
+    tx.exec("UPDATE lanes SET harness_id = NULL, lease_expires_at = NULL WHERE id = $1", &[&lane.run_id.as_str()])?;
+    Ok(())
+}
+
 /// Resumes a paused lane: back to its harness if one still holds it (its
 /// lease has not run out), otherwise to the queue.
 pub fn resume(tx: &Db, lane: &mut LaneRow, reason: &str) -> Result<(), ApiError> {

@@ -28,6 +28,7 @@ pub mod harnesses;
 pub mod idempotency;
 pub mod inbox;
 pub mod lanes;
+pub mod mandates;
 pub mod outbound;
 pub mod rate;
 mod response;

@@ -1,4 +1,4 @@
--- Workspace budgets (issue 11): daily ceilings, grants of more for one day,
+-- Workspace budgets and mandates (issue 11): daily ceilings, grants of more for one day,
 -- and usage by lane and UTC day (what the ceilings and cost-summary read).
 
 CREATE TABLE IF NOT EXISTS workspace_budgets (
@@ -33,3 +33,14 @@ CREATE TABLE IF NOT EXISTS lane_usage (
     PRIMARY KEY (lane_id, day)
 );
 CREATE INDEX IF NOT EXISTS lane_usage_by_day ON lane_usage (workspace_id, day);
+
+-- Every version of a workspace's mandates (its own rules, the built-ins it
+-- switched off, what a blocking violation does); the highest is in force.
+CREATE TABLE IF NOT EXISTS mandates (
+    workspace_id TEXT NOT NULL REFERENCES workspaces (id),
+    version      INTEGER NOT NULL CHECK (version > 0),
+    config       TEXT NOT NULL,               -- JSON: rules, disabled_builtins, on_violation
+    created_by   TEXT NOT NULL,
+    created_at   TEXT NOT NULL,
+    PRIMARY KEY (workspace_id, version)
+);
