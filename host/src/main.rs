@@ -227,6 +227,8 @@ async fn up(args: &AppArgs) -> Result<()> {
     let _ = runtime.app.listening.set(local);
 
     let routes: Vec<_> = manifest.http_triggers.iter().map(|t| (t.route.clone(), t.component.clone())).collect();
+    // Handlers first: whoever reads "Serving" may signal at once.
+    let shutdown = shutdown_signal(args.exit_on_stdin_close);
     println!("Serving http://{local}");
     println!("Available Routes:");
     for (route, component) in &routes {
@@ -238,20 +240,26 @@ async fn up(args: &AppArgs) -> Result<()> {
     }
 
     let server = Arc::new(triggers::http::Server::new(Arc::clone(&runtime), routes, local, admission));
-    triggers::http::serve(listener, server, shutdown_signal(args.exit_on_stdin_close)).await?;
+    triggers::http::serve(listener, server, shutdown).await?;
     println!("Stopped: {}", runtime.stats.summary());
     Ok(())
 }
 
 /// Resolves on SIGINT or SIGTERM, or (when asked) when standard input closes.
-async fn shutdown_signal(exit_on_stdin_close: bool) {
-    if exit_on_stdin_close {
-        tokio::select! {
-            () = stdin_closed() => println!("Standard input closed: shutting down"),
-            () = signals() => {}
+/// The signal handlers are installed when this is called, not when it is
+/// first polled: a signal sent right after start-up is not lost (and does not
+/// kill the process by default disposition).
+fn shutdown_signal(exit_on_stdin_close: bool) -> impl std::future::Future<Output = ()> {
+    let signals = signals();
+    async move {
+        if exit_on_stdin_close {
+            tokio::select! {
+                () = stdin_closed() => println!("Standard input closed: shutting down"),
+                () = signals => {}
+            }
+        } else {
+            signals.await;
         }
-    } else {
-        signals().await;
     }
 }
 
@@ -269,21 +277,28 @@ async fn stdin_closed() {
     }
 }
 
-async fn signals() {
-    let ctrl_c = tokio::signal::ctrl_c();
-    #[cfg(unix)]
-    {
-        let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(term) => term,
-            Err(_) => return ctrl_c.await.unwrap_or_default(),
-        };
-        tokio::select! {
-            _ = ctrl_c => {}
-            _ = term.recv() => {}
+/// Installs the SIGINT and SIGTERM handlers now; the future resolves on either.
+#[cfg(unix)]
+fn signals() -> impl std::future::Future<Output = ()> {
+    use tokio::signal::unix::{SignalKind, signal};
+    let int = signal(SignalKind::interrupt());
+    let term = signal(SignalKind::terminate());
+    async move {
+        match (int, term) {
+            (Ok(mut int), Ok(mut term)) => {
+                tokio::select! {
+                    _ = int.recv() => {}
+                    _ = term.recv() => {}
+                }
+            }
+            _ => tokio::signal::ctrl_c().await.unwrap_or_default(),
         }
     }
-    #[cfg(not(unix))]
-    ctrl_c.await.unwrap_or_default();
+}
+
+#[cfg(not(unix))]
+fn signals() -> impl std::future::Future<Output = ()> {
+    async { tokio::signal::ctrl_c().await.unwrap_or_default() }
 }
 
 fn main() -> std::process::ExitCode {
