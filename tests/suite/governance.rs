@@ -807,3 +807,139 @@ async fn mandates_check_code_by_rule_file_and_line_and_hold_a_completion_that_br
     assert_eq!(log.iter().filter(|(_, a, _)| a == "harness-event:mandate_violation").count(), 2, "{log:?}");
     assert!(log.iter().any(|(_, a, t)| a == "mandate-update" && t.as_deref() == Some("mandates:v1")));
 }
+
+/// An HS256 JWT for `email` in `workspace_id` with `roles`.
+fn jwt_for(workspace_id: &str, email: &str, roles: &[&str]) -> String {
+    use jwt_simple::prelude::*;
+    #[derive(serde::Serialize, serde::Deserialize)]
+    struct Custom {
+        workspace_id: String,
+        roles: Vec<String>,
+        email: String,
+    }
+    let custom = Custom {
+        workspace_id: workspace_id.to_owned(),
+        roles: roles.iter().map(|r| (*r).to_owned()).collect(),
+        email: email.to_owned(),
+    };
+    let claims = Claims::with_custom_claims(custom, Duration::from_secs(300))
+        .with_issuer("switchyard")
+        .with_audience("switchyard")
+        .with_subject(email);
+    HS256Key::from_bytes(switchyard_tests::JWT_HS256_SECRET.as_bytes()).authenticate(claims).unwrap()
+}
+
+#[tokio::test]
+async fn roles_bound_what_a_members_tokens_may_do_and_the_last_owner_stays() {
+    let app = spawn_app().await;
+    let acme = app.bootstrap("acme", "us-east-1", "enterprise").await;
+    let members = app.get_with_token("/functions/v1/member-list", &acme.token).await;
+    let owner = &members["data"][0];
+    assert_eq!((owner["role"].as_str(), owner["scopes"].clone()), (Some("owner"), json!(["admin"])));
+    let owner_id = owner["member_id"].as_str().unwrap().to_owned();
+
+    // Invite; a caller with members:write but not admin cannot make admins.
+    let invited = app
+        .call("send-invite")
+        .token(&acme.token)
+        .json(&json!({"email": "ada@acme.dev", "role": "admin"}))
+        .send()
+        .await;
+    assert_eq!(invited.status, 201, "{}", invited.text());
+    let ada = invited.json()["member_id"].as_str().unwrap().to_owned();
+    let again = app.call("send-invite").token(&acme.token).json(&json!({"email": "ada@acme.dev"})).send().await;
+    assert_eq!((again.status, again.json()["error"]["field"].as_str()), (409, Some("email")));
+    let (manager, _) = app.issue(&acme, &["members:write", "lanes:read"]).await;
+    let no_admins =
+        app.call("send-invite").token(&manager).json(&json!({"email": "bo@acme.dev", "role": "admin"})).send().await;
+    assert_eq!((no_admins.status, no_admins.json()["error"]["scope"].as_str()), (403, Some("admin")));
+    let bo =
+        app.call("send-invite").token(&manager).json(&json!({"email": "bo@acme.dev", "role": "viewer"})).send().await;
+    assert_eq!(bo.json()["scopes"], json!(["lanes:read", "audit:read", "context:read"]));
+
+    // Ada signs in (JWT with her email) and mints a PAT with everything she may.
+    let ada_jwt = jwt_for(&acme.workspace_id, "ada@acme.dev", &["admin"]);
+    let ada_pat =
+        app.call("api-token-issue").token(&ada_jwt).json(&json!({"name": "ada", "scopes": ["admin"]})).send().await;
+    assert_eq!(ada_pat.status, 201, "{}", ada_pat.text());
+    let ada_pat = ada_pat.json()["token"].as_str().unwrap().to_owned();
+    let rules = json!({"rules": []});
+    assert_eq!(app.call("policy-update").token(&ada_pat).json(&rules).send().await.status, 201);
+
+    // Demoted to viewer: her admin PAT is a viewer's on the very next request.
+    let demoted =
+        app.call("member-update").token(&acme.token).json(&json!({"member_id": ada, "role": "viewer"})).send().await;
+    assert_eq!(demoted.json()["role"], "viewer", "{}", demoted.text());
+    let refused = app.call("policy-update").token(&ada_pat).json(&rules).send().await;
+    assert_eq!((refused.status, refused.json()["error"]["scope"].as_str()), (403, Some("policies:write")));
+    assert_eq!(app.call("lane-list").token(&ada_pat).json(&json!({})).send().await.status, 200);
+    let jwt_says_admin = jwt_for(&acme.workspace_id, "ada@acme.dev", &["admin"]);
+    let beyond = app
+        .call("api-token-issue")
+        .token(&jwt_says_admin)
+        .json(&json!({"name": "x", "scopes": ["tokens:write"]}))
+        .send()
+        .await;
+    assert_eq!(
+        (beyond.status, beyond.json()["error"]["scope"].as_str()),
+        (403, Some("tokens:write")),
+        "a JWT cannot lift a member either"
+    );
+
+    // One scope granted, then revoked; a role's own scope cannot be revoked alone.
+    let granted = app
+        .call("permission-grant")
+        .token(&acme.token)
+        .json(&json!({"member_id": ada, "scope": "approvals:write"}))
+        .send()
+        .await;
+    assert_eq!(granted.json()["grants"], json!(["approvals:write"]), "{}", granted.text());
+    let (run_id, harness) = running_lane(&app, &acme, &["src/**"]).await;
+    act(&app, &harness, &run_id, json!({"kind": "push"})).await;
+    let approved = app.call("lane-approve").token(&ada_pat).json(&json!({"run_id": run_id})).send().await;
+    assert_eq!(approved.status, 200, "the grant reaches her token: {}", approved.text());
+    let (no_tokens, _) = app.issue(&acme, &["members:write"]).await;
+    let overreach = app
+        .call("permission-grant")
+        .token(&no_tokens)
+        .json(&json!({"member_id": ada, "scope": "tokens:write"}))
+        .send()
+        .await;
+    assert_eq!(
+        (overreach.status, overreach.json()["error"]["scope"].as_str()),
+        (403, Some("tokens:write")),
+        "grant only what you hold"
+    );
+    let revoked = app
+        .call("permission-revoke")
+        .token(&acme.token)
+        .json(&json!({"member_id": ada, "scope": "approvals:write"}))
+        .send()
+        .await;
+    assert_eq!(revoked.json()["grants"], json!([]));
+    let role_scope = app
+        .call("permission-revoke")
+        .token(&acme.token)
+        .json(&json!({"member_id": ada, "scope": "lanes:read"}))
+        .send()
+        .await;
+    assert_eq!((role_scope.status, role_scope.json()["error"]["field"].as_str()), (422, Some("scope")));
+
+    // The last owner can be neither demoted nor removed.
+    for (name, body) in [
+        ("member-update", json!({"member_id": owner_id, "role": "admin"})),
+        ("member-remove", json!({"member_id": owner_id})),
+    ] {
+        let r = app.call(name).token(&acme.token).json(&body).send().await;
+        assert_eq!(r.status, 409, "{name}: {}", r.text());
+        assert!(r.json()["error"]["message"].as_str().unwrap().contains("last owner"));
+    }
+    // Removing Ada revokes the tokens acting for her.
+    let removed = app.call("member-remove").token(&acme.token).json(&json!({"member_id": ada})).send().await;
+    assert_eq!(removed.json()["revoked_tokens"].as_array().map(Vec::len), Some(1), "{}", removed.text());
+    assert_eq!(app.call("lane-list").token(&ada_pat).json(&json!({})).send().await.status, 401);
+    let log = audited(&app, &acme).await;
+    for action in ["send-invite", "member-update", "permission-grant", "permission-revoke", "member-remove"] {
+        assert!(log.iter().any(|(_, a, _)| a == action), "no {action} in {log:?}");
+    }
+}

@@ -18,7 +18,8 @@ fn crossing(name: &str) -> Option<Crossing> {
     match name {
         "api-token-revoke" | "agent-cancel" | "agent-pause" | "agent-resume" | "agent-interrupt" | "lane-get"
         | "lane-events" | "agent-tool-invoke" | "harness-revoke" | "harness-event" | "harness-action"
-        | "lane-approve" | "lane-reject" | "inbox-get" | "inbox-resolve" => Some(Crossing::ForeignId),
+        | "lane-approve" | "lane-reject" | "inbox-get" | "inbox-resolve" | "member-update" | "member-remove"
+        | "permission-grant" | "permission-revoke" => Some(Crossing::ForeignId),
         "api-token-issue"
         | "sso-config-update"
         | "sso-domain-verify"
@@ -44,7 +45,9 @@ fn crossing(name: &str) -> Option<Crossing> {
         | "cost-summary"
         | "mandate-get"
         | "mandate-update"
-        | "mandate-check" => Some(Crossing::OwnWorkspaceOnly),
+        | "mandate-check"
+        | "member-list"
+        | "send-invite" => Some(Crossing::OwnWorkspaceOnly),
         _ => None,
     }
 }
@@ -55,6 +58,7 @@ struct Foreign {
     run_id: String,
     harness_id: String,
     item_id: String,
+    member_id: String,
 }
 
 /// A's credential for `doc`: its admin token, or (harness endpoints) a harness of A.
@@ -74,6 +78,9 @@ async fn cross_call(app: &TestApp, doc: &Endpoint, a: &Tenant, b: &Foreign) -> A
         | "lane-reject" => run,
         "harness-action" => json!({"run_id": b.run_id, "action": {"kind": "commit"}}),
         "inbox-get" => json!({"item_id": b.item_id}),
+        "member-update" => json!({"member_id": b.member_id, "role": "viewer"}),
+        "member-remove" => json!({"member_id": b.member_id}),
+        "permission-grant" | "permission-revoke" => json!({"member_id": b.member_id, "scope": "lanes:read"}),
         "inbox-resolve" => json!({"item_id": b.item_id, "answer": "yes"}),
         "agent-interrupt" => json!({"run_id": b.run_id, "kind": "note", "message": "hi"}),
         "agent-tool-invoke" => json!({"run_id": b.run_id, "tool": "echo", "input": {}}),
@@ -125,7 +132,10 @@ async fn another_workspaces_ids_answer_not_found_on_every_endpoint() {
         app.call("inbox-resolve").token(&b.token).json(&json!({"item_id": item_id, "answer": "yes"})).send().await;
     assert_eq!(answered.status, 200, "{}", answered.text());
     let audit_before = app.audit_count(&b.workspace_id);
-    let foreign = Foreign { tenant: b.clone(), run_id: b_run.clone(), harness_id: b_harness.id.clone(), item_id };
+    let members = app.call("member-list").token(&b.token).json(&json!({})).send().await.json();
+    let member_id = members["data"][0]["member_id"].as_str().unwrap().to_owned();
+    let foreign =
+        Foreign { tenant: b.clone(), run_id: b_run.clone(), harness_id: b_harness.id.clone(), item_id, member_id };
     for doc in tenant_functions() {
         if let Some(Crossing::ForeignId) = crossing(&doc.name) {
             let r = cross_call(&app, &doc, &a, &foreign).await;

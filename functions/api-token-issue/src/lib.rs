@@ -1,8 +1,8 @@
 //! Mint a scoped API token for SSO / SCIM / webhook integrations.
 
 use switchyard_api::{IssueToken, IssuedToken};
-use switchyard_edge::issue_token;
 use switchyard_edge::prelude::*;
+use switchyard_edge::{issue_token, members};
 
 const ENDPOINT: Endpoint = endpoints::API_TOKEN_ISSUE;
 
@@ -29,5 +29,9 @@ fn issue(ctx: &Ctx, tx: &Db, input: IssueToken) -> Result<Change<IssuedToken>, A
         input.expires_in_seconds.map(|s| s.get()),
         &caller.actor,
     )?;
+    // It acts for the same member, so it can never hold more than they may.
+    if let Some(member) = &caller.member_id {
+        members::bind_token(tx, &token.id, member)?;
+    }
     Ok(Change::created(token.id.clone(), token).with_secret("/token"))
 }

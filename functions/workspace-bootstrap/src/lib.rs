@@ -4,7 +4,7 @@ use switchyard_api::{
     BootstrapWorkspace, BootstrappedWorkspace, Member, MemberId, Role, Scope, Workspace, WorkspaceId,
 };
 use switchyard_edge::prelude::*;
-use switchyard_edge::{issue_token, new_id, now_rfc3339, workspaces};
+use switchyard_edge::{issue_token, members, new_id, now_rfc3339, workspaces};
 
 const ENDPOINT: Endpoint = endpoints::WORKSPACE_BOOTSTRAP;
 
@@ -27,6 +27,7 @@ fn bootstrap(ctx: &Ctx, tx: &Db, input: BootstrapWorkspace) -> Result<Change<Boo
     let owner = Member { id: new_id!(MemberId), email, role: Role::Owner };
     workspaces::insert_member(tx, &workspace.id, &owner, &workspace.created_at)?;
     let token = issue_token(tx, &workspace.id, "bootstrap-admin", &[Scope::Admin], None, &ctx.caller.actor())?;
+    members::bind_token(tx, &token.id, &owner.id)?;
     let id = workspace.id.clone();
     Ok(Change::created(id.clone(), BootstrappedWorkspace { workspace, owner, token })
         .in_workspace(id)

@@ -13,12 +13,13 @@ use crate::{
     CheckMandates, CostSummary, CostSummaryQuery, DecideApproval, DispatchTickReport, Dispatched, EventPage,
     ExportAudit, ExportDocument, ExportLogRange, GetInboxItem, GetLane, GetPolicy, GrantBudget, HarnessAction,
     HarnessEvents, HarnessEventsAccepted, HarnessRevoked, Health, Heartbeat, HeartbeatAnswer, InboxItem, InboxResolved,
-    InterruptLane, InterruptQueued, InvokeTool, IssueToken, IssuedToken, Jwks, Lane, LaneAction, LaneDecision,
-    LaneDetail, LaneEventsQuery, ListApprovals, ListInbox, ListLanes, ListTools, MaintenanceReport, MandateReport,
-    Mandates, NoInput, Page, Policy, PolicyTested, Proof, ProofQuery, ProvidersForEmail, ProvidersForEmailResult,
-    PublishedHead, RateFamily, RegisterHarness, RegisterTool, RegisteredHarness, ResolveInboxItem, ResumeLane,
-    RevokeHarness, RevokeToken, RevokedToken, RunAgent, Scope, SsoConfigUpdated, SsoDomainVerified, TestPolicy, Tool,
-    ToolCall, UpdateBudget, UpdateMandates, UpdatePolicy, UpdateSsoConfig, VerifyAnswer, VerifyRequest,
+    InterruptLane, InterruptQueued, InviteMember, InvokeTool, IssueToken, IssuedToken, Jwks, Lane, LaneAction,
+    LaneDecision, LaneDetail, LaneEventsQuery, ListApprovals, ListInbox, ListLanes, ListTools, MaintenanceReport,
+    MandateReport, Mandates, MemberList, MemberPermission, MemberRemoved, MemberView, NoInput, Page, Policy,
+    PolicyTested, Proof, ProofQuery, ProvidersForEmail, ProvidersForEmailResult, PublishedHead, RateFamily,
+    RegisterHarness, RegisterTool, RegisteredHarness, RemoveMember, ResolveInboxItem, ResumeLane, RevokeHarness,
+    RevokeToken, RevokedToken, RunAgent, Scope, SsoConfigUpdated, SsoDomainVerified, TestPolicy, Tool, ToolCall,
+    UpdateBudget, UpdateMandates, UpdateMember, UpdatePolicy, UpdateSsoConfig, VerifyAnswer, VerifyRequest,
     VerifySsoDomain, WorkspaceBudget,
 };
 
@@ -470,11 +471,41 @@ endpoints! {
         request: UpdateMandates,
         responses: [201 Json(Mandates): "The new version, now in force."],
     }
+    MEMBER_LIST {
+        name: "member-list", methods: [Get, Post], auth: Auth::Bearer(Scope::LanesRead), rate: Some(Read), mutation: false,
+        summary: "The workspace's members with their roles, granted scopes and everything they may do.",
+        request: NoInput,
+        responses: [200 Json(MemberList): "Every member, oldest first."],
+    }
+    MEMBER_REMOVE {
+        name: "member-remove", methods: [Post], auth: Auth::Bearer(Scope::MembersWrite), rate: Some(Write), mutation: true,
+        summary: "Remove a member: their grants go and every token acting for them is revoked. The last owner cannot be removed.",
+        request: RemoveMember,
+        responses: [200 Json(MemberRemoved): "The member removed and the tokens revoked."],
+    }
+    MEMBER_UPDATE {
+        name: "member-update", methods: [Post], auth: Auth::Bearer(Scope::MembersWrite), rate: Some(Write), mutation: true,
+        summary: "Change a member's role (owners and admins only by a caller holding `admin`); the last owner cannot be demoted. Their tokens follow on the next request.",
+        request: UpdateMember,
+        responses: [200 Json(MemberView): "The member after the change."],
+    }
     OPENAPI {
         name: "openapi", methods: [Get], auth: Auth::Public, rate: Some(Read), mutation: false,
         summary: "This API as an OpenAPI 3.1 document (JSON Schema 2020-12 for every input and output); also served at /openapi.json.",
         request: NoInput,
         responses: [200 Json(serde_json::Value): "The OpenAPI document."],
+    }
+    PERMISSION_GRANT {
+        name: "permission-grant", methods: [Post], auth: Auth::Bearer(Scope::MembersWrite), rate: Some(Write), mutation: true,
+        summary: "Grant a member one scope on top of their role's; a caller grants only scopes they hold.",
+        request: MemberPermission,
+        responses: [200 Json(MemberView): "The member with the grant."],
+    }
+    PERMISSION_REVOKE {
+        name: "permission-revoke", methods: [Post], auth: Auth::Bearer(Scope::MembersWrite), rate: Some(Write), mutation: true,
+        summary: "Revoke a scope granted to a member; their tokens lose it on the next request.",
+        request: MemberPermission,
+        responses: [200 Json(MemberView): "The member without the grant."],
     }
     POLICY_GET {
         name: "policy-get", methods: [Get, Post], auth: Auth::Bearer(Scope::LanesRead), rate: Some(Read), mutation: false,
@@ -493,6 +524,12 @@ endpoints! {
         summary: "Replace the workspace's policy rules with a new version (optionally only if the current version is `expected_version`).",
         request: UpdatePolicy,
         responses: [201 Json(Policy): "The new version, now in force."],
+    }
+    SEND_INVITE {
+        name: "send-invite", methods: [Post], auth: Auth::Bearer(Scope::MembersWrite), rate: Some(Write), mutation: true,
+        summary: "Invite someone into the workspace by email with a role (default `member`; `owner` and `admin` only by a caller holding `admin`).",
+        request: InviteMember,
+        responses: [201 Json(MemberView): "The new member."],
     }
     SSO_CONFIG_UPDATE {
         name: "sso-config-update", methods: [Post], auth: Auth::Bearer(Scope::Admin), rate: Some(Write), mutation: true,

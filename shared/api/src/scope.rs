@@ -40,6 +40,7 @@ scopes! {
     PoliciesWrite => "policies:write",
     ApprovalsWrite => "approvals:write",
     BudgetsWrite => "budgets:write",
+    MembersWrite => "members:write",
     Admin => "admin",
 }
 

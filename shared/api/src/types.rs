@@ -163,6 +163,67 @@ pub struct Member {
     pub role: Role,
 }
 
+// ---------------------------------------------------------------- members and permissions
+
+/// A member with what they may do.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct MemberView {
+    pub member_id: MemberId,
+    pub email: String,
+    pub role: Role,
+    /// Scopes granted on top of the role's.
+    pub grants: Vec<Scope>,
+    /// Everything the member (and any PAT acting for them) may do.
+    pub scopes: Vec<Scope>,
+    pub created_at: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct MemberList {
+    pub data: Vec<MemberView>,
+}
+
+/// Invites someone into the workspace by email, with a role.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct InviteMember {
+    pub email: crate::valid::Email,
+    #[serde(default = "default_role")]
+    pub role: Role,
+}
+
+fn default_role() -> Role {
+    Role::Member
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateMember {
+    pub member_id: MemberId,
+    pub role: Role,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RemoveMember {
+    pub member_id: MemberId,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct MemberRemoved {
+    pub member_id: MemberId,
+    /// The member's tokens, revoked with them.
+    pub revoked_tokens: Vec<TokenId>,
+}
+
+/// Grants (or revokes) one scope to a member.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MemberPermission {
+    pub member_id: MemberId,
+    pub scope: Scope,
+}
+
 // ---------------------------------------------------------------- api-token-issue / revoke
 
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]

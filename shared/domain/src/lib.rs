@@ -4,6 +4,7 @@
 
 #![forbid(unsafe_code)]
 
+pub mod access;
 pub mod allow_list;
 pub mod audit;
 pub mod badge;

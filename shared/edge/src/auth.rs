@@ -3,7 +3,7 @@
 use std::collections::HashSet;
 
 use jwt_simple::prelude::*;
-use switchyard_api::{ErrorCode, HarnessId, Plan, Region, Role, Scope, TokenId, WorkspaceId};
+use switchyard_api::{ErrorCode, HarnessId, MemberId, Plan, Region, Role, Scope, TokenId, WorkspaceId};
 use switchyard_domain::token;
 
 use crate::db::Db;
@@ -31,6 +31,8 @@ pub struct Principal {
     pub actor: String,
     pub scopes: Vec<Scope>,
     pub token_id: Option<TokenId>,
+    /// The member a PAT acts for (none for a JWT, or a token minted before members).
+    pub member_id: Option<MemberId>,
 }
 
 /// An authenticated harness (its credential is good only for harness calls).
@@ -208,7 +210,9 @@ fn pat(token: &str, db: &Db) -> Result<Principal, ApiError> {
     let parsed = token::parse(token).ok_or_else(invalid)?;
     let row = db
         .query_one(
-            "SELECT workspace_id, secret_hash, scopes, expires_at, revoked_at FROM api_tokens WHERE id = $1",
+            "SELECT t.workspace_id, t.secret_hash, t.scopes, t.expires_at, t.revoked_at, tm.member_id, m.role
+             FROM api_tokens t LEFT JOIN token_members tm ON tm.token_id = t.id
+             LEFT JOIN members m ON m.id = tm.member_id WHERE t.id = $1",
             &[&parsed.token_id.as_str()],
         )?
         .ok_or_else(invalid)?;
@@ -224,12 +228,25 @@ fn pat(token: &str, db: &Db) -> Result<Principal, ApiError> {
     }
     crate::tokens::note_used(&parsed.token_id, &now);
     let workspace = workspace(db, &row.text("workspace_id")?)?.ok_or_else(invalid)?;
-    Ok(Principal {
-        workspace,
-        actor: parsed.token_id.to_string(),
-        scopes: parse_scopes(&row.text("scopes")?),
-        token_id: Some(parsed.token_id),
-    })
+    let mut scopes = parse_scopes(&row.text("scopes")?);
+    // A PAT never carries more than its member may now (a demotion or a
+    // revoked grant takes effect on the next request).
+    let member_id = match row.opt_text("member_id")? {
+        None => None,
+        Some(id) => {
+            let role = row.opt_text("role")?.and_then(|r| Role::parse(&r));
+            let role =
+                role.ok_or_else(|| ApiError::unauthorized("the member this token acts for has left the workspace"))?;
+            let member = MemberId::parse(&id).ok_or_else(|| ApiError::internal("malformed member id"))?;
+            let grants = crate::members::grants(db, &member)?;
+            scopes = switchyard_domain::access::effective_scopes(
+                &scopes,
+                &switchyard_domain::access::member_scopes(role, &grants),
+            );
+            Some(member)
+        }
+    };
+    Ok(Principal { workspace, actor: parsed.token_id.to_string(), scopes, token_id: Some(parsed.token_id), member_id })
 }
 
 /// Claims a Switchyard JWT carries besides the registered ones.
@@ -240,6 +257,9 @@ struct WorkspaceClaims {
     roles: Vec<String>,
     #[serde(default)]
     scopes: Option<Vec<String>>,
+    /// OIDC's `email`: the member the token speaks for (else `sub`, when it is an address).
+    #[serde(default)]
+    email: Option<String>,
 }
 
 fn jwt(token: &str, db: &Db) -> Result<Principal, ApiError> {
@@ -286,10 +306,24 @@ fn jwt(token: &str, db: &Db) -> Result<Principal, ApiError> {
             all
         }
     };
+    // A JWT for a member of the workspace carries no more than the member may.
+    let email = claims.custom.email.clone().or_else(|| claims.subject.clone().filter(|s| s.contains('@')));
+    let (scopes, member_id) = match email {
+        Some(email) => match crate::members::by_email(db, &workspace.id, &email)? {
+            Some((member, role)) => {
+                let grants = crate::members::grants(db, &member)?;
+                let allowed = switchyard_domain::access::member_scopes(role, &grants);
+                (switchyard_domain::access::effective_scopes(&scopes, &allowed), Some(member))
+            }
+            None => (scopes, None),
+        },
+        None => (scopes, None),
+    };
     Ok(Principal {
         workspace,
         actor: format!("jwt:{}", claims.subject.unwrap_or_else(|| "anonymous".into())),
         scopes,
         token_id: None,
+        member_id,
     })
 }

@@ -29,6 +29,7 @@ pub mod idempotency;
 pub mod inbox;
 pub mod lanes;
 pub mod mandates;
+pub mod members;
 pub mod outbound;
 pub mod rate;
 mod response;
