@@ -411,3 +411,110 @@ async fn a_mandate_stops_a_lane_that_adds_a_secret() {
     let lane = wait_state(&app, &acme, &run_id, "failed").await;
     assert_eq!(lane["state"], "failed");
 }
+
+/// Issue 11's whole story under one real harness: a policy denies a dispatch
+/// by name; another holds `git push` for a member; one agent commits, waits,
+/// is approved and pushes; another asks a question and goes on with the
+/// answer; a mandate stops a lane that adds a secret; a workspace budget
+/// pauses the running lanes and "grant more" resumes them; the signed audit
+/// export lists every decision with its actor.
+#[tokio::test]
+async fn the_governance_story_from_policy_to_audit_export() {
+    let app = switchyard_tests::spawn_app_without_schedules().await;
+    let acme = app.bootstrap("acme", "us-east-1", "enterprise").await;
+    let (approver, approver_id) = app.issue(&acme, &["approvals:write", "lanes:read", "lanes:write"]).await;
+    let dir = repos();
+    let remote = dir.path().join("origin.git");
+    let git = |args: &[&str], cwd: &Path| {
+        let out = Command::new("git").args(args).current_dir(cwd).output().unwrap();
+        assert!(out.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    };
+    git(&["init", "-q", "--bare", remote.to_str().unwrap()], dir.path());
+    git(&["remote", "add", "origin", remote.to_str().unwrap()], &dir.path().join("repos/shop"));
+    git(&["push", "-q", "origin", "main"], &dir.path().join("repos/shop"));
+    let rules = json!({"rules": [
+        {"name": "no-direct-billing-edits", "effect": "deny", "when": {"on": "dispatch", "paths": ["billing/**"]}},
+        {"name": "trusted-commits", "effect": "allow", "when": {"on": "action", "kinds": ["commit"]}},
+        {"name": "review-pushes", "effect": "require_approval", "when": {"on": "action", "kinds": ["push"]}},
+    ]});
+    assert_eq!(app.call("policy-update").token(&acme.token).json(&rules).send().await.status, 201);
+
+    // 1. Denied by name.
+    let denied = app
+        .call("agent-run")
+        .token(&acme.token)
+        .json(&json!({"harness_kind": "script",
+        "brief": "mode: quick\n", "repository": "shop", "claim": ["billing/**"]}))
+        .send()
+        .await;
+    assert_eq!(denied.code(), "POLICY_DENIED");
+    assert!(denied.text().contains("no-direct-billing-edits"));
+
+    let _harness = Harness::start(&app, &acme.token, dir.path(), "story");
+    // 2. Commit, wait, approval, push.
+    let ship = lane_with_mode(&app, &acme, "ship", "src/**").await;
+    wait_state(&app, &acme, &ship, "awaiting_approval").await;
+    let approved = app.call("lane-approve").token(&approver).json(&json!({"run_id": ship})).send().await;
+    assert_eq!(approved.status, 200, "{}", approved.text());
+    wait_state(&app, &acme, &ship, "completed").await;
+    assert!(remote_branch(&remote, &format!("agent/{ship}")).is_some());
+
+    // 3. A question, its answer, the lane finishes.
+    let asker = lane_with_mode(&app, &acme, "ask", "docs/**").await;
+    wait_state(&app, &acme, &asker, "input_required").await;
+    let inbox = app.call("inbox-list").token(&approver).json(&json!({"resolved": false})).send().await.json();
+    let item = inbox["data"][0]["item_id"].as_str().unwrap().to_owned();
+    let answered =
+        app.call("inbox-resolve").token(&approver).json(&json!({"item_id": item, "answer": "red"})).send().await;
+    assert_eq!(answered.status, 200, "{}", answered.text());
+    wait_state(&app, &acme, &asker, "completed").await;
+    assert!(output_lines(&app, &acme, &asker).await.contains(&"agent: the answer is red".to_owned()));
+
+    // 4. A mandate stops a secret.
+    let leak = lane_with_mode(&app, &acme, "leak", "lib/**").await;
+    wait_state(&app, &acme, &leak, "awaiting_approval").await;
+    app.call("lane-reject").token(&approver).json(&json!({"run_id": leak})).send().await;
+    wait_state(&app, &acme, &leak, "failed").await;
+
+    // 5. A workspace budget pauses the running lane; "grant more" resumes it.
+    let long = lane_with_mode(&app, &acme, "hang", "tests/**").await;
+    wait_state(&app, &acme, &long, "running").await;
+    app.call("budget-update").token(&acme.token).json(&json!({"daily_tokens": 100})).send().await;
+    // The scripted agent reports no tokens (a real agent's harness does): record the day's use directly.
+    app.db()
+        .execute(
+            "INSERT INTO lane_usage (lane_id, day, workspace_id, repository, harness_kind, tokens, cost_cents)
+             VALUES (?1, substr(strftime('%Y-%m-%dT%H:%M:%fZ','now'), 1, 10), ?2, 'shop', 'script', 150, 0)",
+            [&long, &acme.workspace_id],
+        )
+        .unwrap();
+    assert_eq!(app.tick_over_http("cost-ceiling-tick").await["paused"], 1);
+    assert_eq!(app.lane(&acme, &long).await["pause_reason"], "workspace_budget_exhausted");
+    let (granter, granter_id) = app.issue(&acme, &["budgets:write"]).await;
+    let granted = app.call("budget-grant").token(&granter).json(&json!({"tokens": 1000})).send().await.json();
+    assert_eq!(granted["resumed"], json!([long]));
+    wait_state(&app, &acme, &long, "running").await;
+    app.call("agent-cancel").token(&acme.token).json(&json!({"run_id": long})).send().await;
+
+    // 6. The signed export: every decision, with who took it.
+    let export = app.call("audit-export").token(&acme.token).json(&json!({})).send().await;
+    let entries: Vec<Value> = export
+        .text()
+        .lines()
+        .map(|l| serde_json::from_str::<Value>(l).unwrap())
+        .filter(|l| l["type"] == "entry")
+        .collect();
+    let by = |action: &str| -> Vec<String> {
+        entries.iter().filter(|e| e["action"] == action).map(|e| e["actor"].as_str().unwrap().to_owned()).collect()
+    };
+    assert_eq!(by("policy-update"), [acme.token_id.clone()]);
+    assert_eq!(by("agent-run:policy_denied"), [acme.token_id.clone()]);
+    assert_eq!(by("lane-approve"), [approver_id.clone()]);
+    assert_eq!(by("lane-reject"), [approver_id.clone()]);
+    assert_eq!(by("inbox-resolve"), [approver_id.clone()]);
+    assert_eq!(by("budget-grant"), [granter_id]);
+    assert_eq!(by("cost-ceiling-tick:paused"), ["system:cost-ceiling-tick"]);
+    assert_eq!(by("harness-action:approval_requested").len(), 1);
+    assert_eq!(by("harness-event:question").len(), 1);
+    assert_eq!(by("harness-event:mandate_violation").len(), 1);
+}
