@@ -288,6 +288,19 @@ async fn a_lane_of_a_killed_harness_is_requeued_and_completed_by_another() {
     assert!(reasons.iter().any(|r| r.contains("lease expired")), "{reasons:?}");
 }
 
+/// Gives `repos/shop` a bare remote `origin` (holding `main`) under `dir`; returns its path.
+fn with_remote(dir: &Path) -> PathBuf {
+    let remote = dir.join("origin.git");
+    let git = |args: &[&str], cwd: &Path| {
+        let out = Command::new("git").args(args).current_dir(cwd).output().unwrap();
+        assert!(out.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    };
+    git(&["init", "-q", "--bare", remote.to_str().unwrap()], dir);
+    git(&["remote", "add", "origin", remote.to_str().unwrap()], &dir.join("repos/shop"));
+    git(&["push", "-q", "origin", "main"], &dir.join("repos/shop"));
+    remote
+}
+
 /// `refs/heads/<branch>` of the bare remote `origin`, if it exists.
 fn remote_branch(remote: &Path, branch: &str) -> Option<String> {
     let out = Command::new("git").arg("-C").arg(remote).args(["rev-parse", "--verify", "-q", branch]).output().unwrap();
@@ -299,14 +312,7 @@ async fn the_harness_holds_a_push_until_a_member_decides() {
     let app = spawn_app().await;
     let acme = app.bootstrap("acme", "us-east-1", "enterprise").await;
     let dir = repos();
-    let remote = dir.path().join("origin.git");
-    let git = |args: &[&str], cwd: &Path| {
-        let out = Command::new("git").args(args).current_dir(cwd).output().unwrap();
-        assert!(out.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&out.stderr));
-    };
-    git(&["init", "-q", "--bare", remote.to_str().unwrap()], dir.path());
-    git(&["remote", "add", "origin", remote.to_str().unwrap()], &dir.path().join("repos/shop"));
-    git(&["push", "-q", "origin", "main"], &dir.path().join("repos/shop"));
+    let remote = with_remote(dir.path());
     let rules = json!([
         {"name": "trusted-commits", "effect": "allow", "when": {"on": "action", "kinds": ["commit"]}},
         {"name": "review-pushes", "effect": "require_approval", "message": "A person reviews every push.",
@@ -424,14 +430,7 @@ async fn the_governance_story_from_policy_to_audit_export() {
     let acme = app.bootstrap("acme", "us-east-1", "enterprise").await;
     let (approver, approver_id) = app.issue(&acme, &["approvals:write", "lanes:read", "lanes:write"]).await;
     let dir = repos();
-    let remote = dir.path().join("origin.git");
-    let git = |args: &[&str], cwd: &Path| {
-        let out = Command::new("git").args(args).current_dir(cwd).output().unwrap();
-        assert!(out.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&out.stderr));
-    };
-    git(&["init", "-q", "--bare", remote.to_str().unwrap()], dir.path());
-    git(&["remote", "add", "origin", remote.to_str().unwrap()], &dir.path().join("repos/shop"));
-    git(&["push", "-q", "origin", "main"], &dir.path().join("repos/shop"));
+    let remote = with_remote(dir.path());
     let rules = json!({"rules": [
         {"name": "no-direct-billing-edits", "effect": "deny", "when": {"on": "dispatch", "paths": ["billing/**"]}},
         {"name": "trusted-commits", "effect": "allow", "when": {"on": "action", "kinds": ["commit"]}},

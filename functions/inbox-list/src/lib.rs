@@ -14,17 +14,8 @@ fn handle(req: Request) -> Response {
 
 fn list(ctx: &Ctx, input: ListInbox) -> Result<Page<InboxItem>, ApiError> {
     let limit = input.limit.map_or(50, |l| l.get());
-    let before = match &input.cursor {
-        Some(c) => cursor::decode(c, ENDPOINT.name)?,
-        None => (cursor::NEWEST.0.to_owned(), cursor::NEWEST.1.to_owned()),
-    };
+    let before = cursor::start(input.cursor.as_deref(), ENDPOINT.name)?;
     let filter = InboxFilter { resolved: input.resolved, priority: input.priority, lane: input.run_id.as_ref() };
-    let mut found = inbox::page(&ctx.db, ctx.workspace_id()?, &filter, &before, limit + 1)?;
-    let next_cursor = if found.len() as u64 > limit {
-        found.truncate(limit as usize);
-        found.last().map(|i| cursor::encode(&i.asked_at, i.item_id.as_str()))
-    } else {
-        None
-    };
-    Ok(Page { data: found, next_cursor })
+    let found = inbox::page(&ctx.db, ctx.workspace_id()?, &filter, &before, limit + 1)?;
+    Ok(cursor::page(found, limit, |i| (i.asked_at.as_str(), i.item_id.as_str())))
 }

@@ -14,22 +14,14 @@ fn handle(req: Request) -> Response {
 
 fn list(ctx: &Ctx, input: ListLanes) -> Result<Page<Lane>, ApiError> {
     let limit = input.limit.map_or(50, |l| l.get());
-    let (after_at, after_id) = match &input.cursor {
-        Some(c) => cursor::decode(c, ENDPOINT.name)?,
-        None => (cursor::NEWEST.0.to_owned(), cursor::NEWEST.1.to_owned()),
-    };
+    let before = cursor::start(input.cursor.as_deref(), ENDPOINT.name)?;
     let filter = lanes::LaneFilter {
         state: input.state,
         repository: input.repository.as_deref(),
         harness_kind: input.harness_kind.as_deref(),
         label: input.label.as_deref(),
     };
-    let mut lanes = lanes::page(&ctx.db, ctx.workspace_id()?, &filter, &(after_at, after_id), limit + 1)?;
-    let next_cursor = if lanes.len() as u64 > limit {
-        lanes.truncate(limit as usize);
-        lanes.last().map(|l| cursor::encode(&l.created_at, l.run_id.as_str()))
-    } else {
-        None
-    };
-    Ok(Page { data: lanes.iter().map(LaneRow::to_api).collect(), next_cursor })
+    let found = lanes::page(&ctx.db, ctx.workspace_id()?, &filter, &before, limit + 1)?;
+    let page = cursor::page(found, limit, |l| (l.created_at.as_str(), l.run_id.as_str()));
+    Ok(Page { data: page.data.iter().map(LaneRow::to_api).collect(), next_cursor: page.next_cursor })
 }

@@ -59,22 +59,8 @@ pub fn status(db: &Db, workspace: &WorkspaceId) -> Result<WorkspaceBudget, ApiEr
         ),
         None => (None, None, None, None),
     };
-    let used = db
-        .query_one(
-            "SELECT COALESCE(SUM(tokens), 0) AS tokens, COALESCE(SUM(cost_cents), 0) AS cost
-             FROM lane_usage WHERE workspace_id = $1 AND day = $2",
-            &[&workspace.as_str(), &day],
-        )?
-        .ok_or_else(|| ApiError::internal("usage sum returned no row"))?;
-    let granted = db
-        .query_one(
-            "SELECT COALESCE(SUM(tokens), 0) AS tokens, COALESCE(SUM(cost_cents), 0) AS cost
-             FROM budget_grants WHERE workspace_id = $1 AND day = $2",
-            &[&workspace.as_str(), &day],
-        )?
-        .ok_or_else(|| ApiError::internal("grant sum returned no row"))?;
-    let (used_tokens, used_cost_cents) = (count(used.int("tokens")?), count(used.int("cost")?));
-    let (granted_tokens, granted_cost_cents) = (count(granted.int("tokens")?), count(granted.int("cost")?));
+    let (used_tokens, used_cost_cents) = day_sums(db, "lane_usage", workspace, &day)?;
+    let (granted_tokens, granted_cost_cents) = day_sums(db, "budget_grants", workspace, &day)?;
     let remaining_tokens = daily_tokens.map(|c| c.saturating_add(granted_tokens).saturating_sub(used_tokens));
     let remaining_cost_cents =
         daily_cost_cents.map(|c| c.saturating_add(granted_cost_cents).saturating_sub(used_cost_cents));
@@ -92,6 +78,20 @@ pub fn status(db: &Db, workspace: &WorkspaceId) -> Result<WorkspaceBudget, ApiEr
         updated_by,
         updated_at,
     })
+}
+
+/// Tokens and cents `table` (usage or grants) holds for `workspace` on `day`.
+fn day_sums(db: &Db, table: &str, workspace: &WorkspaceId, day: &str) -> Result<(u64, u64), ApiError> {
+    let row = db
+        .query_one(
+            &format!(
+                "SELECT COALESCE(SUM(tokens), 0) AS tokens, COALESCE(SUM(cost_cents), 0) AS cost
+                 FROM {table} WHERE workspace_id = $1 AND day = $2"
+            ),
+            &[&workspace.as_str(), &day],
+        )?
+        .ok_or_else(|| ApiError::internal(format!("the sum over {table} returned no row")))?;
+    Ok((count(row.int("tokens")?), count(row.int("cost")?)))
 }
 
 /// `429 BUDGET_EXHAUSTED`, saying what was used against which ceiling.

@@ -23,3 +23,27 @@ pub fn decode(cursor: &str, endpoint: &str) -> Result<(String, String), ApiError
 
 /// The start position of a newest-first listing (after every stored time).
 pub const NEWEST: (&str, &str) = ("9999", "");
+
+/// Where a newest-first listing starts: after `cursor`, or at the newest row.
+pub fn start(cursor: Option<&str>, endpoint: &str) -> Result<(String, String), ApiError> {
+    match cursor {
+        Some(c) => decode(c, endpoint),
+        None => Ok((NEWEST.0.to_owned(), NEWEST.1.to_owned())),
+    }
+}
+
+/// One page from `rows` fetched with `limit + 1`: the first `limit` rows, and
+/// the cursor after the last of them when there are more.
+pub fn page<T>(mut rows: Vec<T>, limit: u64, position: impl Fn(&T) -> (&str, &str)) -> switchyard_api::Page<T> {
+    let limit = usize::try_from(limit).unwrap_or(usize::MAX);
+    let next_cursor = if rows.len() > limit {
+        rows.truncate(limit);
+        rows.last().map(|r| {
+            let (at, id) = position(r);
+            encode(at, id)
+        })
+    } else {
+        None
+    };
+    switchyard_api::Page { data: rows, next_cursor }
+}
