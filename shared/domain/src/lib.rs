@@ -18,6 +18,7 @@ pub mod policy;
 pub mod rate;
 pub mod sse;
 pub mod token;
+pub mod webhook;
 
 /// SHA-256 as lowercase hex.
 pub fn sha256_hex(bytes: &[u8]) -> String {
