@@ -14,6 +14,7 @@ pub mod input;
 pub mod lane;
 pub mod mandate;
 pub mod merkle;
+pub mod net;
 pub mod policy;
 pub mod rate;
 pub mod sse;
