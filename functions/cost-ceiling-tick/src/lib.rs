@@ -10,14 +10,13 @@ wit_bindgen::generate!({
     world: "spin-cron",
 });
 
-use switchyard_api::{CeilingTickReport, NoInput, RequestId, WorkspaceId};
-use switchyard_domain::audit::NewEntry;
+use switchyard_api::{CeilingTickReport, NoInput, RequestId};
+use switchyard_edge::audit::append_system;
 use switchyard_edge::budgets;
 use switchyard_edge::prelude::*;
-use switchyard_edge::{append_audit, now_rfc3339, random_bytes};
+use switchyard_edge::random_bytes;
 
 const ENDPOINT: Endpoint = endpoints::COST_CEILING_TICK;
-const ACTOR: &str = "system:cost-ceiling-tick";
 
 /// Not `Endpoint::mutate`: the caller is the deployment, not a workspace;
 /// `sweep` audits each lane it changes in that lane's workspace.
@@ -53,7 +52,7 @@ fn sweep(tx: &Db, request_id: &RequestId) -> Result<CeilingTickReport, ApiError>
             (budgets::resume_paused(tx, &workspace, "the workspace's budget allows it again")?, "resumed")
         };
         for lane in &changed {
-            audit(tx, &workspace, action, lane.as_str(), request_id)?;
+            append_system(tx, ENDPOINT.name, &workspace, action, lane.as_str(), request_id)?;
         }
         let n = u32::try_from(changed.len()).unwrap_or(u32::MAX);
         if budget.exhausted {
@@ -63,22 +62,6 @@ fn sweep(tx: &Db, request_id: &RequestId) -> Result<CeilingTickReport, ApiError>
         }
     }
     Ok(report)
-}
-
-fn audit(tx: &Db, workspace: &WorkspaceId, action: &str, target: &str, request_id: &RequestId) -> Result<(), ApiError> {
-    append_audit(
-        tx,
-        NewEntry {
-            workspace_id: workspace.to_string(),
-            at: now_rfc3339(),
-            actor: ACTOR.to_owned(),
-            action: format!("cost-ceiling-tick:{action}"),
-            target: Some(target.to_owned()),
-            request_id: request_id.to_string(),
-            input_digest: switchyard_domain::sha256_hex(b""),
-        },
-    )?;
-    Ok(())
 }
 
 export!(Tick);

@@ -9,13 +9,13 @@ wit_bindgen::generate!({
     world: "spin-cron",
 });
 
-use switchyard_api::{ApprovalState, DispatchTickReport, NoInput, PolicySubject, RequestId, WorkspaceId};
-use switchyard_domain::audit::NewEntry;
+use switchyard_api::{ApprovalState, DispatchTickReport, NoInput, PolicySubject, RequestId};
 use switchyard_domain::lane::{Event, LaneState};
+use switchyard_edge::audit::append_system;
 use switchyard_edge::lanes::{self, apply, load_lane};
 use switchyard_edge::prelude::*;
-use switchyard_edge::{append_audit, now_rfc3339, random_bytes};
 use switchyard_edge::{governance, inbox};
+use switchyard_edge::{now_rfc3339, random_bytes};
 
 const ENDPOINT: Endpoint = endpoints::DISPATCH_STATUS_TICK;
 const ACTOR: &str = "system:dispatch-status-tick";
@@ -54,7 +54,6 @@ impl Guest for Tick {
 /// One pass over lanes that need the system to act; says what changed.
 fn sweep(tx: &Db, request_id: &RequestId) -> Result<DispatchTickReport, ApiError> {
     let now = now_rfc3339();
-    let request_id = request_id.to_string();
     let mut report = DispatchTickReport::default();
     for mut lane in lanes::due(tx, &now)? {
         let expired = lane.lease_expires_at.as_deref().is_some_and(|l| l < now.as_str());
@@ -78,7 +77,7 @@ fn sweep(tx: &Db, request_id: &RequestId) -> Result<DispatchTickReport, ApiError
             report.budget_exhausted += 1;
             "budget_exhausted"
         };
-        audit(tx, &lane.workspace_id, action, lane.run_id.as_str(), &now, &request_id)?;
+        append_system(tx, ENDPOINT.name, &lane.workspace_id, action, lane.run_id.as_str(), request_id)?;
     }
     // Fail closed: a request nobody decided in time is refused and its lane stops.
     for (workspace, approval) in governance::overdue(tx, &now)? {
@@ -95,7 +94,7 @@ fn sweep(tx: &Db, request_id: &RequestId) -> Result<DispatchTickReport, ApiError
             apply(tx, &mut lane, event, Some("approval_expired"))?;
         }
         report.approvals_expired += 1;
-        audit(tx, &workspace, "approval_expired", approval.approval_id.as_str(), &now, &request_id)?;
+        append_system(tx, ENDPOINT.name, &workspace, "approval_expired", approval.approval_id.as_str(), request_id)?;
     }
     // A question nobody answered gets its default answer, or its lane stops.
     for (workspace, item) in inbox::overdue(tx, &now)? {
@@ -104,32 +103,9 @@ fn sweep(tx: &Db, request_id: &RequestId) -> Result<DispatchTickReport, ApiError
             inbox::Expired::Paused => "question_expired",
         };
         report.questions_expired += 1;
-        audit(tx, &workspace, action, item.item_id.as_str(), &now, &request_id)?;
+        append_system(tx, ENDPOINT.name, &workspace, action, item.item_id.as_str(), request_id)?;
     }
     Ok(report)
-}
-
-fn audit(
-    tx: &Db,
-    workspace: &WorkspaceId,
-    action: &str,
-    target: &str,
-    now: &str,
-    request_id: &str,
-) -> Result<(), ApiError> {
-    append_audit(
-        tx,
-        NewEntry {
-            workspace_id: workspace.to_string(),
-            at: now.to_owned(),
-            actor: ACTOR.to_owned(),
-            action: format!("dispatch-status-tick:{action}"),
-            target: Some(target.to_owned()),
-            request_id: request_id.to_owned(),
-            input_digest: switchyard_domain::sha256_hex(b""),
-        },
-    )?;
-    Ok(())
 }
 
 export!(Tick);

@@ -6,6 +6,31 @@ use switchyard_domain::audit::{AuditEntry, NewEntry, seal};
 
 use crate::db::{Db, DbError};
 
+/// Appends an entry for what the deployment itself did on a schedule:
+/// actor `system:<tick>`, action `<tick>:<action>`, the digest of an empty body.
+pub fn append_system(
+    tx: &Db,
+    tick: &str,
+    workspace: &switchyard_api::WorkspaceId,
+    action: &str,
+    target: &str,
+    request_id: &switchyard_api::RequestId,
+) -> Result<(), DbError> {
+    append(
+        tx,
+        NewEntry {
+            workspace_id: workspace.to_string(),
+            at: crate::clock::now_rfc3339(),
+            actor: format!("system:{tick}"),
+            action: format!("{tick}:{action}"),
+            target: Some(target.to_owned()),
+            request_id: request_id.to_string(),
+            input_digest: switchyard_domain::sha256_hex(b""),
+        },
+    )
+    .map(drop)
+}
+
 pub fn append(tx: &Db, entry: NewEntry) -> Result<AuditEntry, DbError> {
     let last = tx.query_one(
         "SELECT seq, hash FROM audit_log WHERE workspace_id = $1 ORDER BY seq DESC LIMIT 1",
