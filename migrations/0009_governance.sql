@@ -13,7 +13,7 @@ CREATE TABLE lanes_0009 (
     id                TEXT PRIMARY KEY,
     workspace_id      TEXT NOT NULL REFERENCES workspaces (id),
     state             TEXT NOT NULL CHECK (state IN ('queued', 'running', 'paused', 'completed', 'failed', 'cancelled',
-                                                'awaiting_approval', 'input_required')),
+                                                'awaiting_approval', 'input_required', 'merged')),
     harness_kind      TEXT NOT NULL,
     brief             TEXT NOT NULL,
     repository        TEXT NOT NULL,

@@ -78,6 +78,12 @@ struct AppArgs {
     max_instances: u32,
     /// How components become machine code: `tiered` serves Winch-compiled code
     /// at once and swaps in Cranelift's as it is ready.
+    /// Non-public addresses (`IP` or `IP:port`, comma-separated) that requests
+    /// allowed only by a wildcard `allowed_outbound_hosts` entry may still
+    /// reach, e.g. an on-premises webhook receiver; every other private,
+    /// loopback or link-local destination of such a request is refused.
+    #[arg(long, global = true, env = "SWITCHYARD_OUTBOUND_PRIVATE", default_value = "")]
+    outbound_private: String,
     #[arg(long, global = true, env = "SWITCHYARD_COMPILER", value_enum, default_value = "tiered")]
     compiler: compile::Compiler,
     #[command(flatten)]
@@ -187,7 +193,14 @@ fn load(args: &AppArgs, purpose: Purpose<'_>) -> Result<Loaded> {
         max_memory: args.max_memory_mib.max(1) * 1024 * 1024,
         max_instances: args.max_instances.max(1),
     };
-    let app = Arc::new(App { storage, max_memory: limits.max_memory, listening: std::sync::OnceLock::new() });
+    let outbound_private = factors::outbound::PrivateExceptions::parse(&args.outbound_private)
+        .context("--outbound-private (SWITCHYARD_OUTBOUND_PRIVATE)")?;
+    let app = Arc::new(App {
+        storage,
+        max_memory: limits.max_memory,
+        listening: std::sync::OnceLock::new(),
+        outbound_private: Arc::new(outbound_private),
+    });
     let runtime = Runtime::new(&manifest, app, limits, Some(args.cache_dir.clone()), args.compiler, purpose)?;
     println!(
         "Loaded {} ({} components, compiling in the background) in {:.0} ms",

@@ -21,6 +21,8 @@ pub struct App {
     pub max_memory: usize,
     /// Where the HTTP trigger listens, once bound: never an outbound destination.
     pub listening: std::sync::OnceLock<std::net::SocketAddr>,
+    /// Non-public addresses wildcard-allowed requests may still reach.
+    pub outbound_private: Arc<crate::factors::outbound::PrivateExceptions>,
 }
 
 /// The store data of one instance.
@@ -45,7 +47,11 @@ impl RequestState {
             wasi,
             http: WasiHttpCtx::new(),
             table: ResourceTable::new(),
-            outbound: OutboundPolicy::new(Arc::clone(&component), app.listening.get().copied()),
+            outbound: OutboundPolicy::new(
+                Arc::clone(&component),
+                app.listening.get().copied(),
+                Arc::clone(&app.outbound_private),
+            ),
             limits,
             component,
             app,

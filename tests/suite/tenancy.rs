@@ -16,10 +16,30 @@ enum Crossing {
 
 fn crossing(name: &str) -> Option<Crossing> {
     match name {
-        "api-token-revoke" | "agent-cancel" | "agent-pause" | "agent-resume" | "agent-interrupt" | "lane-get"
-        | "lane-events" | "agent-tool-invoke" | "harness-revoke" | "harness-event" | "harness-action"
-        | "lane-approve" | "lane-reject" | "inbox-get" | "inbox-resolve" | "member-update" | "member-remove"
-        | "permission-grant" | "permission-revoke" => Some(Crossing::ForeignId),
+        "api-token-revoke"
+        | "agent-cancel"
+        | "agent-pause"
+        | "agent-resume"
+        | "agent-interrupt"
+        | "lane-get"
+        | "lane-events"
+        | "agent-tool-invoke"
+        | "harness-revoke"
+        | "harness-event"
+        | "harness-action"
+        | "lane-approve"
+        | "lane-reject"
+        | "inbox-get"
+        | "inbox-resolve"
+        | "member-update"
+        | "member-remove"
+        | "permission-grant"
+        | "permission-revoke"
+        | "ci-event-ingest"
+        | "forge-connection-rotate"
+        | "webhook-endpoint-update"
+        | "webhook-endpoint-delete"
+        | "webhook-redeliver" => Some(Crossing::ForeignId),
         "api-token-issue"
         | "sso-config-update"
         | "sso-domain-verify"
@@ -47,7 +67,14 @@ fn crossing(name: &str) -> Option<Crossing> {
         | "mandate-update"
         | "mandate-check"
         | "member-list"
-        | "send-invite" => Some(Crossing::OwnWorkspaceOnly),
+        | "send-invite"
+        | "changelog-publish"
+        | "forge-connection-create"
+        | "forge-connection-list"
+        | "webhook-delivery-list"
+        | "webhook-endpoint-create"
+        | "webhook-endpoint-list"
+        | "webhook-enqueue" => Some(Crossing::OwnWorkspaceOnly),
         _ => None,
     }
 }
@@ -59,6 +86,9 @@ struct Foreign {
     harness_id: String,
     item_id: String,
     member_id: String,
+    connection_id: String,
+    endpoint_id: String,
+    delivery_id: String,
 }
 
 /// A's credential for `doc`: its admin token, or (harness endpoints) a harness of A.
@@ -86,6 +116,11 @@ async fn cross_call(app: &TestApp, doc: &Endpoint, a: &Tenant, b: &Foreign) -> A
         "agent-tool-invoke" => json!({"run_id": b.run_id, "tool": "echo", "input": {}}),
         "harness-revoke" => json!({"harness_id": b.harness_id}),
         "harness-event" => json!({"run_id": b.run_id, "events": []}),
+        "ci-event-ingest" => json!({"run_id": b.run_id, "job": "test", "status": "failure"}),
+        "forge-connection-rotate" => json!({"connection_id": b.connection_id}),
+        "webhook-endpoint-update" => json!({"endpoint_id": b.endpoint_id, "enabled": false}),
+        "webhook-endpoint-delete" => json!({"endpoint_id": b.endpoint_id}),
+        "webhook-redeliver" => json!({"delivery_id": b.delivery_id}),
         other => panic!("no cross-workspace request for {other}"),
     };
     let token = credential(app, doc, a).await;
@@ -131,11 +166,29 @@ async fn another_workspaces_ids_answer_not_found_on_every_endpoint() {
     let answered =
         app.call("inbox-resolve").token(&b.token).json(&json!({"item_id": item_id, "answer": "yes"})).send().await;
     assert_eq!(answered.status, 200, "{}", answered.text());
+    // B's forge connection, webhook endpoint and a delivery to it.
+    let made = app.call("forge-connection-create").token(&b.token).json(&json!({"provider": "github"})).send().await;
+    let connection_id = made.json()["id"].as_str().unwrap().to_owned();
+    let url = json!({"url": "https://hooks.example.com/b", "event_types": ["webhook.test"]});
+    let endpoint = app.call("webhook-endpoint-create").token(&b.token).json(&url).send().await;
+    let endpoint_id = endpoint.json()["id"].as_str().unwrap().to_owned();
+    let ping = app.call("webhook-enqueue").token(&b.token).json(&json!({"event_type": "webhook.test"})).send().await;
+    assert_eq!(ping.status, 202, "{}", ping.text());
+    let log = app.call("webhook-delivery-list").token(&b.token).json(&json!({})).send().await.json();
+    let delivery_id = log["data"][0]["id"].as_str().unwrap().to_owned();
     let audit_before = app.audit_count(&b.workspace_id);
     let members = app.call("member-list").token(&b.token).json(&json!({})).send().await.json();
     let member_id = members["data"][0]["member_id"].as_str().unwrap().to_owned();
-    let foreign =
-        Foreign { tenant: b.clone(), run_id: b_run.clone(), harness_id: b_harness.id.clone(), item_id, member_id };
+    let foreign = Foreign {
+        tenant: b.clone(),
+        run_id: b_run.clone(),
+        harness_id: b_harness.id.clone(),
+        item_id,
+        member_id,
+        connection_id,
+        endpoint_id,
+        delivery_id,
+    };
     for doc in tenant_functions() {
         if let Some(Crossing::ForeignId) = crossing(&doc.name) {
             let r = cross_call(&app, &doc, &a, &foreign).await;

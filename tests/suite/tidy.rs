@@ -76,6 +76,10 @@ fn every_mutation_goes_through_serve_mutate_and_the_table_says_so() {
     const OUTSIDE_MUTATE: &[&str] = &[
         "cost-ceiling-tick",
         "dispatch-status-tick",
+        "forge-event-tick",
+        "github-webhook",
+        "gitlab-webhook",
+        "outbound-webhook-tick",
         "harness-action",
         "harness-dispatch",
         "harness-event",
@@ -134,12 +138,14 @@ fn no_handler_validates_fields_by_hand() {
         "agent-tool-invoke",
         "audit-export",
         "audit-proof",
+        "ci-event-ingest",
         "federation-verify",
         "harness-action",
         "harness-event",
         "lane-events",
         "lane-list",
         "sso-domain-verify",
+        "webhook-enqueue",
     ];
     for krate in function_crates() {
         let name = krate.file_name().unwrap().to_string_lossy().into_owned();

@@ -13,7 +13,7 @@ use switchyard_api::{
 use switchyard_domain::lane::{Event, LaneState};
 use switchyard_edge::lanes::{self, LaneRow, append_event, apply, load_lane};
 use switchyard_edge::prelude::*;
-use switchyard_edge::{budgets, governance, inbox, mandates};
+use switchyard_edge::{budgets, checks, governance, inbox, mandates};
 
 const ENDPOINT: Endpoint = endpoints::HARNESS_EVENT;
 
@@ -118,8 +118,13 @@ fn apply_report(ctx: &Ctx, tx: &Db, lane: &mut LaneRow, report: &HarnessReport) 
             let item = inbox::ask(tx, lane, &asked)?;
             ctx.audit_in(tx, &lane.workspace_id, "harness-event:question", Some(item.item_id.as_str()))?;
         }
-        HarnessReport::Completed { exit_code, summary, diff_stat, changes } => {
+        HarnessReport::Completed { exit_code, summary, diff_stat, changes, branch } => {
             finish(tx, lane, Some(*exit_code), summary.as_deref())?;
+            if let Some(branch) = branch {
+                // Forge events for this branch find the lane from now on.
+                checks::link(tx, lane, &[("branch", &branch.as_str())])?;
+                lane.branch = Some(branch.to_string());
+            }
             if let Some(changes) = changes
                 && let Some(refusal) = check_mandates(ctx, tx, lane, changes)?
             {

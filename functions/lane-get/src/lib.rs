@@ -1,6 +1,7 @@
-//! One lane: its state, budget use, result, tool log and interrupts not yet delivered.
+//! One lane: its state, budget use, result, tool log, interrupts not yet delivered and CI checks.
 
 use switchyard_api::{GetLane, LaneDetail};
+use switchyard_edge::checks;
 use switchyard_edge::lanes::{self, load_lane, pending_interrupts};
 use switchyard_edge::prelude::*;
 
@@ -15,5 +16,6 @@ fn get(ctx: &Ctx, input: GetLane) -> Result<LaneDetail, ApiError> {
     let lane = load_lane(&ctx.db, ctx.workspace_id()?, &input.run_id)?;
     let tool_calls = lanes::tool_calls(&ctx.db, &lane.run_id)?;
     let pending_interrupts = pending_interrupts(&ctx.db, &lane.run_id)?;
-    Ok(LaneDetail { lane: lane.to_api(), tool_calls, pending_interrupts })
+    let checks = checks::of_lane(&ctx.db, &lane.run_id)?;
+    Ok(LaneDetail { lane: lane.to_api(), tool_calls, pending_interrupts, checks })
 }

@@ -128,14 +128,82 @@ impl AllowList {
         entries.iter().map(|e| Pattern::parse(e)).collect::<Result<_>>().map(Self)
     }
 
-    /// Whether a request to `uri` may leave the host.
-    pub fn allows(&self, uri: &http::Uri) -> bool {
-        let Some(scheme) = uri.scheme_str() else { return false };
-        let Some(host) = uri.host() else { return false };
-        let Some(port) = uri.port_u16().or_else(|| default_port(scheme)) else { return false };
+    /// How a request to `uri` is allowed: by an entry naming its host, or
+    /// only by a wildcard (then the host checks where the name resolves).
+    pub fn reach(&self, uri: &http::Uri) -> Reach {
+        let Some(scheme) = uri.scheme_str() else { return Reach::Refused };
+        let Some(host) = uri.host() else { return Reach::Refused };
+        let Some(port) = uri.port_u16().or_else(|| default_port(scheme)) else { return Reach::Refused };
         let host = host.to_ascii_lowercase();
-        self.0.iter().any(|p| p.allows(scheme, &host, port))
+        let mut allowing = self.0.iter().filter(|p| p.allows(scheme, &host, port)).peekable();
+        if allowing.peek().is_none() {
+            Reach::Refused
+        } else if allowing.any(|p| matches!(p.host, HostPattern::Exact(_))) {
+            Reach::Named
+        } else {
+            Reach::Wildcard
+        }
     }
+}
+
+/// How an allow-list lets a request out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reach {
+    Refused,
+    /// An entry names the host: the operator chose it, private or not.
+    Named,
+    /// Only `*` or `*.domain` entries match: every address the name resolves
+    /// to must be public (or listed in `--outbound-private`).
+    Wildcard,
+}
+
+/// Addresses a wildcard-allowed request may reach although they are not
+/// public (`--outbound-private`): an IP, or an IP and port.
+#[derive(Debug, Clone, Default)]
+pub struct PrivateExceptions(Vec<(std::net::IpAddr, Option<u16>)>);
+
+impl PrivateExceptions {
+    /// Parses `10.0.0.5, 127.0.0.1:8080, [::1]:9000`.
+    pub fn parse(text: &str) -> Result<Self> {
+        text.split(',')
+            .map(str::trim)
+            .filter(|e| !e.is_empty())
+            .map(|entry| {
+                if let Ok(addr) = entry.parse::<std::net::SocketAddr>() {
+                    return Ok((addr.ip(), Some(addr.port())));
+                }
+                let ip = entry.trim_start_matches('[').trim_end_matches(']');
+                ip.parse().map(|ip| (ip, None)).with_context(|| format!("`{entry}`: expected an IP address or IP:port"))
+            })
+            .collect::<Result<_>>()
+            .map(Self)
+    }
+
+    fn covers(&self, addr: std::net::SocketAddr) -> bool {
+        self.0.iter().any(|(ip, port)| *ip == addr.ip() && port.is_none_or(|p| p == addr.port()))
+    }
+}
+
+/// The resolved address to connect to, or why not: every address the name
+/// resolves to must be public or excepted, so a DNS answer cannot point a
+/// wildcard-allowed request at the metadata service or the LAN.
+async fn resolve_public(
+    host: String,
+    port: u16,
+    exceptions: &PrivateExceptions,
+) -> Result<std::net::SocketAddr, String> {
+    let addresses: Vec<std::net::SocketAddr> = tokio::net::lookup_host((host.as_str(), port))
+        .await
+        .map_err(|e| format!("cannot resolve `{host}`: {e}"))?
+        .collect();
+    for addr in &addresses {
+        if let Some(why) = switchyard_net::refusal(addr.ip())
+            && !exceptions.covers(*addr)
+        {
+            return Err(format!("`{host}` resolves to {}, a {why} address", addr.ip()));
+        }
+    }
+    addresses.first().copied().ok_or_else(|| format!("`{host}` resolves to no address"))
 }
 
 /// Outbound HTTP limited to the component's `allowed_outbound_hosts`, and
@@ -145,11 +213,16 @@ impl AllowList {
 pub struct OutboundPolicy {
     component: Arc<Grants>,
     listening: Option<std::net::SocketAddr>,
+    exceptions: Arc<PrivateExceptions>,
 }
 
 impl OutboundPolicy {
-    pub fn new(component: Arc<Grants>, listening: Option<std::net::SocketAddr>) -> Self {
-        Self { component, listening }
+    pub fn new(
+        component: Arc<Grants>,
+        listening: Option<std::net::SocketAddr>,
+        exceptions: Arc<PrivateExceptions>,
+    ) -> Self {
+        Self { component, listening, exceptions }
     }
 
     /// Whether `uri` names this deployment's own listener: its port on a
@@ -189,7 +262,8 @@ impl WasiHttpHooks for OutboundPolicy {
             );
             return Box::new(async { Err(wasmtime_wasi_http::Error::HttpRequestDenied) });
         }
-        if !self.component.allowed_outbound_hosts.allows(request.uri()) {
+        let reach = self.component.allowed_outbound_hosts.reach(request.uri());
+        if reach == Reach::Refused {
             let uri = request.uri();
             let destination = format!(
                 "{}://{}",
@@ -203,8 +277,33 @@ impl WasiHttpHooks for OutboundPolicy {
             );
             return Box::new(async { Err(wasmtime_wasi_http::Error::HttpRequestDenied) });
         }
+        let component = self.component.id.clone();
+        let exceptions = Arc::clone(&self.exceptions);
         Box::new(async move {
             use http_body_util::BodyExt;
+            let mut request = request;
+            if reach == Reach::Wildcard {
+                let uri = request.uri().clone();
+                let host = uri.host().unwrap_or_default().trim_start_matches('[').trim_end_matches(']').to_owned();
+                let port = uri.port_u16().or_else(|| default_port(uri.scheme_str().unwrap_or("http"))).unwrap_or(80);
+                let addr = match resolve_public(host, port, &exceptions).await {
+                    Ok(addr) => addr,
+                    Err(why) => {
+                        eprintln!("Warning: component `{component}`: request to {uri} refused: {why}");
+                        return Err(wasmtime_wasi_http::Error::DestinationIpProhibited);
+                    }
+                };
+                // Plain HTTP connects to the address just checked (the Host
+                // header keeps the name); TLS needs the name, so HTTPS
+                // resolves once more when it connects.
+                if uri.scheme_str() == Some("http") {
+                    let mut parts = uri.into_parts();
+                    parts.authority = addr.to_string().parse().ok();
+                    if let Ok(pinned) = http::Uri::from_parts(parts) {
+                        *request.uri_mut() = pinned;
+                    }
+                }
+            }
             let (response, io) = wasmtime_wasi_http::default_send_request(request, options).await?;
             Ok((
                 response.map(BodyExt::boxed_unsync),
@@ -223,7 +322,7 @@ mod tests {
     }
 
     fn allows(l: &AllowList, uri: &str) -> bool {
-        l.allows(&uri.parse().unwrap())
+        l.reach(&uri.parse().unwrap()) != Reach::Refused
     }
 
     #[test]
@@ -246,6 +345,38 @@ mod tests {
         assert!(!allows(&l, "https://badexample.com/"));
         assert!(allows(&l, "http://localhost:3001/"));
         assert!(!allows(&l, "http://localhost:3002/"));
+    }
+
+    #[test]
+    fn named_hosts_are_trusted_wildcards_are_checked() {
+        let l = list(&["http://127.0.0.1:*", "https://*.example.com", "*://*:*"]);
+        assert_eq!(l.reach(&"http://127.0.0.1:9/".parse().unwrap()), Reach::Named);
+        assert_eq!(l.reach(&"https://a.example.com/".parse().unwrap()), Reach::Wildcard);
+        assert_eq!(l.reach(&"http://10.0.0.1:80/".parse().unwrap()), Reach::Wildcard);
+        assert_eq!(list(&["https://a.com"]).reach(&"https://b.com/".parse().unwrap()), Reach::Refused);
+    }
+
+    #[test]
+    fn private_exceptions_name_addresses_and_ports() {
+        let e = PrivateExceptions::parse("127.0.0.1:8080, 10.0.0.5,[::1]:9").unwrap();
+        assert!(e.covers("127.0.0.1:8080".parse().unwrap()));
+        assert!(!e.covers("127.0.0.1:8081".parse().unwrap()));
+        assert!(e.covers("10.0.0.5:1".parse().unwrap()));
+        assert!(e.covers("[::1]:9".parse().unwrap()));
+        assert!(PrivateExceptions::parse("not-an-ip").is_err());
+        assert!(PrivateExceptions::parse("").unwrap().0.is_empty());
+    }
+
+    #[tokio::test]
+    async fn wildcard_requests_may_not_resolve_inward() {
+        let none = PrivateExceptions::default();
+        let err = resolve_public("127.0.0.1".into(), 80, &none).await.unwrap_err();
+        assert!(err.contains("loopback"), "{err}");
+        let err = resolve_public("169.254.169.254".into(), 80, &none).await.unwrap_err();
+        assert!(err.contains("link-local"), "{err}");
+        let excepted = PrivateExceptions::parse("127.0.0.1:80").unwrap();
+        assert_eq!(resolve_public("127.0.0.1".into(), 80, &excepted).await.unwrap(), "127.0.0.1:80".parse().unwrap());
+        assert!(resolve_public("127.0.0.1".into(), 81, &excepted).await.is_err());
     }
 
     #[test]

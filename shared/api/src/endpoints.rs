@@ -10,17 +10,21 @@ use schemars::{JsonSchema, Schema, SchemaGenerator};
 
 use crate::{
     ActionAnswer, Approval, BadgeQuery, BootstrapWorkspace, BootstrappedWorkspace, BudgetGranted, CeilingTickReport,
-    CheckMandates, CostSummary, CostSummaryQuery, DecideApproval, DispatchTickReport, Dispatched, EventPage,
-    ExportAudit, ExportDocument, ExportLogRange, GetInboxItem, GetLane, GetPolicy, GrantBudget, HarnessAction,
-    HarnessEvents, HarnessEventsAccepted, HarnessRevoked, Health, Heartbeat, HeartbeatAnswer, InboxItem, InboxResolved,
-    InterruptLane, InterruptQueued, InviteMember, InvokeTool, IssueToken, IssuedToken, Jwks, Lane, LaneAction,
-    LaneDecision, LaneDetail, LaneEventsQuery, ListApprovals, ListInbox, ListLanes, ListTools, MaintenanceReport,
-    MandateReport, Mandates, MemberList, MemberPermission, MemberRemoved, MemberView, NoInput, Page, Policy,
-    PolicyTested, Proof, ProofQuery, ProvidersForEmail, ProvidersForEmailResult, PublishedHead, RateFamily,
-    RegisterHarness, RegisterTool, RegisteredHarness, RemoveMember, ResolveInboxItem, ResumeLane, RevokeHarness,
-    RevokeToken, RevokedToken, RunAgent, Scope, SsoConfigUpdated, SsoDomainVerified, TestPolicy, Tool, ToolCall,
-    UpdateBudget, UpdateMandates, UpdateMember, UpdatePolicy, UpdateSsoConfig, VerifyAnswer, VerifyRequest,
-    VerifySsoDomain, WorkspaceBudget,
+    Changelog, ChangelogEntry, ChangelogQuery, CheckMandates, CiEventRecorded, ConnectionList, ConnectionWithSecret,
+    CostSummary, CostSummaryQuery, CreateConnection, CreateEndpoint, DecideApproval, DeleteEndpoint,
+    DispatchTickReport, Dispatched, EndpointDeleted, EndpointList, EndpointWithSecret, EnqueueWebhook, EventPage,
+    ExportAudit, ExportDocument, ExportLogRange, Forge, ForgeDeliveryAccepted, ForgePayload, ForgeTickReport,
+    GetInboxItem, GetLane, GetPolicy, GrantBudget, HarnessAction, HarnessEvents, HarnessEventsAccepted, HarnessRevoked,
+    Health, Heartbeat, HeartbeatAnswer, InboxItem, InboxResolved, IngestCiEvent, InterruptLane, InterruptQueued,
+    InviteMember, InvokeTool, IssueToken, IssuedToken, Jwks, Lane, LaneAction, LaneDecision, LaneDetail,
+    LaneEventsQuery, LaneVerification, ListApprovals, ListDeliveries, ListInbox, ListLanes, ListTools,
+    MaintenanceReport, MandateReport, Mandates, MemberList, MemberPermission, MemberRemoved, MemberView, NoInput, Page,
+    Policy, PolicyTested, Proof, ProofQuery, ProvidersForEmail, ProvidersForEmailResult, PublishChangelog,
+    PublishedHead, RateFamily, Redeliver, RegisterHarness, RegisterTool, RegisteredHarness, RemoveMember,
+    ResolveInboxItem, ResumeLane, RevokeHarness, RevokeToken, RevokedToken, RotateConnection, RunAgent, Scope,
+    SsoConfigUpdated, SsoDomainVerified, TestPolicy, Tool, ToolCall, UpdateBudget, UpdateEndpoint, UpdateMandates,
+    UpdateMember, UpdatePolicy, UpdateSsoConfig, VerifyAnswer, VerifyLane, VerifyRequest, VerifySsoDomain,
+    WebhookDelivery, WebhookEndpoint, WebhookEnqueued, WebhookTickReport, WorkspaceBudget,
 };
 
 /// An HTTP method an endpoint answers.
@@ -50,6 +54,11 @@ pub enum Auth {
     ServiceRole,
     /// A harness credential (`sl_hns_…`) from harness-register.
     Harness,
+    /// A forge's webhook delivery, signed with its connection's secret
+    /// (GitHub's `X-Hub-Signature-256`, GitLab's `X-Gitlab-Token`). The
+    /// contract lists these endpoints as `service-role`: the signature is the
+    /// service credential a forge can send, as it sends no bearer token.
+    ForgeSignature(crate::integrations::Forge),
 }
 
 impl Auth {
@@ -57,7 +66,7 @@ impl Auth {
         match self {
             Self::Public => "public",
             Self::Bearer(_) => "bearer",
-            Self::ServiceRole => "service-role",
+            Self::ServiceRole | Self::ForgeSignature(_) => "service-role",
             Self::Harness => "harness",
         }
     }
@@ -74,7 +83,7 @@ impl Auth {
     /// `jwt_hs256_secret` would silently refuse HS256 tokens.
     pub const fn variables(self) -> &'static [&'static str] {
         match self {
-            Self::Public | Self::Harness => &["region"],
+            Self::Public | Self::Harness | Self::ForgeSignature(_) => &["region"],
             Self::Bearer(_) => &["region", "jwt_hs256_secret", "jwt_ed25519_public_key", "jwt_issuer", "jwt_audience"],
             Self::ServiceRole => &["region", "service_role_key"],
         }
@@ -105,6 +114,8 @@ impl Endpoint {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Media {
     Json,
+    /// An Atom feed (RFC 4287).
+    Atom,
     /// Newline-delimited JSON, one value per line, streamed.
     Ndjson,
     /// Server-Sent Events.
@@ -121,6 +132,7 @@ impl Media {
             Self::Ndjson => "application/x-ndjson",
             Self::EventStream => "text/event-stream",
             Self::Svg => "image/svg+xml",
+            Self::Atom => "application/atom+xml; charset=utf-8",
         }
     }
 }
@@ -312,6 +324,24 @@ endpoints! {
         request: UpdateBudget,
         responses: [200 Json(WorkspaceBudget): "The ceilings and where today stands."],
     }
+    CHANGELOG {
+        name: "changelog", methods: [Get], auth: Auth::Public, rate: Some(Read), mutation: false,
+        summary: "A workspace's public changelog, newest first: JSON, or an Atom feed for feed readers (`format=atom`).",
+        request: ChangelogQuery,
+        responses: [200 Json(Changelog): "The entries (none for an unknown workspace).", 200 Atom: "With `format=atom`: the same entries as an Atom feed."],
+    }
+    CHANGELOG_PUBLISH {
+        name: "changelog-publish", methods: [Post], auth: Auth::Bearer(Scope::ChangelogWrite), rate: Some(Write), mutation: true,
+        summary: "Publish a public changelog entry from a merged PR.",
+        request: PublishChangelog,
+        responses: [201 Json(ChangelogEntry): "The new entry (category from the labels, summary from the body).", 200 Json(ChangelogEntry): "The pull request's entry, rewritten."],
+    }
+    CI_EVENT_INGEST {
+        name: "ci-event-ingest", methods: [Post], auth: Auth::Bearer(Scope::CiWrite), rate: Some(Write), mutation: true,
+        summary: "Ingest a CI status event from GitHub / GitLab into a lane.",
+        request: IngestCiEvent,
+        responses: [200 Json(CiEventRecorded): "The check as recorded on the lane, and the follow-up interrupt a failure sent."],
+    }
     COST_CEILING_TICK {
         name: "cost-ceiling-tick", methods: [Post], auth: Auth::ServiceRole, rate: None, mutation: false,
         summary: "Pause the running lanes of workspaces over a daily ceiling (`workspace_budget_exhausted`); resume them when budget remains again (a grant, a new day, a raised ceiling).",
@@ -341,6 +371,42 @@ endpoints! {
         summary: "Verify an audit export (NDJSON or JSON) or a signed head with inclusion / consistency proofs; answers valid or the first bad index and why.",
         request: VerifyRequest,
         responses: [200 Json(VerifyAnswer): "Whether everything checked holds, and if not, where and why."],
+    }
+    FORGE_CONNECTION_CREATE {
+        name: "forge-connection-create", methods: [Post], auth: Auth::Bearer(Scope::IntegrationsWrite), rate: Some(Write), mutation: true,
+        summary: "Connect a GitHub or GitLab forge: its webhook path and secret (shown once), the bot handle comments mention to dispatch a lane, CI follow-ups and automatic changelog entries.",
+        request: CreateConnection,
+        responses: [201 Json(ConnectionWithSecret): "The connection; `secret` is the only time it is shown."],
+    }
+    FORGE_CONNECTION_LIST {
+        name: "forge-connection-list", methods: [Get, Post], auth: Auth::Bearer(Scope::IntegrationsRead), rate: Some(Read), mutation: false,
+        summary: "The workspace's forge connections (without their secrets).",
+        request: NoInput,
+        responses: [200 Json(ConnectionList): "Every connection, oldest first."],
+    }
+    FORGE_CONNECTION_ROTATE {
+        name: "forge-connection-rotate", methods: [Post], auth: Auth::Bearer(Scope::IntegrationsWrite), rate: Some(Write), mutation: true,
+        summary: "Rotate a forge connection's webhook secret; the previous one is still accepted for the overlap (default one day).",
+        request: RotateConnection,
+        responses: [200 Json(ConnectionWithSecret): "The connection with its new secret, shown this once."],
+    }
+    FORGE_EVENT_TICK {
+        name: "forge-event-tick", methods: [Post], auth: Auth::ServiceRole, rate: None, mutation: false,
+        summary: "Process forge deliveries still queued (a webhook answers first, then processes; a delivery whose processing failed is retried here, at most five times).",
+        request: NoInput,
+        responses: [200 Json(ForgeTickReport): "What this pass processed."],
+    }
+    GITHUB_WEBHOOK {
+        name: "github-webhook", methods: [Post], auth: Auth::ForgeSignature(Forge::Github), rate: None, mutation: false,
+        summary: "Receive a GitHub webhook for a forge connection (`?connection=`): verified with `X-Hub-Signature-256`, stored once per `X-GitHub-Delivery`, answered, then processed — pull requests, pushes, check runs / suites, workflow runs and comments that mention the bot.",
+        request: ForgePayload,
+        responses: [202 Json(ForgeDeliveryAccepted): "Stored and processed (`state`, `outcome`).", 200 Json(ForgeDeliveryAccepted): "A redelivery of a delivery already stored (`duplicate`); nothing is done again."],
+    }
+    GITLAB_WEBHOOK {
+        name: "gitlab-webhook", methods: [Post], auth: Auth::ForgeSignature(Forge::Gitlab), rate: None, mutation: false,
+        summary: "Receive a GitLab webhook for a forge connection (`?connection=`): verified with `X-Gitlab-Token`, stored once per `X-Gitlab-Event-UUID`, answered, then processed — merge requests, pushes, pipelines and notes that mention the bot.",
+        request: ForgePayload,
+        responses: [202 Json(ForgeDeliveryAccepted): "Stored and processed (`state`, `outcome`).", 200 Json(ForgeDeliveryAccepted): "A redelivery of a delivery already stored (`duplicate`); nothing is done again."],
     }
     HARNESS_ACTION {
         name: "harness-action", methods: [Post], auth: Auth::Harness, rate: None, mutation: false,
@@ -495,6 +561,12 @@ endpoints! {
         request: NoInput,
         responses: [200 Json(serde_json::Value): "The OpenAPI document."],
     }
+    OUTBOUND_WEBHOOK_TICK {
+        name: "outbound-webhook-tick", methods: [Post], auth: Auth::ServiceRole, rate: None, mutation: false,
+        summary: "Deliver due outbound webhooks (Standard Webhooks signatures), all at once with a bounded timeout each; retry failures on the schedule with jitter, dead-letter after the last attempt, disable endpoints failing for too long.",
+        request: NoInput,
+        responses: [200 Json(WebhookTickReport): "What this pass delivered, will retry, gave up on and disabled."],
+    }
     PERMISSION_GRANT {
         name: "permission-grant", methods: [Post], auth: Auth::Bearer(Scope::MembersWrite), rate: Some(Write), mutation: true,
         summary: "Grant a member one scope on top of their role's; a caller grants only scopes they hold.",
@@ -554,6 +626,54 @@ endpoints! {
         summary: "Register a tool (name, description, JSON input schema) served by an MCP server over Streamable HTTP.",
         request: RegisterTool,
         responses: [201 Json(Tool): "The registered tool."],
+    }
+    VERIFY_LANE {
+        name: "verify-lane", methods: [Post], auth: Auth::ServiceRole, rate: None, mutation: true,
+        summary: "Record whether a lane's result is verified: every required check green (shown in lane-get and the workspace's build badge).",
+        request: VerifyLane,
+        responses: [200 Json(LaneVerification): "The verification, with the missing, failing and pending checks."],
+    }
+    WEBHOOK_DELIVERY_LIST {
+        name: "webhook-delivery-list", methods: [Get, Post], auth: Auth::Bearer(Scope::IntegrationsRead), rate: Some(Read), mutation: false,
+        summary: "The outbound webhook delivery log, newest first: each delivery's state and every attempt's status, latency and response excerpt.",
+        request: ListDeliveries,
+        responses: [200 Json(Page<WebhookDelivery>): "A page of deliveries."],
+    }
+    WEBHOOK_ENDPOINT_CREATE {
+        name: "webhook-endpoint-create", methods: [Post], auth: Auth::Bearer(Scope::IntegrationsWrite), rate: Some(Write), mutation: true,
+        summary: "Register an outbound webhook endpoint (URL, event types); its `whsec_` signing secret is shown once. Loopback, link-local, private and unique-local targets are refused.",
+        request: CreateEndpoint,
+        responses: [201 Json(EndpointWithSecret): "The endpoint; `secret` is the only time it is shown."],
+    }
+    WEBHOOK_ENDPOINT_DELETE {
+        name: "webhook-endpoint-delete", methods: [Post], auth: Auth::Bearer(Scope::IntegrationsWrite), rate: Some(Write), mutation: true,
+        summary: "Delete an outbound webhook endpoint with its delivery log.",
+        request: DeleteEndpoint,
+        responses: [200 Json(EndpointDeleted): "What was deleted."],
+    }
+    WEBHOOK_ENDPOINT_LIST {
+        name: "webhook-endpoint-list", methods: [Get, Post], auth: Auth::Bearer(Scope::IntegrationsRead), rate: Some(Read), mutation: false,
+        summary: "The workspace's outbound webhook endpoints (without their secrets), with why any is disabled.",
+        request: NoInput,
+        responses: [200 Json(EndpointList): "Every endpoint, oldest first."],
+    }
+    WEBHOOK_ENDPOINT_UPDATE {
+        name: "webhook-endpoint-update", methods: [Post], auth: Auth::Bearer(Scope::IntegrationsWrite), rate: Some(Write), mutation: true,
+        summary: "Change an outbound webhook endpoint's URL, event types or description; disable it, or re-enable one that was disabled.",
+        request: UpdateEndpoint,
+        responses: [200 Json(WebhookEndpoint): "The endpoint."],
+    }
+    WEBHOOK_ENQUEUE {
+        name: "webhook-enqueue", methods: [Post], auth: Auth::Bearer(Scope::IntegrationsWrite), rate: Some(Write), mutation: true,
+        summary: "Queue an event of your own (`custom.…`) or a test ping (`webhook.test`) to every endpoint that subscribes to it.",
+        request: EnqueueWebhook,
+        responses: [202 Json(WebhookEnqueued): "The message and how many deliveries it got."],
+    }
+    WEBHOOK_REDELIVER {
+        name: "webhook-redeliver", methods: [Post], auth: Auth::Bearer(Scope::IntegrationsWrite), rate: Some(Write), mutation: true,
+        summary: "Send a delivery's message to its endpoint again (after it died, or to replay it); the `webhook-id` stays the same.",
+        request: Redeliver,
+        responses: [201 Json(WebhookDelivery): "The new delivery, due now."],
     }
     WORKSPACE_BOOTSTRAP {
         name: "workspace-bootstrap", methods: [Post], auth: Auth::ServiceRole, rate: None, mutation: true,

@@ -107,3 +107,13 @@ prefixed_id!(/// A request for a member's approval.
     ApprovalId, "apr_");
 prefixed_id!(/// A question an agent asked, in the workspace's inbox.
     InboxId, "inb_");
+prefixed_id!(/// A workspace's connection to a forge (GitHub or GitLab) and its webhook secret.
+    ConnectionId, "conn_");
+prefixed_id!(/// An outbound webhook endpoint a workspace registered.
+    EndpointId, "ep_");
+prefixed_id!(/// One outbound webhook message (the Standard Webhooks `webhook-id`, the same on every retry).
+    MessageId, "msg_");
+prefixed_id!(/// One message's delivery to one endpoint, with its attempts.
+    DeliveryId, "dlv_");
+prefixed_id!(/// A published changelog entry.
+    ChangelogId, "chg_");

@@ -73,18 +73,21 @@ pub enum LaneState {
     /// Its agent asked a question and waits for the answer (`inbox-resolve`).
     InputRequired,
     Completed,
+    /// Its pull request merged after it completed (a forge webhook said so).
+    Merged,
     Failed,
     Cancelled,
 }
 
 impl LaneState {
-    pub const ALL: [LaneState; 8] = [
+    pub const ALL: [LaneState; 9] = [
         LaneState::Queued,
         LaneState::Running,
         LaneState::Paused,
         LaneState::AwaitingApproval,
         LaneState::InputRequired,
         LaneState::Completed,
+        LaneState::Merged,
         LaneState::Failed,
         LaneState::Cancelled,
     ];
@@ -97,6 +100,7 @@ impl LaneState {
             Self::AwaitingApproval => "awaiting_approval",
             Self::InputRequired => "input_required",
             Self::Completed => "completed",
+            Self::Merged => "merged",
             Self::Failed => "failed",
             Self::Cancelled => "cancelled",
         }
@@ -121,7 +125,7 @@ impl LaneState {
             // A waiting agent is blocked on its request, not stopped.
             Self::Running | Self::Queued | Self::AwaitingApproval | Self::InputRequired => Signal::Run,
             Self::Paused => Signal::Pause,
-            Self::Completed | Self::Failed | Self::Cancelled => Signal::Cancel,
+            Self::Completed | Self::Merged | Self::Failed | Self::Cancelled => Signal::Cancel,
         }
     }
 }
@@ -190,6 +194,15 @@ pub struct Lane {
     pub created_at: String,
     pub updated_at: String,
     pub finished_at: Option<String>,
+    /// The branch its harness pushed (or the forge reported) for its work.
+    #[serde(default)]
+    pub branch: Option<String>,
+    /// The pull (merge) request its work is in, once a forge reported one.
+    #[serde(default)]
+    pub pull_request: Option<crate::integrations::PullRequestRef>,
+    /// Whether its result is verified (every required check green), once `verify-lane` decided.
+    #[serde(default)]
+    pub verified: Option<bool>,
 }
 
 /// `{"run_id": …}` plus an optional reason.
@@ -315,6 +328,9 @@ pub struct LaneDetail {
     pub lane: Lane,
     pub tool_calls: Vec<ToolCall>,
     pub pending_interrupts: Vec<Interrupt>,
+    /// The latest status of each CI check reported for it.
+    #[serde(default)]
+    pub checks: Vec<crate::integrations::LaneCheck>,
 }
 
 // ---------------------------------------------------------------- events
@@ -383,6 +399,20 @@ pub enum LaneEventData {
     MandateViolations { violations: Vec<Violation>, blocking: u32 },
     /// The lane met a `warn` rule; what it did went ahead.
     PolicyWarning { rule: String, message: Option<String>, subject: ApprovalSubject },
+    /// Its pull (merge) request was opened, merged, closed or reopened on the forge.
+    PullRequest {
+        forge: crate::integrations::Forge,
+        number: u64,
+        state: crate::integrations::PullRequestState,
+        url: Option<String>,
+        title: Option<String>,
+    },
+    /// Commits were pushed to its branch.
+    Push { forge: crate::integrations::Forge, branch: String, head_commit: Option<String>, commits: u32 },
+    /// A CI job (check) reported a status.
+    Check(crate::integrations::LaneCheck),
+    /// `verify-lane` decided whether its result is verified.
+    Verification { verified: bool, failing: Vec<String>, missing: Vec<String>, pending: Vec<String> },
 }
 
 impl LaneEventData {
@@ -402,6 +432,10 @@ impl LaneEventData {
             Self::QuestionAsked { .. } => LaneEventType::QuestionAsked,
             Self::QuestionSettled { .. } => LaneEventType::QuestionSettled,
             Self::MandateViolations { .. } => LaneEventType::MandateViolations,
+            Self::PullRequest { .. } => LaneEventType::PullRequest,
+            Self::Push { .. } => LaneEventType::Push,
+            Self::Check(_) => LaneEventType::Check,
+            Self::Verification { .. } => LaneEventType::Verification,
         }
     }
 
@@ -444,6 +478,10 @@ pub enum LaneEventType {
     QuestionAsked,
     QuestionSettled,
     MandateViolations,
+    PullRequest,
+    Push,
+    Check,
+    Verification,
 }
 
 impl LaneEventType {
@@ -463,6 +501,10 @@ impl LaneEventType {
             Self::QuestionAsked => "question_asked",
             Self::QuestionSettled => "question_settled",
             Self::MandateViolations => "mandate_violations",
+            Self::PullRequest => "pull_request",
+            Self::Push => "push",
+            Self::Check => "check",
+            Self::Verification => "verification",
         }
     }
 }
@@ -614,6 +656,9 @@ pub enum HarnessReport {
         /// The files it changed and the lines it added, checked against the workspace's mandates.
         #[serde(default)]
         changes: Option<List<ChangedFile, 0, 2000>>,
+        /// The branch it pushed its work to (forge events for that branch then reach the lane).
+        #[serde(default)]
+        branch: Option<Name>,
     },
     Failed {
         #[serde(default)]

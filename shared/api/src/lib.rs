@@ -12,6 +12,7 @@ pub mod endpoints;
 mod error;
 mod governance;
 mod ids;
+mod integrations;
 mod lanes;
 mod scope;
 mod types;
@@ -22,13 +23,14 @@ pub use endpoints::{Auth, Endpoint, Media, Verb};
 pub use error::{ErrorBody, ErrorCode, ErrorDetail, Problem};
 pub use governance::*;
 pub use ids::{
-    ApprovalId, HarnessId, ID_ALPHABET, ID_BODY_LEN, InboxId, LaneId, MemberId, ProviderId, RequestId, TokenId,
-    ToolCallId, ToolId, WorkspaceId,
+    ApprovalId, ChangelogId, ConnectionId, DeliveryId, EndpointId, HarnessId, ID_ALPHABET, ID_BODY_LEN, InboxId,
+    LaneId, MemberId, MessageId, ProviderId, RequestId, TokenId, ToolCallId, ToolId, WorkspaceId,
 };
+pub use integrations::*;
 pub use lanes::*;
 pub use scope::{RateFamily, Scope, UnknownScope};
 pub use types::*;
 pub use valid::{
-    Brief, Description, Domain, Email, Glob, Handle, HttpUrl, List, Message, Name, Ranged, RelPath, Repository,
-    TimeBound, ToolName, Word,
+    Brief, Description, Domain, Email, EventFilter, Glob, Handle, HttpUrl, List, Message, Name, Ranged, RelPath,
+    Repository, TimeBound, ToolName, WebhookSecret, Word,
 };

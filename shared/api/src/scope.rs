@@ -41,6 +41,8 @@ scopes! {
     ApprovalsWrite => "approvals:write",
     BudgetsWrite => "budgets:write",
     MembersWrite => "members:write",
+    IntegrationsRead => "integrations:read",
+    IntegrationsWrite => "integrations:write",
     Admin => "admin",
 }
 

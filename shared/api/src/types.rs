@@ -114,6 +114,7 @@ impl Role {
                 ContextRead,
                 ContextWrite,
                 CiWrite,
+                IntegrationsRead,
                 ChangelogWrite,
                 ApprovalsWrite,
             ],

@@ -220,6 +220,22 @@ pub fn http_url_rule(url: &str) -> Result<(), String> {
     if ok { Ok(()) } else { Err("must be an http:// or https:// URL".into()) }
 }
 
+/// An outbound event type or family: `lane.completed`, `lane.*`, or `*` for every event.
+pub fn event_filter_rule(f: &str) -> Result<(), String> {
+    let ok_segment = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_lowercase() || b == b'_');
+    let segments: Vec<&str> = f.split('.').collect();
+    let last = segments.len() - 1;
+    let ok = f.len() <= 100
+        && (f == "*" || segments.iter().enumerate().all(|(i, s)| ok_segment(s) || (*s == "*" && i == last && i > 0)));
+    if ok { Ok(()) } else { Err("must be an event type such as `lane.completed`, `lane.*` or `*`".into()) }
+}
+
+/// A webhook signing secret a user chooses: 16–200 printable ASCII characters.
+pub fn webhook_secret_rule(s: &str) -> Result<(), String> {
+    let ok = (16..=200).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_graphic());
+    if ok { Ok(()) } else { Err("must be 16-200 printable characters without spaces".into()) }
+}
+
 fn text_rule<const MAX: usize>(t: &str) -> Result<(), String> {
     if t.trim().is_empty() || t.chars().count() > MAX {
         return Err(format!("must be 1-{MAX} characters"));
@@ -300,6 +316,17 @@ rule_string!(
     /// A tool's description: 1–4 000 bytes, not blank.
     Description, rule: text_rule::<4_000>,
     schema: {"type": "string", "minLength": 1, "maxLength": 4_000, "pattern": "[^\\s\\u0085]"}
+);
+
+rule_string!(
+    /// An outbound event type (`lane.completed`) or family (`lane.*`); `*` is every event.
+    EventFilter, rule: event_filter_rule,
+    schema: {"type": "string", "maxLength": 100, "pattern": "^(\\*|[a-z_]+(\\.[a-z_]+)*(\\.\\*)?)$"}
+);
+rule_string!(
+    /// A webhook signing secret: 16–200 printable ASCII characters.
+    WebhookSecret, rule: webhook_secret_rule,
+    schema: {"type": "string", "minLength": 16, "maxLength": 200, "pattern": "^[!-~]+$"}
 );
 
 impl Email {

@@ -81,6 +81,14 @@ pub fn openapi(deployment: &Deployment) -> Value {
                     "type": "http", "scheme": "bearer", "bearerFormat": "sl_hns_…",
                     "description": "A harness credential from harness-register.",
                 },
+                "githubSignature": {
+                    "type": "apiKey", "in": "header", "name": "X-Hub-Signature-256",
+                    "description": "`sha256=<hex HMAC-SHA256 of the raw body>` with the forge connection's secret (the contract's service-role kind for forge webhooks).",
+                },
+                "gitlabToken": {
+                    "type": "apiKey", "in": "header", "name": "X-Gitlab-Token",
+                    "description": "The forge connection's secret (the contract's service-role kind for forge webhooks).",
+                },
             },
             "headers": headers(),
             "parameters": parameters(),
@@ -140,6 +148,8 @@ fn security(auth: Auth) -> Value {
         Auth::Bearer(scope) => json!([{"member": [scope.as_str()]}]),
         Auth::ServiceRole => json!([{"serviceRole": []}]),
         Auth::Harness => json!([{"harness": []}]),
+        Auth::ForgeSignature(switchyard_api::Forge::Github) => json!([{"githubSignature": []}]),
+        Auth::ForgeSignature(switchyard_api::Forge::Gitlab) => json!([{"gitlabToken": []}]),
     }
 }
 
@@ -151,6 +161,13 @@ pub fn error_codes(e: &switchyard_api::Endpoint) -> Vec<ErrorCode> {
     }
     if matches!(e.auth, Auth::Bearer(_)) {
         codes.extend([ErrorCode::ScopeDenied, ErrorCode::WrongRegion]);
+    }
+    if matches!(e.auth, Auth::ForgeSignature(_)) {
+        codes.push(ErrorCode::WrongRegion);
+    }
+    // Service-role endpoints that act on one lane.
+    if e.name == "verify-lane" {
+        codes.push(ErrorCode::NotFound);
     }
     if matches!(e.auth, Auth::Bearer(_) | Auth::Harness) {
         codes.extend([ErrorCode::NotFound, ErrorCode::Conflict]);
@@ -175,7 +192,7 @@ pub fn error_codes(e: &switchyard_api::Endpoint) -> Vec<ErrorCode> {
     if e.mutation {
         codes.extend([ErrorCode::BadRequest, ErrorCode::Conflict, ErrorCode::IdempotencyKeyReused]);
     }
-    if e.family.is_some() && e.auth != Auth::ServiceRole && e.auth != Auth::Harness {
+    if e.family.is_some() && matches!(e.auth, Auth::Public | Auth::Bearer(_)) {
         codes.push(ErrorCode::RateLimited);
     }
     // The database sits behind every endpoint but the document itself.
@@ -215,7 +232,7 @@ fn responses(op: &Operation, generator: &mut SchemaGenerator) -> Value {
             Media::Json => schema,
             // A streamed body is text; `x-item-schema` is the schema of one line / one event's data.
             Media::Ndjson | Media::EventStream => json!({"type": "string", "x-item-schema": schema}),
-            Media::Svg => json!({"type": "string"}),
+            Media::Svg | Media::Atom => json!({"type": "string"}),
             Media::Empty => continue,
         };
         entry["content"][outcome.media.content_type()] = json!({"schema": content});

@@ -37,6 +37,8 @@ pub enum Event {
     AskInput,
     /// The question was answered.
     Answered,
+    /// Its pull request merged.
+    Merge,
 }
 
 /// A refused transition: the event is not allowed in `from`.
@@ -72,6 +74,7 @@ pub fn transition(from: LaneState, event: Event) -> Result<LaneState, Illegal> {
         (AwaitingApproval, Event::Approved { held: true } | Event::Rejected { held: true }) => Running,
         (AwaitingApproval, Event::Approved { held: false }) => Queued,
         (AwaitingApproval, Event::Rejected { held: false }) => Cancelled,
+        (Completed, Event::Merge) => Merged,
         _ => return Err(Illegal { from, event }),
     };
     Ok(to)
@@ -82,7 +85,7 @@ mod tests {
     use super::*;
     use LaneState::*;
 
-    const EVENTS: [Event; 16] = [
+    const EVENTS: [Event; 17] = [
         Event::Dispatch,
         Event::Pause,
         Event::Resume { held: true },
@@ -99,6 +102,7 @@ mod tests {
         Event::Rejected { held: false },
         Event::AskInput,
         Event::Answered,
+        Event::Merge,
     ];
 
     /// The whole table, written out: every (state, event) pair.
@@ -118,6 +122,7 @@ mod tests {
             Event::Rejected { held } => (from == AwaitingApproval).then_some(if held { Running } else { Cancelled }),
             Event::AskInput => (from == Running).then_some(InputRequired),
             Event::Answered => (from == InputRequired).then_some(Running),
+            Event::Merge => (from == Completed).then_some(Merged),
         }
     }
 
@@ -132,10 +137,12 @@ mod tests {
 
     #[test]
     fn terminal_states_never_move() {
-        for from in [Completed, Failed, Cancelled] {
+        for from in [Merged, Failed, Cancelled] {
             assert!(EVENTS.iter().all(|e| transition(from, *e).is_err()));
             assert!(!from.is_active());
         }
+        // A completed lane moves once more, when its pull request merges.
+        assert!(EVENTS.iter().filter(|e| transition(Completed, **e).is_ok()).eq([Event::Merge].iter()));
     }
 
     #[test]

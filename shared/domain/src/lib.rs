@@ -8,18 +8,22 @@ pub mod access;
 pub mod allow_list;
 pub mod audit;
 pub mod badge;
+pub mod changelog;
 pub mod export;
+pub mod forge;
 pub mod glob;
 pub mod input;
 pub mod lane;
 pub mod mandate;
 pub mod merkle;
-pub mod net;
 pub mod policy;
 pub mod rate;
 pub mod sse;
 pub mod token;
 pub mod webhook;
+
+/// Which addresses an outbound request may reach (its own crate, so the host shares it).
+pub use switchyard_net as net;
 
 /// SHA-256 as lowercase hex.
 pub fn sha256_hex(bytes: &[u8]) -> String {

@@ -109,9 +109,69 @@ pub fn standard_verify(
     }
 }
 
+/// A new `whsec_<base64>` secret from 24 random bytes.
+pub fn standard_secret(random: &[u8; 24]) -> String {
+    let mut out = [0u8; 32];
+    format!("whsec_{}", Base64::encode_to_str(&mut out, random).unwrap_or_default())
+}
+
+/// The default retry schedule, seconds after the previous attempt: the
+/// Standard Webhooks reference's (immediately, 5 s, 5 min, 30 min, 2 h, 5 h,
+/// 10 h, 10 h) — eight attempts over about a day and a day's half.
+pub const DEFAULT_SCHEDULE: [u64; 8] = [0, 5, 300, 1_800, 7_200, 18_000, 36_000, 36_000];
+
+/// Parses a schedule such as `0,5,300` (seconds); at least one entry, each at most a week.
+pub fn parse_schedule(text: &str) -> Result<Vec<u64>, String> {
+    let steps: Vec<u64> = text
+        .split(',')
+        .map(|s| s.trim().parse::<u64>().map_err(|_| format!("`{s}` is not a number of seconds")))
+        .collect::<Result<_, _>>()?;
+    if steps.is_empty() || steps.len() > 20 || steps.iter().any(|s| *s > 604_800) {
+        return Err("a schedule has 1-20 steps of at most 604800 seconds".into());
+    }
+    Ok(steps)
+}
+
+/// Seconds to wait before attempt `attempts + 1` after `attempts` failed, or
+/// none when the schedule is used up (the delivery is dead). `random` spreads
+/// retries by up to ±20 % so that a receiver that comes back is not hit by
+/// every waiting delivery in the same second.
+pub fn next_delay(schedule: &[u64], attempts: u32, random: u32) -> Option<u64> {
+    let base = *schedule.get(usize::try_from(attempts).ok()?)?;
+    let spread = base / 5;
+    if spread == 0 {
+        return Some(base);
+    }
+    let offset = u64::from(random) % (2 * spread + 1);
+    Some(base - spread + offset)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn schedules_end_and_spread() {
+        let s = DEFAULT_SCHEDULE;
+        assert_eq!(next_delay(&s, 0, 12345), Some(0), "the first attempt is immediate");
+        assert_eq!(next_delay(&s, 1, 7), Some(5 - 1 + 7 % 3));
+        for r in [0, 1, 999, u32::MAX] {
+            let d = next_delay(&s, 2, r).unwrap();
+            assert!((240..=360).contains(&d), "{d}");
+        }
+        assert_eq!(next_delay(&s, 8, 0), None, "eight attempts, then dead");
+        assert_eq!(parse_schedule("0, 1,2").unwrap(), vec![0, 1, 2]);
+        assert!(parse_schedule("").is_err());
+        assert!(parse_schedule("1,x").is_err());
+        assert!(parse_schedule("9999999").is_err());
+    }
+
+    #[test]
+    fn generated_secrets_round_trip() {
+        let secret = standard_secret(&[7u8; 24]);
+        assert!(secret.starts_with("whsec_"));
+        assert_eq!(standard_key(&secret).unwrap(), vec![7u8; 24]);
+    }
 
     #[test]
     fn githubs_documented_example_verifies() {

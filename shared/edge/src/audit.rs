@@ -16,13 +16,26 @@ pub fn append_system(
     target: &str,
     request_id: &switchyard_api::RequestId,
 ) -> Result<(), DbError> {
+    append_as(tx, workspace, &format!("system:{tick}"), &format!("{tick}:{action}"), target, request_id)
+}
+
+/// Appends an entry for something done on behalf of `actor` (e.g. a forge
+/// user whose comment dispatched a lane) outside a member's request.
+pub fn append_as(
+    tx: &Db,
+    workspace: &switchyard_api::WorkspaceId,
+    actor: &str,
+    action: &str,
+    target: &str,
+    request_id: &switchyard_api::RequestId,
+) -> Result<(), DbError> {
     append(
         tx,
         NewEntry {
             workspace_id: workspace.to_string(),
             at: crate::clock::now_rfc3339(),
-            actor: format!("system:{tick}"),
-            action: format!("{tick}:{action}"),
+            actor: actor.to_owned(),
+            action: action.to_owned(),
             target: Some(target.to_owned()),
             request_id: request_id.to_string(),
             input_digest: switchyard_domain::sha256_hex(b""),

@@ -47,10 +47,17 @@ pub struct HarnessPrincipal {
 
 #[derive(Debug, Clone)]
 pub enum Caller {
-    Public { client: String },
+    Public {
+        client: String,
+    },
     ServiceRole,
     Member(Principal),
     Harness(HarnessPrincipal),
+    /// A forge delivery whose signature verified with its connection's secret.
+    Forge {
+        workspace: WorkspaceRef,
+        connection: crate::forge::ConnectionRow,
+    },
 }
 
 impl Caller {
@@ -61,6 +68,9 @@ impl Caller {
             Self::ServiceRole => "service-role".to_owned(),
             Self::Member(p) => p.actor.clone(),
             Self::Harness(h) => h.harness_id.to_string(),
+            Self::Forge { connection, .. } => {
+                format!("forge:{}:{}", connection.connection.provider.as_str(), connection.connection.id)
+            }
         }
     }
 
@@ -69,6 +79,7 @@ impl Caller {
         match self {
             Self::Member(p) => Some(&p.workspace),
             Self::Harness(h) => Some(&h.workspace),
+            Self::Forge { workspace, .. } => Some(workspace),
             _ => None,
         }
     }
@@ -182,6 +193,44 @@ pub(crate) fn harness(header: Option<&str>, db: &Db) -> Result<HarnessPrincipal,
         labels: row.json("labels")?,
         lease_seconds: u64::try_from(row.int("lease_seconds")?).unwrap_or(30),
     })
+}
+
+/// Authenticates a forge delivery: the connection its `?connection=` names,
+/// and a signature made with that connection's secret (or, during a
+/// rotation's overlap, the previous one). Anything else is 401, the same for
+/// an unknown connection as for a wrong signature.
+pub(crate) fn forge(
+    provider: switchyard_api::Forge,
+    query: &str,
+    body: &[u8],
+    header: impl Fn(&str) -> Option<String>,
+    db: &Db,
+) -> Result<Caller, ApiError> {
+    use switchyard_domain::webhook;
+    let refused = |why: &str| ApiError::unauthorized(format!("webhook refused: {why}"));
+    let connection = serde_urlencoded::from_str::<Vec<(String, String)>>(query)
+        .ok()
+        .and_then(|pairs| pairs.into_iter().find(|(k, _)| k == "connection"))
+        .and_then(|(_, v)| switchyard_api::ConnectionId::parse(&v))
+        .ok_or_else(|| refused("the URL must carry `?connection=<id>` from forge-connection-create"))?;
+    let (connection, secrets) = crate::forge::for_delivery(db, &connection, provider)?
+        .ok_or_else(|| refused("unknown connection or bad signature"))?;
+    let verified = match provider {
+        switchyard_api::Forge::Github => {
+            let keys: Vec<&[u8]> = secrets.iter().map(|s| s.as_bytes()).collect();
+            webhook::verify_github(&keys, body, header("x-hub-signature-256").as_deref())
+        }
+        switchyard_api::Forge::Gitlab => {
+            let keys: Vec<&str> = secrets.iter().map(String::as_str).collect();
+            webhook::verify_gitlab(&keys, header("x-gitlab-token").as_deref())
+        }
+    };
+    if let Err(e) = verified {
+        return Err(refused(&format!("{e} (unknown connection or bad signature)")));
+    }
+    let workspace = workspace(db, connection.workspace_id.as_str())?.ok_or_else(|| refused("unknown workspace"))?;
+    check_region(&workspace)?;
+    Ok(Caller::Forge { workspace, connection })
 }
 
 /// Refuses a workspace that lives in another region, naming that region.

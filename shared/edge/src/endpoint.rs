@@ -106,6 +106,7 @@ impl Ctx {
 }
 
 struct Incoming<'r> {
+    req: &'r Request,
     method: &'r Method,
     path: String,
     query: String,
@@ -119,6 +120,7 @@ struct Incoming<'r> {
 impl<'r> Incoming<'r> {
     fn new(req: &'r Request) -> Self {
         Self {
+            req,
             method: req.method(),
             path: req.path().to_owned(),
             query: req.query().to_owned(),
@@ -130,6 +132,13 @@ impl<'r> Incoming<'r> {
                 .map(|a| a.rsplit_once(':').map_or(a, |(ip, _)| ip).to_owned())
                 .unwrap_or_else(|| "unknown".to_owned()),
         }
+    }
+}
+
+impl Incoming<'_> {
+    /// A request header, for auth kinds that read more than `Authorization`.
+    fn header(&self, name: &str) -> Option<String> {
+        header(self.req, name).map(str::to_owned)
     }
 }
 
@@ -337,6 +346,9 @@ impl Pipeline for Endpoint {
             Auth::Public => Caller::Public { client: incoming.client.clone() },
             Auth::ServiceRole => auth::service_role(incoming.authorization)?,
             Auth::Harness => Caller::Harness(auth::harness(incoming.authorization, &db)?),
+            Auth::ForgeSignature(provider) => {
+                auth::forge(provider, &incoming.query, incoming.body, |name| incoming.header(name), &db)?
+            }
             Auth::Bearer(scope) => {
                 let principal = auth::member(incoming.authorization, &db)?;
                 if !scope.granted_by(&principal.scopes) {
@@ -350,7 +362,7 @@ impl Pipeline for Endpoint {
                 // One bucket per workspace and caller: a same-named user of another workspace has their own.
                 Caller::Member(p) => Some((format!("{}:{}", p.workspace.id, p.actor), p.workspace.plan)),
                 Caller::Public { client } => Some((format!("ip:{client}"), Plan::Free)),
-                Caller::ServiceRole | Caller::Harness(_) => None,
+                Caller::ServiceRole | Caller::Harness(_) | Caller::Forge { .. } => None,
             };
             if let Some((key, plan)) = limited {
                 let decision = rate::check(&key, family, plan);

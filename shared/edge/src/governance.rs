@@ -103,7 +103,7 @@ impl Decision {
     }
 
     /// The rule that decided, or `the built-in gate`.
-    fn rule(&self) -> Option<&str> {
+    pub fn rule(&self) -> Option<&str> {
         self.verdict.decided_by.as_deref()
     }
 

@@ -13,7 +13,7 @@
 use serde_json::json;
 use switchyard_api::{
     ErrorCode, HarnessId, InboxId, Interrupt, InterruptKind, Lane, LaneEvent, LaneEventData, LaneEventType, LaneId,
-    ToolCall, ToolCallId, WorkspaceId,
+    PullRequestRef, PullRequestState, ToolCall, ToolCallId, WorkspaceId,
 };
 use switchyard_domain::glob;
 use switchyard_domain::lane::{Event, LaneState, transition};
@@ -89,9 +89,15 @@ pub fn hold_claim(tx: &Db, lane: &LaneRow) -> Result<(), ApiError> {
 }
 
 /// Columns [`LaneRow::from_row`] reads.
+/// What its work became on a forge (`lane_links`) is read alongside.
 pub const LANE_COLUMNS: &str = "id, workspace_id, state, harness_kind, brief, repository, claim, labels, \
     token_budget, cost_budget_cents, tokens_used, cost_used_cents, attempt, max_attempts, harness_id, \
-    lease_expires_at, pause_reason, exit_code, summary, created_at, updated_at, finished_at";
+    lease_expires_at, pause_reason, exit_code, summary, created_at, updated_at, finished_at, \
+    (SELECT branch FROM lane_links WHERE lane_links.lane_id = lanes.id) AS link_branch, \
+    (SELECT pr_number FROM lane_links WHERE lane_links.lane_id = lanes.id) AS link_pr_number, \
+    (SELECT pr_url FROM lane_links WHERE lane_links.lane_id = lanes.id) AS link_pr_url, \
+    (SELECT pr_state FROM lane_links WHERE lane_links.lane_id = lanes.id) AS link_pr_state, \
+    (SELECT verified FROM lane_links WHERE lane_links.lane_id = lanes.id) AS link_verified";
 
 /// A lane as stored: the wire [`Lane`] plus what only the server keeps
 /// (its workspace, its harness lease). Reads through to the `Lane`.
@@ -152,6 +158,16 @@ impl LaneRow {
                 created_at: row.text("created_at")?,
                 updated_at: row.text("updated_at")?,
                 finished_at: row.opt_text("finished_at")?,
+                branch: row.opt_text("link_branch")?,
+                pull_request: match (opt_u64(row, "link_pr_number")?, row.opt_text("link_pr_state")?) {
+                    (Some(number), Some(state)) => Some(PullRequestRef {
+                        number,
+                        url: row.opt_text("link_pr_url")?,
+                        state: PullRequestState::parse(&state).ok_or_else(|| bad("pr_state"))?,
+                    }),
+                    _ => None,
+                },
+                verified: row.opt_int("link_verified")?.map(|v| v == 1),
             },
             workspace_id: WorkspaceId::parse(&row.text("workspace_id")?).ok_or_else(|| bad("workspace_id"))?,
             lease_expires_at: row.opt_text("lease_expires_at")?,
@@ -260,6 +276,7 @@ pub fn apply(tx: &Db, lane: &mut LaneRow, event: Event, reason: Option<&str>) ->
         lane,
         &LaneEventData::State { from: Some(from), to, reason: reason.map(str::to_owned), attempt: lane.attempt },
     )?;
+    crate::webhooks::emit_lane_state(tx, lane, Some(from), reason)?;
     Ok(())
 }
 
@@ -277,6 +294,7 @@ fn describe(event: Event) -> &'static str {
         Event::Rejected { .. } => "rejected",
         Event::AskInput => "held for an answer",
         Event::Answered => "answered",
+        Event::Merge => "merged",
     }
 }
 
@@ -339,6 +357,7 @@ pub fn insert(tx: &Db, lane: &LaneRow, created_by: &str) -> Result<(), ApiError>
         lane,
         &LaneEventData::State { from: None, to: lane.state, reason: Some("created".into()), attempt: lane.attempt },
     )?;
+    crate::webhooks::emit_lane_state(tx, lane, None, Some("created"))?;
     Ok(())
 }
 

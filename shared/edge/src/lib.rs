@@ -18,11 +18,15 @@
 pub mod audit;
 mod auth;
 pub mod budgets;
+pub mod changelog;
+pub mod checks;
 mod clock;
 pub mod cursor;
 mod db;
+pub mod dispatch;
 mod endpoint;
 mod error;
+pub mod forge;
 pub mod governance;
 pub mod harnesses;
 pub mod idempotency;
@@ -37,6 +41,7 @@ pub mod sso;
 pub mod stream;
 pub mod tokens;
 pub mod tools;
+pub mod webhooks;
 pub mod workspaces;
 
 pub use audit::append as append_audit;

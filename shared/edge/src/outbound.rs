@@ -19,6 +19,8 @@ pub struct Reply {
     pub status: u16,
     pub headers: Vec<(String, String)>,
     pub body: Vec<u8>,
+    /// From sending the request to the answer's head (time to first byte).
+    pub elapsed: std::time::Duration,
 }
 
 impl Reply {
@@ -33,6 +35,8 @@ impl Reply {
 pub enum Failure {
     /// The deployment's outbound allow-list refused the destination.
     Denied,
+    /// The destination's name resolved to an address that is not public.
+    Prohibited,
     /// The deadline passed.
     Timeout,
     /// The reply passed `limit` bytes.
@@ -45,6 +49,7 @@ impl std::fmt::Display for Failure {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             Self::Denied => f.write_str("the deployment's outbound allow-list does not permit this destination"),
+            Self::Prohibited => f.write_str("the destination resolves to an address that is not public (refused)"),
             Self::Timeout => f.write_str("no complete reply before the deadline"),
             Self::TooLarge { limit } => write!(f, "the reply passed {limit} bytes"),
             Self::Other(why) => f.write_str(why),
@@ -70,6 +75,7 @@ fn nanos(d: Duration) -> u64 {
 fn failure(code: &ErrorCode) -> Failure {
     match code {
         ErrorCode::HttpRequestDenied => Failure::Denied,
+        ErrorCode::DestinationIpProhibited => Failure::Prohibited,
         ErrorCode::ConnectionTimeout | ErrorCode::ConnectionReadTimeout | ErrorCode::HttpResponseTimeout => {
             Failure::Timeout
         }
@@ -96,6 +102,67 @@ fn split_url(url: &str) -> Result<(Scheme, &str, &str), Failure> {
 
 /// Sends `call` and reads the whole reply, or says why not.
 pub fn send(call: &Call<'_>) -> Result<Reply, Failure> {
+    send_all(std::slice::from_ref(call)).pop().unwrap_or_else(|| Err(Failure::Other("no reply".into())))
+}
+
+/// Sends every call at once and reads their replies: a receiver that is slow
+/// or hangs costs its own deadline, not the others' (answers are waited for
+/// together), so a batch ends by its latest deadline.
+pub fn send_all(calls: &[Call<'_>]) -> Vec<Result<Reply, Failure>> {
+    let sent_at = Instant::now();
+    let mut started: Vec<Result<Started, Failure>> = calls.iter().map(start).collect();
+    loop {
+        let waiting: Vec<(Pollable, Instant)> = started
+            .iter()
+            .zip(calls)
+            .filter_map(|(s, call)| match s {
+                Ok(s) if Instant::now() < call.deadline => {
+                    let ready = s.pending.subscribe();
+                    (!ready.ready()).then_some((ready, call.deadline))
+                }
+                _ => None,
+            })
+            .collect();
+        let Some(latest) = waiting.iter().map(|(_, d)| *d).max() else { break };
+        let timer =
+            wasi::clocks::monotonic_clock::subscribe_duration(nanos(latest.saturating_duration_since(Instant::now())));
+        let mut pollables: Vec<&Pollable> = waiting.iter().map(|(p, _)| p).collect();
+        pollables.push(&timer);
+        // The loop ends once every call is answered or past its deadline.
+        wasi::io::poll::poll(&pollables);
+        drop(pollables);
+        drop(waiting);
+        let now = Instant::now();
+        for s in started.iter_mut().flatten() {
+            if s.answered_at.is_none() && s.pending.subscribe().ready() {
+                s.answered_at = Some(now);
+            }
+        }
+    }
+    started
+        .into_iter()
+        .zip(calls)
+        .map(|(s, call)| {
+            s.and_then(|s| {
+                let answered_at = s.answered_at.unwrap_or_else(Instant::now);
+                finish(s, call).map(|mut reply| {
+                    reply.elapsed = answered_at.saturating_duration_since(sent_at);
+                    reply
+                })
+            })
+        })
+        .collect()
+}
+
+/// A request on its way: the response to wait for, and how sending its body went.
+struct Started {
+    pending: wasi::http::types::FutureIncomingResponse,
+    answered_at: Option<Instant>,
+    sent: Result<(), Failure>,
+    finished: Result<(), ErrorCode>,
+}
+
+fn start(call: &Call<'_>) -> Result<Started, Failure> {
     let remaining = || call.deadline.saturating_duration_since(Instant::now());
     if remaining().is_zero() {
         return Err(Failure::Timeout);
@@ -126,14 +193,36 @@ pub fn send(call: &Call<'_>) -> Result<Reply, Failure> {
     let _ = options.set_between_bytes_timeout(budget);
     let outgoing = request.body().map_err(|()| Failure::Other("request body taken twice".into()))?;
     let pending = outgoing_handler::handle(request, Some(options)).map_err(|e| failure(&e))?;
-    let sent = (|| {
-        let stream = outgoing.write().map_err(|()| Failure::Other("request body stream taken twice".into()))?;
-        for chunk in call.body.chunks(4096) {
-            stream.blocking_write_and_flush(chunk).map_err(|e| Failure::Other(format!("sending the body: {e:?}")))?;
-        }
-        Ok(())
-    })();
+    let sent = write_body(&outgoing, call);
     let finished = OutgoingBody::finish(outgoing, None);
+    Ok(Started { pending, answered_at: None, sent, finished })
+}
+
+/// Writes the body as the stream accepts it, never past the deadline.
+fn write_body(outgoing: &OutgoingBody, call: &Call<'_>) -> Result<(), Failure> {
+    let stream = outgoing.write().map_err(|()| Failure::Other("request body stream taken twice".into()))?;
+    let broken = |e: StreamError| Failure::Other(format!("sending the body: {e:?}"));
+    let mut rest = call.body;
+    while !rest.is_empty() {
+        if !wait(&stream.subscribe(), call.deadline) {
+            return Err(Failure::Timeout);
+        }
+        let room = usize::try_from(stream.check_write().map_err(broken)?).unwrap_or(usize::MAX);
+        let take = room.min(rest.len());
+        if take > 0 {
+            stream.write(&rest[..take]).map_err(broken)?;
+            rest = &rest[take..];
+        }
+    }
+    stream.flush().map_err(broken)?;
+    if !wait(&stream.subscribe(), call.deadline) {
+        return Err(Failure::Timeout);
+    }
+    Ok(())
+}
+
+fn finish(started: Started, call: &Call<'_>) -> Result<Reply, Failure> {
+    let Started { pending, sent, finished, .. } = started;
     // A refused or failed request ends the body stream early: its reason is the response's error.
     if !wait(&pending.subscribe(), call.deadline) {
         return Err(Failure::Timeout);
@@ -151,7 +240,7 @@ pub fn send(call: &Call<'_>) -> Result<Reply, Failure> {
     let incoming = response.consume().map_err(|()| Failure::Other("response body taken twice".into()))?;
     let body = read_capped(&incoming, call)?;
     drop(IncomingBody::finish(incoming));
-    Ok(Reply { status, headers, body })
+    Ok(Reply { status, headers, body, elapsed: std::time::Duration::ZERO })
 }
 
 fn read_capped(incoming: &IncomingBody, call: &Call<'_>) -> Result<Vec<u8>, Failure> {

@@ -1,5 +1,5 @@
-//! Which network addresses an outbound webhook may reach (groundwork for
-//! issue 12): only public unicast ones. Loopback, link-local (with the cloud
+//! Which network addresses an outbound webhook may reach: only public
+//! unicast ones. Loopback, link-local (with the cloud
 //! metadata address 169.254.169.254), private, shared (CGNAT), unique-local,
 //! multicast, documentation and reserved ranges are refused — checked at
 //! registration on literal addresses and again on every address a name
@@ -72,6 +72,32 @@ pub fn is_local_name(host: &str) -> bool {
     host == "localhost" || host.ends_with(".localhost") || host.ends_with(".local") || host.ends_with(".internal")
 }
 
+/// Why the host of a URL (a name, an IPv4 address or a bracketed IPv6 one)
+/// may not be a webhook's target before any name is resolved: a refused
+/// address, a name that always means this machine, or a numeric form a
+/// resolver reads as an address (`127.1`, `2130706433`, `0x7f.1`) — no public
+/// name ends in a numeric label.
+pub fn host_refusal(host: &str) -> Option<String> {
+    let bare = host.trim_start_matches('[').trim_end_matches(']');
+    if let Ok(ip) = bare.parse::<IpAddr>() {
+        return refusal(ip).map(|why| format!("{ip} is a {why} address"));
+    }
+    if is_local_name(bare) {
+        return Some(format!("`{bare}` names this machine"));
+    }
+    let last = bare.trim_end_matches('.').rsplit('.').next().unwrap_or_default();
+    let numeric = !last.is_empty()
+        && (last.bytes().all(|b| b.is_ascii_digit())
+            || last
+                .strip_prefix("0x")
+                .or_else(|| last.strip_prefix("0X"))
+                .is_some_and(|h| h.bytes().all(|b| b.is_ascii_hexdigit())));
+    if numeric || bare.starts_with("0x") || bare.starts_with("0X") {
+        return Some(format!("`{bare}` is a numeric address form, not a public name"));
+    }
+    None
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -119,5 +145,18 @@ mod tests {
             assert!(is_local_name(name), "{name}");
         }
         assert!(!is_local_name("hooks.example.com"));
+    }
+
+    #[test]
+    fn hosts_are_judged_before_resolution() {
+        assert!(host_refusal("169.254.169.254").unwrap().contains("link-local"));
+        assert!(host_refusal("[::1]").is_some());
+        assert!(host_refusal("localhost").is_some());
+        for numeric in ["127.1", "2130706433", "0x7f.1", "0x7f000001", "10.1"] {
+            assert!(host_refusal(numeric).is_some(), "{numeric}");
+        }
+        for fine in ["hooks.example.com", "93.184.216.34", "example.io.", "a1.b2c"] {
+            assert_eq!(host_refusal(fine), None, "{fine}");
+        }
     }
 }
