@@ -51,6 +51,9 @@ pub struct GateRequest {
     pub question: Option<String>,
     #[serde(default)]
     pub options: Vec<String>,
+    /// For `push`: the branches it pushes to (`refs/heads/…` on the remote).
+    #[serde(default)]
+    pub branches: Vec<String>,
 }
 
 /// What the harness answers: go on, or not and why.
@@ -136,7 +139,9 @@ async fn decide(client: &Client, lane_id: &str, shared: &LaneShared, request: Ga
         Err(e) => return GateAnswer::deny(format!("refused: {e}")),
     };
     let Some(approval) = first.approval.as_ref().filter(|_| first.outcome == "require_approval") else {
-        return settled(&first, &request.kind);
+        let answer = settled(&first, &request.kind);
+        report_branches(client, lane_id, &answer, &request.branches).await;
+        return answer;
     };
     log!("lane {lane_id}: {} waits for approval {} ({})", request.kind, approval.approval_id, approval.reason);
     let id = approval.approval_id.clone();
@@ -152,10 +157,28 @@ async fn decide(client: &Client, lane_id: &str, shared: &LaneShared, request: Ga
                     "lane {lane_id}: approval {id} is {}",
                     answer.approval.as_ref().map_or("decided", |a| a.state.as_str())
                 );
-                return settled(&answer, &request.kind);
+                let settled = settled(&answer, &request.kind);
+                report_branches(client, lane_id, &settled, &request.branches).await;
+                return settled;
             }
             Err(e) if e.is_retryable() => continue,
             Err(e) => return GateAnswer::deny(format!("refused: {e}")),
+        }
+    }
+}
+
+/// Tells the server which branch an allowed push goes to, so the forge's
+/// events for that branch (pull request, checks) reach the lane. A failed
+/// report does not stop the push: it is logged.
+async fn report_branches(client: &Client, lane_id: &str, answer: &GateAnswer, branches: &[String]) {
+    if !answer.allow {
+        return;
+    }
+    for branch in branches {
+        let event = crate::protocol::Event::Branch { branch: branch.clone() };
+        match client.events(lane_id, std::slice::from_ref(&event)).await {
+            Ok(_) => log!("lane {lane_id}: pushes to branch {branch}"),
+            Err(e) => log!("lane {lane_id}: could not report branch {branch}: {e}"),
         }
     }
 }
@@ -264,10 +287,16 @@ fn push_request(remote: Option<&str>) -> GateRequest {
     let _ = std::io::stdin().take(1024 * 1024).read_to_string(&mut input);
     let mut paths = Vec::new();
     let mut summary = Vec::new();
+    let mut branches = Vec::new();
     for line in input.lines() {
         let fields: Vec<&str> = line.split_whitespace().collect();
         let [local_ref, local_sha, remote_ref, remote_sha] = fields[..] else { continue };
         summary.push(format!("{local_ref} -> {} {remote_ref}", remote.unwrap_or("remote")));
+        if let Some(branch) = remote_ref.strip_prefix("refs/heads/")
+            && !local_sha.bytes().all(|b| b == b'0')
+        {
+            branches.push(branch.to_owned());
+        }
         let new = remote_sha.bytes().all(|b| b == b'0');
         let changed = if new {
             git_lines(&["log", "--format=", "--name-only", "-z", local_sha, "--not", "--remotes"])
@@ -282,6 +311,7 @@ fn push_request(remote: Option<&str>) -> GateRequest {
         kind: "push".into(),
         paths,
         summary: Some(summary.join("; ")).filter(|s| !s.is_empty()),
+        branches,
         ..GateRequest::default()
     }
 }

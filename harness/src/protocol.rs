@@ -196,6 +196,10 @@ pub enum Event {
         #[serde(skip_serializing_if = "Vec::is_empty")]
         options: Vec<String>,
     },
+    /// The lane's work is being pushed to this branch (forge events for it reach the lane).
+    Branch {
+        branch: String,
+    },
 }
 
 /// A file the agent changed and the lines it added.

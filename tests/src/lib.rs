@@ -13,6 +13,7 @@ use std::time::{Duration, Instant};
 use tempfile::TempDir;
 
 pub mod conformance;
+pub mod receiver;
 
 use switchyard_api as api;
 
@@ -395,7 +396,16 @@ pub fn manifest_without_schedules() -> PathBuf {
 
 /// Starts the product with no cron trigger: ticks run only when a test calls them over HTTP.
 pub async fn spawn_app_without_schedules() -> TestApp {
+    spawn_app_without_schedules_with(&[]).await
+}
+
+/// Like [`spawn_app_without_schedules`], with extra environment: deployment
+/// variables (`SPIN_VARIABLE_…`) and host settings (`SWITCHYARD_…`).
+pub async fn spawn_app_without_schedules_with(env: &[(&str, &str)]) -> TestApp {
     let (mut config, ed) = app_config();
+    for (key, value) in env {
+        config = config.env(key, value);
+    }
     config.manifest = manifest_without_schedules();
     config = config.arg("--migrations").arg(&workspace_root().join("migrations").display().to_string());
     let mut app = spawn_host(config).await;
@@ -818,6 +828,20 @@ pub fn lane_body(repository: &str, claim: &[&str]) -> serde_json::Value {
 }
 
 impl TestApp {
+    /// An anonymous GET; asserts 200 and returns the JSON body.
+    pub async fn client_get(&self, path: &str) -> serde_json::Value {
+        let r = self.get(path).await;
+        assert_eq!(r.status(), 200, "GET {path}");
+        r.json().await.unwrap()
+    }
+
+    /// An anonymous GET; asserts 200 and returns the body as text.
+    pub async fn client_get_text(&self, path: &str) -> String {
+        let r = self.get(path).await;
+        assert_eq!(r.status(), 200, "GET {path}");
+        r.text().await.unwrap()
+    }
+
     /// GET with a bearer token; asserts 200 and returns the JSON body.
     pub async fn get_with_token(&self, path: &str, token: &str) -> serde_json::Value {
         let r = self.client.get(self.url(path)).bearer_auth(token).send().await.unwrap();
@@ -931,4 +955,13 @@ impl TestApp {
         .collect::<Result<_, _>>()
         .unwrap()
     }
+}
+
+/// GitHub's `X-Hub-Signature-256` for `body`, computed here with RustCrypto's
+/// HMAC (not the product's code): `sha256=<hex>`.
+pub fn github_signature(secret: &str, body: &[u8]) -> String {
+    use hmac::{KeyInit, Mac};
+    let mut mac = hmac::Hmac::<sha2_rustcrypto::Sha256>::new_from_slice(secret.as_bytes()).unwrap();
+    mac.update(body);
+    format!("sha256={}", hex::encode(mac.finalize().into_bytes()))
 }

@@ -517,3 +517,133 @@ async fn the_governance_story_from_policy_to_audit_export() {
     assert_eq!(by("harness-event:question").len(), 1);
     assert_eq!(by("harness-event:mandate_violation").len(), 1);
 }
+
+/// Issue 12's story: a pull-request comment mentioning the bot dispatches a
+/// lane; the reference harness pushes its branch; a CI failure arrives as a
+/// lane event; the fix lands; the pull request merges; the changelog entry is
+/// published — and a signed webhook goes out for each step.
+#[tokio::test]
+async fn the_forge_story_from_comment_to_changelog() {
+    use switchyard_tests::receiver::Receiver;
+    let receiver = Receiver::start();
+    let target = format!("127.0.0.1:{}", receiver.port);
+    let app = switchyard_tests::spawn_app_without_schedules_with(&[
+        ("SPIN_VARIABLE_WEBHOOK_PRIVATE_TARGETS", &target),
+        ("SWITCHYARD_OUTBOUND_PRIVATE", &target),
+    ])
+    .await;
+    let acme = app.bootstrap("acme", "us-east-1", "enterprise").await;
+    // The forge names the repository `acme/shop`; the harness keeps it at repos/acme/shop.
+    let dir = repos();
+    let remote = with_remote(dir.path());
+    std::fs::create_dir_all(dir.path().join("repos/acme")).unwrap();
+    std::fs::rename(dir.path().join("repos/shop"), dir.path().join("repos/acme/shop")).unwrap();
+    let rules = json!({"rules": [{"name": "agents-ship", "effect": "allow", "when": {"on": "action", "kinds": ["commit", "push"]}}]});
+    assert_eq!(app.call("policy-update").token(&acme.token).json(&rules).send().await.status, 201);
+    let secret = "story-forge-secret-0123456789";
+    let connection = app
+        .call("forge-connection-create")
+        .token(&acme.token)
+        .json(&json!({"provider": "github", "secret": secret, "bot_handle": "switchyard", "dispatch_harness_kind": "script",
+            "dispatch_claim": ["src/**"], "ci_follow_up": true, "auto_changelog": true, "required_checks": ["test"]}))
+        .send()
+        .await
+        .json();
+    let connection = connection["id"].as_str().unwrap().to_owned();
+    let hook = app
+        .call("webhook-endpoint-create")
+        .token(&acme.token)
+        .json(&json!({"url": receiver.url("/story"), "event_types": ["lane.*", "changelog.published"]}))
+        .send()
+        .await
+        .json();
+    receiver.set_secret(hook["secret"].as_str().unwrap());
+    let deliver = |event: &'static str, delivery: String, body: Value| {
+        let raw = serde_json::to_vec(&body).unwrap();
+        app.call(&format!("github-webhook?connection={connection}"))
+            .header("x-github-event", event)
+            .header("x-github-delivery", &delivery)
+            .header("x-hub-signature-256", &switchyard_tests::github_signature(secret, &raw))
+            .raw(raw)
+            .send()
+    };
+    let repo = json!({"full_name": "acme/shop"});
+
+    // 1. A comment mentions the bot: a lane is dispatched.
+    let comment = json!({"action": "created", "repository": repo, "issue": {"number": 12},
+        "comment": {"body": "@switchyard mode: ship\nplease add the feature", "user": {"login": "ana"},
+            "html_url": "https://github.com/acme/shop/issues/12#issuecomment-1"}});
+    let r = deliver("issue_comment", "s-1".into(), comment).await;
+    let outcome = r.json()["outcome"].as_str().unwrap().to_owned();
+    let run_id = outcome.split_whitespace().nth(1).unwrap().to_owned();
+    assert!(outcome.ends_with("dispatched"), "{outcome}");
+
+    // 2. The harness runs it; the agent commits and pushes its branch, which the harness reports.
+    let _harness = Harness::start(&app, &acme.token, dir.path(), "forge");
+    let lane = wait_state(&app, &acme, &run_id, "completed").await;
+    let branch = format!("agent/{run_id}");
+    assert_eq!(lane["branch"], branch.as_str(), "{lane}");
+    assert!(remote_branch(&remote, &branch).is_some());
+
+    // 3. The pull request opens; CI fails on it: a lane event.
+    let pr = |action: &str, merged: bool| {
+        json!({"action": action, "repository": repo, "pull_request": {"number": 13, "merged": merged,
+            "title": "Add the feature", "body": "Adds the feature the issue asked for.", "user": {"login": "switchyard"},
+            "html_url": "https://github.com/acme/shop/pull/13", "head": {"ref": branch}, "labels": [{"name": "enhancement"}],
+            "merge_commit_sha": if merged { json!("0d1c0ffee") } else { Value::Null }}})
+    };
+    deliver("pull_request", "s-2".into(), pr("opened", false)).await;
+    let check = |conclusion: &str| {
+        json!({"action": "completed", "repository": repo, "check_run": {"name": "test", "status": "completed",
+            "conclusion": conclusion, "check_suite": {"head_branch": branch}, "pull_requests": [{"number": 13}],
+            "output": {"summary": if conclusion == "failure" { "feature_test failed" } else { "all passed" }}}})
+    };
+    deliver("check_run", "s-3".into(), check("failure")).await;
+    let events = app.call("lane-events").token(&acme.token).json(&json!({"run_id": run_id})).send().await.json();
+    let failed = events["data"].as_array().unwrap().iter().find(|e| e["type"] == "check").unwrap().clone();
+    assert_eq!(
+        (failed["data"]["status"].as_str(), failed["data"]["summary"].as_str()),
+        (Some("failure"), Some("feature_test failed"))
+    );
+
+    // 4. The fix lands on the branch and CI passes; the lane is verified.
+    let push =
+        json!({"ref": format!("refs/heads/{branch}"), "after": "f1x", "repository": repo, "commits": [{"id": "f1x"}]});
+    deliver("push", "s-4".into(), push).await;
+    deliver("check_run", "s-5".into(), check("success")).await;
+    let verified =
+        app.call("verify-lane").token(switchyard_tests::SERVICE_ROLE_KEY).json(&json!({"run_id": run_id})).send().await;
+    assert_eq!(verified.json()["verified"], true, "{}", verified.text());
+
+    // 5. The pull request merges: the lane is merged, the changelog has it.
+    deliver("pull_request", "s-6".into(), pr("closed", true)).await;
+    assert_eq!(app.lane(&acme, &run_id).await["state"], "merged");
+    let changelog = app.client_get("/functions/v1/changelog?workspace=acme").await;
+    assert_eq!(
+        (changelog["entries"][0]["pr_number"].as_u64(), changelog["entries"][0]["category"].as_str()),
+        (Some(13), Some("Features"))
+    );
+
+    // 6. A signed webhook went out for each step.
+    app.tick_over_http("outbound-webhook-tick").await;
+    let expected = [
+        "lane.queued",
+        "lane.running",
+        "lane.completed",
+        "lane.pull_request",
+        "lane.check",
+        "lane.push",
+        "lane.check",
+        "lane.verified",
+        "lane.pull_request",
+        "lane.merged",
+        "changelog.published",
+    ];
+    let got = receiver.wait_for(expected.len());
+    assert!(got.iter().all(|r| r.verified == Ok(())), "every signature verifies");
+    let mut types: Vec<String> = got.iter().map(|r| r.json()["type"].as_str().unwrap().to_owned()).collect();
+    let mut want: Vec<String> = expected.iter().map(|s| (*s).to_owned()).collect();
+    types.sort();
+    want.sort();
+    assert_eq!(types, want);
+}

@@ -9,6 +9,7 @@ mod edge;
 mod governance;
 mod harness;
 mod host;
+mod integrations;
 mod lanes;
 mod live;
 mod mcp;

@@ -4,8 +4,8 @@ use switchyard_api::{NoInput, PublishedHead};
 use switchyard_domain::export::sign_head;
 use switchyard_domain::merkle::{self, consistency_proof, root};
 use switchyard_edge::audit::{latest_head, leaves, log_size, record_head, signing_key};
-use switchyard_edge::now_rfc3339;
 use switchyard_edge::prelude::*;
+use switchyard_edge::{now_rfc3339, webhooks};
 
 const ENDPOINT: Endpoint = endpoints::FEDERATION_PUBLISH_HEAD;
 
@@ -29,6 +29,8 @@ fn publish(ctx: &Ctx, tx: &Db) -> Result<Change<PublishedHead>, ApiError> {
         _ => Vec::new(),
     };
     record_head(tx, &head)?;
+    // Subscribers (e.g. a witness) hear of every new head, in the same transaction.
+    webhooks::emit(tx, ctx.workspace_id()?, "audit.head_published", serde_json::json!(head))?;
     let target = format!("{}@{}", head.workspace_id, head.tree_size);
     Ok(Change::created(target, PublishedHead { head, previous, consistency_proof: proof }))
 }

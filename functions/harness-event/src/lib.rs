@@ -118,12 +118,11 @@ fn apply_report(ctx: &Ctx, tx: &Db, lane: &mut LaneRow, report: &HarnessReport) 
             let item = inbox::ask(tx, lane, &asked)?;
             ctx.audit_in(tx, &lane.workspace_id, "harness-event:question", Some(item.item_id.as_str()))?;
         }
+        HarnessReport::Branch { branch } => on_branch(tx, lane, branch)?,
         HarnessReport::Completed { exit_code, summary, diff_stat, changes, branch } => {
             finish(tx, lane, Some(*exit_code), summary.as_deref())?;
             if let Some(branch) = branch {
-                // Forge events for this branch find the lane from now on.
-                checks::link(tx, lane, &[("branch", &branch.as_str())])?;
-                lane.branch = Some(branch.to_string());
+                on_branch(tx, lane, branch)?;
             }
             if let Some(changes) = changes
                 && let Some(refusal) = check_mandates(ctx, tx, lane, changes)?
@@ -145,6 +144,13 @@ fn apply_report(ctx: &Ctx, tx: &Db, lane: &mut LaneRow, report: &HarnessReport) 
         }
     }
     Ok(None)
+}
+
+/// Records the branch the lane's work is on: forge events for it find the lane from now on.
+fn on_branch(tx: &Db, lane: &mut LaneRow, branch: &switchyard_api::Name) -> Result<(), ApiError> {
+    checks::link(tx, lane, &[("branch", &branch.as_str())])?;
+    lane.branch = Some(branch.to_string());
+    Ok(())
 }
 
 /// Checks a completing lane's changes against the workspace's mandates.

@@ -113,7 +113,7 @@ pub async fn run(cfg: Arc<LaneConfig>, client: Client, shared: Arc<LaneShared>, 
 /// (with `--brief-via file`) writes the brief. Errors are the lane's `failed` message.
 async fn prepare(cfg: &LaneConfig, shared: &LaneShared, lane: &DispatchedLane) -> Result<Prepared, String> {
     let repository = lane.repository.as_deref().ok_or("the lane names no repository")?;
-    check_name("repository", repository)?;
+    check_repository(repository)?;
     check_name("lane", &lane.lane_id)?;
     let name = worktree_name(&lane.lane_id, lane.attempt);
     let worktree = cfg.work_dir.join(&name);
@@ -179,13 +179,16 @@ mod tests {
 
     #[test]
     fn names_must_be_plain_components() {
-        for ok in ["demo", "my-repo_2", "lane_abc123", "a.b"] {
-            assert!(check_name("repository", ok).is_ok(), "{ok}");
+        for ok in ["demo", "my-repo_2", "lane_abc123", "a.b", "acme/shop", "group/sub/app"] {
+            assert!(check_repository(ok).is_ok(), "{ok}");
         }
-        for bad in ["", "a/b", "/abs", "..", "a..b", ".hidden", ".", "a\\b", "a\nb"] {
-            let err = check_name("repository", bad).unwrap_err();
+        for bad in
+            ["", "/abs", "a//b", "a/", "..", "a/../b", "a..b", ".hidden", "a/.git", ".", "a\\b", "a\nb", "a/b/c/d/e/f"]
+        {
+            let err = check_repository(bad).unwrap_err();
             assert!(err.contains("invalid repository name"), "{bad}: {err}");
         }
+        assert!(check_name("lane", "a/b").is_err());
     }
 
     #[test]

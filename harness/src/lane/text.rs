@@ -15,6 +15,18 @@ pub fn check_name(what: &str, name: &str) -> Result<(), String> {
     if bad { Err(format!("invalid {what} name {name:?}: must be a plain directory name")) } else { Ok(()) }
 }
 
+/// A repository name: plain directory names joined by `/` (a forge's
+/// `owner/name`, or GitLab's `group/subgroup/name`), at most five deep.
+pub fn check_repository(name: &str) -> Result<(), String> {
+    let segments: Vec<&str> = name.split('/').collect();
+    if segments.len() > 5 || segments.iter().any(|s| check_name("repository", s).is_err()) {
+        return Err(format!(
+            "invalid repository name {name:?}: must be a plain directory name, or names joined by `/` (owner/name)"
+        ));
+    }
+    Ok(())
+}
+
 /// The worktree directory name: the lane id, with the attempt appended for a
 /// retried lane so an earlier attempt's worktree is kept, not reused.
 pub fn worktree_name(lane_id: &str, attempt: u32) -> String {

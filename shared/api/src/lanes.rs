@@ -665,6 +665,11 @@ pub enum HarnessReport {
         exit_code: Option<i64>,
         error: String,
     },
+    /// The lane's work was pushed to `branch`: forge events for it (pull
+    /// request, pushes, checks) reach the lane from now on.
+    Branch {
+        branch: Name,
+    },
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]

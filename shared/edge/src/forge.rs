@@ -447,7 +447,6 @@ impl Applying<'_> {
             "brief": brief,
             "repository": repository,
             "claim": c.dispatch_claim,
-            "labels": [format!("forge:{}", self.forge().as_str())],
         }));
         let input = match input {
             Ok(input) => input,

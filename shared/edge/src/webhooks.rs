@@ -309,6 +309,8 @@ pub fn signed_headers(due: &Due, timestamp: u64) -> Result<Vec<(String, String)>
     let signature = webhook::standard_sign(&key, due.message.as_str(), timestamp, due.payload.as_bytes());
     Ok(vec![
         ("content-type".into(), "application/json".into()),
+        // Sent with a length rather than chunked: some receivers read only that.
+        ("content-length".into(), due.payload.len().to_string()),
         ("user-agent".into(), "Switchyard-Webhooks/1".into()),
         ("webhook-id".into(), due.message.to_string()),
         ("webhook-timestamp".into(), timestamp.to_string()),
