@@ -452,6 +452,15 @@ async fn outbound_webhooks_are_signed_retried_dead_lettered_and_redelivered() {
     // Only subscribed events go out: a cancellation is not `lane.queued`.
     app.call("agent-cancel").token(&acme.token).json(&json!({"run_id": run_id})).send().await;
     assert_eq!(deliveries(&app, &acme).await.len(), 2);
+
+    // Finished deliveries are kept 30 days; the message stays while a delivery needs it.
+    app.db()
+        .execute("UPDATE webhook_deliveries SET updated_at = '2000-01-01T00:00:00.000Z' WHERE state = 'dead'", [])
+        .unwrap();
+    let report = app.tick_over_http("maintenance-tick").await;
+    assert_eq!(report["webhook_deliveries_pruned"], 1, "{report}");
+    let left = deliveries(&app, &acme).await;
+    assert_eq!((left.len(), left[0]["state"].as_str()), (1, Some("succeeded")));
 }
 
 #[tokio::test]

@@ -1,5 +1,6 @@
 //! Housekeeping: delete idempotency records older than the 24 h they are
-//! kept and rate-limit counters that no longer count, and write the token
+//! kept, rate-limit counters that no longer count, and webhook and forge
+//! deliveries finished more than 30 days ago; and write the token
 //! uses noted in the key-value store back to `api_tokens.last_used_at` in one
 //! batch.
 //!
@@ -13,7 +14,7 @@ wit_bindgen::generate!({
 
 use switchyard_api::{MaintenanceReport, NoInput};
 use switchyard_edge::prelude::*;
-use switchyard_edge::{idempotency, rate, tokens};
+use switchyard_edge::{forge, idempotency, rate, tokens, webhooks};
 
 const ENDPOINT: Endpoint = endpoints::MAINTENANCE_TICK;
 
@@ -43,6 +44,8 @@ fn pass(tx: &Db) -> Result<MaintenanceReport, ApiError> {
         idempotency_pruned: idempotency::prune(tx)?,
         last_used_written: tokens::write_back_last_used(tx)?,
         rate_counters_pruned: rate::prune_counters().map_err(ApiError::internal)?,
+        webhook_deliveries_pruned: webhooks::prune(tx)?,
+        forge_deliveries_pruned: forge::prune(tx)?,
     })
 }
 

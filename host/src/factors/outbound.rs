@@ -314,6 +314,7 @@ impl WasiHttpHooks for OutboundPolicy {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 

@@ -772,6 +772,12 @@ pub struct MaintenanceReport {
     pub last_used_written: u64,
     /// Rate-limit counters of windows that no longer count, deleted.
     pub rate_counters_pruned: u64,
+    /// Finished outbound webhook deliveries (and their messages) older than 30 days, deleted.
+    #[serde(default)]
+    pub webhook_deliveries_pruned: u64,
+    /// Forge deliveries handled more than 30 days ago, deleted (a redelivery after that is new).
+    #[serde(default)]
+    pub forge_deliveries_pruned: u64,
 }
 
 /// What one `dispatch-status-tick` pass changed (its answer over HTTP).

@@ -478,7 +478,7 @@ impl Applying<'_> {
     }
 
     fn lane_by_pr(&self, repository: &str, number: u64) -> Result<Option<LaneRow>, ApiError> {
-        lane_where(self.tx, self.workspace(), "lane_links.pr_number = $3", repository, &number)
+        lane_where(self.tx, self.workspace(), "pr_number", repository, &number)
     }
 }
 
@@ -489,20 +489,22 @@ pub fn lane_on_branch(
     repository: &str,
     branch: &str,
 ) -> Result<Option<LaneRow>, ApiError> {
-    lane_where(db, workspace, "lane_links.branch = $3", repository, &branch)
+    lane_where(db, workspace, "branch", repository, &branch)
 }
 
+/// The newest lane of `repository` whose `lane_links.<column>` is `value`
+/// (`column` is `branch` or `pr_number`, never input).
 fn lane_where(
     db: &Db,
     workspace: &WorkspaceId,
-    condition: &str,
+    column: &str,
     repository: &str,
     value: &dyn crate::Sql,
 ) -> Result<Option<LaneRow>, ApiError> {
     let row = db.query_one(
         &format!(
             "SELECT {LANE_COLUMNS} FROM lanes WHERE lanes.workspace_id = $1 AND lanes.repository = $2
-               AND lanes.id IN (SELECT lane_id FROM lane_links WHERE {condition})
+               AND lanes.id IN (SELECT lane_id FROM lane_links WHERE lane_links.{column} = $3)
              ORDER BY lanes.created_at DESC, lanes.id DESC LIMIT 1"
         ),
         &[&workspace.as_str(), &repository, value],
@@ -611,4 +613,14 @@ pub fn required_checks(db: &Db, workspace: &WorkspaceId) -> Result<Vec<String>, 
     names.sort();
     names.dedup();
     Ok(names)
+}
+
+/// Deletes forge deliveries handled more than 30 days ago (a redelivery after that is processed as new).
+pub fn prune(tx: &Db) -> Result<u64, ApiError> {
+    let cutoff = crate::clock::rfc3339_before(crate::webhooks::KEEP_SECS);
+    let gone = tx.query(
+        "DELETE FROM forge_deliveries WHERE state <> 'queued' AND processed_at < $1 RETURNING delivery_id",
+        &[&cutoff],
+    )?;
+    Ok(gone.len() as u64)
 }

@@ -202,6 +202,9 @@ fn start(call: &Call<'_>) -> Result<Started, Failure> {
 fn write_body(outgoing: &OutgoingBody, call: &Call<'_>) -> Result<(), Failure> {
     let stream = outgoing.write().map_err(|()| Failure::Other("request body stream taken twice".into()))?;
     let broken = |e: StreamError| Failure::Other(format!("sending the body: {e:?}"));
+    if call.body.is_empty() {
+        return Ok(());
+    }
     let mut rest = call.body;
     while !rest.is_empty() {
         if !wait(&stream.subscribe(), call.deadline) {

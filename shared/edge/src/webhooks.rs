@@ -517,3 +517,27 @@ pub fn redeliver(tx: &Db, workspace: &WorkspaceId, id: &DeliveryId) -> Result<We
     let fresh = insert_delivery(tx, workspace, &original.message_id, endpoint.id.as_str(), &now_rfc3339())?;
     load_delivery(tx, workspace, &fresh)
 }
+
+/// How long finished deliveries (and forge deliveries) are kept, in seconds.
+pub const KEEP_SECS: u64 = 30 * 86_400;
+
+/// Deletes deliveries that succeeded or died more than [`KEEP_SECS`] ago,
+/// with their attempts, and messages no delivery needs any more.
+pub fn prune(tx: &Db) -> Result<u64, ApiError> {
+    let cutoff = rfc3339_before(KEEP_SECS);
+    tx.exec(
+        "DELETE FROM webhook_attempts WHERE delivery_id IN (SELECT id FROM webhook_deliveries
+           WHERE state IN ('succeeded', 'dead') AND updated_at < $1)",
+        &[&cutoff],
+    )?;
+    let gone = tx.query(
+        "DELETE FROM webhook_deliveries WHERE state IN ('succeeded', 'dead') AND updated_at < $1 RETURNING id",
+        &[&cutoff],
+    )?;
+    tx.exec(
+        "DELETE FROM webhook_messages WHERE created_at < $1
+           AND NOT EXISTS (SELECT 1 FROM webhook_deliveries d WHERE d.message_id = webhook_messages.id)",
+        &[&cutoff],
+    )?;
+    Ok(gone.len() as u64)
+}
