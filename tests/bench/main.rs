@@ -527,6 +527,79 @@ fn ratio(a: f64, b: f64) -> String {
     if b > 0.0 { format!("{:.1}×", a / b) } else { "—".into() }
 }
 
+/// Signed GitHub deliveries (each stored, audited and processed before its
+/// answer) under load; then outbound webhook passes to a local receiver.
+async fn integrations(seconds: u64, concurrency: usize) -> String {
+    use switchyard_tests::receiver::Receiver;
+    let receiver = Receiver::start();
+    let target = format!("127.0.0.1:{}", receiver.port);
+    let app = switchyard_tests::spawn_app_without_schedules_with(&[
+        ("SPIN_VARIABLE_WEBHOOK_PRIVATE_TARGETS", &target),
+        ("SWITCHYARD_OUTBOUND_PRIVATE", &target),
+    ])
+    .await;
+    let acme = app.bootstrap("bench", "us-east-1", "enterprise").await;
+    let secret = "bench-forge-secret-0123456789";
+    let made = app
+        .call("forge-connection-create")
+        .token(&acme.token)
+        .json(&serde_json::json!({"provider": "github", "secret": secret}))
+        .send()
+        .await
+        .json();
+    let url = app.url(&format!("/functions/v1/github-webhook?connection={}", made["id"].as_str().unwrap()));
+    let body = serde_json::to_vec(&serde_json::json!({"ref": "refs/heads/main", "after": "abc",
+        "repository": {"full_name": "bench/shop"}, "commits": [{}]}))
+    .unwrap();
+    let signature = switchyard_tests::github_signature(secret, &body);
+    let make: MakeRequest = Arc::new(move |client, i| {
+        client
+            .post(&url)
+            .header("x-github-event", "push")
+            .header("x-github-delivery", format!("bench-{i}"))
+            .header("x-hub-signature-256", &signature)
+            .body(body.clone())
+    });
+    let forge = load(make, seconds, concurrency, usize::MAX).await;
+
+    let hook = app
+        .call("webhook-endpoint-create")
+        .token(&acme.token)
+        .json(&serde_json::json!({"url": receiver.url("/bench"), "event_types": ["webhook.test"]}))
+        .send()
+        .await
+        .json();
+    receiver.set_secret(hook["secret"].as_str().unwrap());
+    let messages = 320;
+    for n in 0..messages {
+        let body = serde_json::json!({"event_type": "webhook.test", "data": {"n": n}});
+        app.call("webhook-enqueue").token(&acme.token).json(&body).send().await;
+    }
+    let started = Instant::now();
+    let mut passes = Vec::new();
+    loop {
+        let t = Instant::now();
+        let report = app.tick_over_http("outbound-webhook-tick").await;
+        if report["delivered"] == 0 {
+            break;
+        }
+        passes.push(t.elapsed().as_secs_f64() * 1000.0);
+    }
+    let total = started.elapsed().as_secs_f64();
+    let delivered = receiver.received().len();
+    let verified = receiver.received().iter().filter(|r| r.verified.is_ok()).count();
+    passes.sort_by(f64::total_cmp);
+    format!(
+        "{}\n\noutbound: {delivered} of {messages} delivered ({verified} verified) in {} passes of up to 32, \
+         {total:.2} s in all ({:.0} deliveries/s); a pass takes p50 {:.1} ms, max {:.1} ms",
+        row("host → `github-webhook` (verify, store, audit, process a push)", &forge),
+        passes.len(),
+        delivered as f64 / total,
+        passes.get(passes.len() / 2).copied().unwrap_or(f64::NAN),
+        passes.last().copied().unwrap_or(f64::NAN),
+    )
+}
+
 #[tokio::main]
 async fn main() {
     let args: Vec<String> = std::env::args().collect();
@@ -539,6 +612,12 @@ async fn main() {
     if std::env::var("BENCH_ONLY").is_ok_and(|v| v == "soak") {
         let minutes: u64 = std::env::var("SOAK_MINUTES").ok().and_then(|m| m.parse().ok()).unwrap_or(30);
         println!("{}", soak(minutes).await);
+        return;
+    }
+
+    // `BENCH_ONLY=integrations`: signed forge deliveries and outbound webhook passes.
+    if std::env::var("BENCH_ONLY").is_ok_and(|v| v == "integrations") {
+        println!("{}", integrations(seconds, concurrency).await);
         return;
     }
 
