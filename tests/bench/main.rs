@@ -527,6 +527,64 @@ fn ratio(a: f64, b: f64) -> String {
     if b > 0.0 { format!("{:.1}×", a / b) } else { "—".into() }
 }
 
+/// 50 claimers (each its own token) drain 1 000 issues through `dispatch-claim`.
+async fn claims() -> String {
+    let app = switchyard_tests::spawn_app_without_schedules().await;
+    let acme = app.bootstrap("bench", "us-east-1", "enterprise").await;
+    {
+        let mut db = app.db();
+        let tx = db.transaction().unwrap();
+        for n in 1..=1000 {
+            tx.execute(
+                "INSERT INTO issues (id, workspace_id, number, title, type, priority, priority_rank, status, labels, source,
+                 signal_count, created_by, created_at, updated_at)
+                 VALUES (?1, ?2, ?3, ?4, 'task', ?5, ?6, 'open', '[]', 'manual', 0, 'bench', ?7, ?7)",
+                rusqlite::params![
+                    format!("iss_bench{n:04}"),
+                    acme.workspace_id,
+                    n as i64,
+                    format!("issue {n}"),
+                    ["low", "normal", "high", "urgent"][n % 4],
+                    (n % 4) as i64 + 1,
+                    format!("2026-12-01T00:{:02}:{:02}.000Z", n / 60, n % 60)
+                ],
+            )
+            .unwrap();
+        }
+        tx.commit().unwrap();
+    }
+    let mut tokens = Vec::new();
+    for _ in 0..50 {
+        tokens.push(app.issue(&acme, &["issues:write"]).await.0);
+    }
+    let started = Instant::now();
+    let claimers = tokens.into_iter().map(|token| {
+        let app = &app;
+        async move {
+            let mut latencies = Vec::new();
+            loop {
+                let t = Instant::now();
+                let r = app.call("dispatch-claim").token(&token).json(&serde_json::json!({})).send().await;
+                match r.status {
+                    200 => latencies.push(t.elapsed().as_micros() as u64),
+                    _ => return latencies,
+                }
+            }
+        }
+    });
+    let mut all: Vec<u64> = futures::future::join_all(claimers).await.into_iter().flatten().collect();
+    let seconds = started.elapsed().as_secs_f64();
+    all.sort_unstable();
+    let at = |q: f64| all.get(((all.len() as f64) * q) as usize).copied().unwrap_or_default() as f64 / 1000.0;
+    format!(
+        "dispatch-claim: {} claims by 50 claimers in {seconds:.2} s ({:.0} claims/s); p50 {:.1} ms, p99 {:.1} ms",
+        all.len(),
+        all.len() as f64 / seconds,
+        at(0.5),
+        at(0.99)
+    )
+}
+
 /// Signed GitHub deliveries (each stored, audited and processed before its
 /// answer) under load; then outbound webhook passes to a local receiver.
 async fn integrations(seconds: u64, concurrency: usize) -> String {
@@ -618,6 +676,12 @@ async fn main() {
     // `BENCH_ONLY=integrations`: signed forge deliveries and outbound webhook passes.
     if std::env::var("BENCH_ONLY").is_ok_and(|v| v == "integrations") {
         println!("{}", integrations(seconds, concurrency).await);
+        return;
+    }
+
+    // `BENCH_ONLY=claims`: 50 claimers draining a queue of 1 000 issues.
+    if std::env::var("BENCH_ONLY").is_ok_and(|v| v == "claims") {
+        println!("{}", claims().await);
         return;
     }
 

@@ -14,6 +14,7 @@ mod lanes;
 mod live;
 mod mcp;
 mod openapi;
+mod planning;
 mod product;
 mod public;
 mod tenancy;

@@ -49,7 +49,7 @@ async fn every_documented_operation_answers_as_documented() {
             Auth::ServiceRole => Some(SERVICE_ROLE_KEY),
             Auth::Harness => Some(harness.credential.as_str()),
             // Signed deliveries are exercised in tests/suite/integrations.rs.
-            Auth::ForgeSignature(_) => None,
+            Auth::ForgeSignature(_) | Auth::SignalSignature(_) => None,
         };
         for verb in e.methods {
             let method = reqwest::Method::from_bytes(verb.as_str().as_bytes()).unwrap();

@@ -39,7 +39,14 @@ fn crossing(name: &str) -> Option<Crossing> {
         | "forge-connection-rotate"
         | "webhook-endpoint-update"
         | "webhook-endpoint-delete"
-        | "webhook-redeliver" => Some(Crossing::ForeignId),
+        | "webhook-redeliver"
+        | "issue-get"
+        | "issue-update"
+        | "issue-comment"
+        | "issue-relate"
+        | "template-get"
+        | "template-promote"
+        | "template-review" => Some(Crossing::ForeignId),
         "api-token-issue"
         | "sso-config-update"
         | "sso-domain-verify"
@@ -74,7 +81,16 @@ fn crossing(name: &str) -> Option<Crossing> {
         | "webhook-delivery-list"
         | "webhook-endpoint-create"
         | "webhook-endpoint-list"
-        | "webhook-enqueue" => Some(Crossing::OwnWorkspaceOnly),
+        | "webhook-enqueue"
+        | "dispatch-claim"
+        | "dispatch-queue"
+        | "issue-create"
+        | "issue-list"
+        | "project-create"
+        | "project-list"
+        | "signal-ingest"
+        | "signal-source-create"
+        | "template-create" => Some(Crossing::OwnWorkspaceOnly),
         _ => None,
     }
 }
@@ -89,6 +105,7 @@ struct Foreign {
     connection_id: String,
     endpoint_id: String,
     delivery_id: String,
+    issue_id: String,
 }
 
 /// A's credential for `doc`: its admin token, or (harness endpoints) a harness of A.
@@ -121,6 +138,14 @@ async fn cross_call(app: &TestApp, doc: &Endpoint, a: &Tenant, b: &Foreign) -> A
         "webhook-endpoint-update" => json!({"endpoint_id": b.endpoint_id, "enabled": false}),
         "webhook-endpoint-delete" => json!({"endpoint_id": b.endpoint_id}),
         "webhook-redeliver" => json!({"delivery_id": b.delivery_id}),
+        "issue-get" => json!({"issue_id": b.issue_id}),
+        "issue-update" => json!({"issue_id": b.issue_id, "status": "cancelled"}),
+        "issue-comment" => json!({"issue_id": b.issue_id, "body": "hi"}),
+        "issue-relate" => json!({"issue_id": b.issue_id, "kind": "blocks", "other_id": b.issue_id}),
+        // B's template `bug`: A has none of that name, so A's call finds nothing.
+        "template-get" => json!({"name": "bug"}),
+        "template-promote" => json!({"name": "bug", "version": 1}),
+        "template-review" => json!({"name": "bug", "score": 1}),
         other => panic!("no cross-workspace request for {other}"),
     };
     let token = credential(app, doc, a).await;
@@ -176,6 +201,11 @@ async fn another_workspaces_ids_answer_not_found_on_every_endpoint() {
     assert_eq!(ping.status, 202, "{}", ping.text());
     let log = app.call("webhook-delivery-list").token(&b.token).json(&json!({})).send().await.json();
     let delivery_id = log["data"][0]["id"].as_str().unwrap().to_owned();
+    // B's issue and prompt template.
+    let issue = app.call("issue-create").token(&b.token).json(&json!({"title": "B's issue"})).send().await.json();
+    let issue_id = issue["id"].as_str().unwrap().to_owned();
+    let template = json!({"name": "bug", "body": "Fix {{issue.title}}"});
+    assert_eq!(app.call("template-create").token(&b.token).json(&template).send().await.status, 201);
     let audit_before = app.audit_count(&b.workspace_id);
     let members = app.call("member-list").token(&b.token).json(&json!({})).send().await.json();
     let member_id = members["data"][0]["member_id"].as_str().unwrap().to_owned();
@@ -188,6 +218,7 @@ async fn another_workspaces_ids_answer_not_found_on_every_endpoint() {
         connection_id,
         endpoint_id,
         delivery_id,
+        issue_id,
     };
     for doc in tenant_functions() {
         if let Some(Crossing::ForeignId) = crossing(&doc.name) {

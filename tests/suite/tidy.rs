@@ -75,11 +75,13 @@ fn every_mutation_goes_through_serve_mutate_and_the_table_says_so() {
     // calls are not member actions and are not replayed) and the ticks.
     const OUTSIDE_MUTATE: &[&str] = &[
         "cost-ceiling-tick",
+        "dispatch-claim",
         "dispatch-status-tick",
         "forge-event-tick",
         "github-webhook",
         "gitlab-webhook",
         "outbound-webhook-tick",
+        "sentry-webhook",
         "harness-action",
         "harness-dispatch",
         "harness-event",
@@ -144,6 +146,7 @@ fn no_handler_validates_fields_by_hand() {
         "harness-event",
         "lane-events",
         "lane-list",
+        "sentry-webhook",
         "sso-domain-verify",
         "webhook-enqueue",
     ];

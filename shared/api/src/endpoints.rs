@@ -10,21 +10,24 @@ use schemars::{JsonSchema, Schema, SchemaGenerator};
 
 use crate::{
     ActionAnswer, Approval, BadgeQuery, BootstrapWorkspace, BootstrappedWorkspace, BudgetGranted, CeilingTickReport,
-    Changelog, ChangelogEntry, ChangelogQuery, CheckMandates, CiEventRecorded, ConnectionList, ConnectionWithSecret,
-    CostSummary, CostSummaryQuery, CreateConnection, CreateEndpoint, DecideApproval, DeleteEndpoint,
-    DispatchTickReport, Dispatched, EndpointDeleted, EndpointList, EndpointWithSecret, EnqueueWebhook, EventPage,
-    ExportAudit, ExportDocument, ExportLogRange, Forge, ForgeDeliveryAccepted, ForgePayload, ForgeTickReport,
-    GetInboxItem, GetLane, GetPolicy, GrantBudget, HarnessAction, HarnessEvents, HarnessEventsAccepted, HarnessRevoked,
-    Health, Heartbeat, HeartbeatAnswer, InboxItem, InboxResolved, IngestCiEvent, InterruptLane, InterruptQueued,
-    InviteMember, InvokeTool, IssueToken, IssuedToken, Jwks, Lane, LaneAction, LaneDecision, LaneDetail,
-    LaneEventsQuery, LaneVerification, ListApprovals, ListDeliveries, ListInbox, ListLanes, ListTools,
-    MaintenanceReport, MandateReport, Mandates, MemberList, MemberPermission, MemberRemoved, MemberView, NoInput, Page,
-    Policy, PolicyTested, Proof, ProofQuery, ProvidersForEmail, ProvidersForEmailResult, PublishChangelog,
-    PublishedHead, RateFamily, Redeliver, RegisterHarness, RegisterTool, RegisteredHarness, RemoveMember,
-    ResolveInboxItem, ResumeLane, RevokeHarness, RevokeToken, RevokedToken, RotateConnection, RunAgent, Scope,
-    SsoConfigUpdated, SsoDomainVerified, TestPolicy, Tool, ToolCall, UpdateBudget, UpdateEndpoint, UpdateMandates,
-    UpdateMember, UpdatePolicy, UpdateSsoConfig, VerifyAnswer, VerifyLane, VerifyRequest, VerifySsoDomain,
-    WebhookDelivery, WebhookEndpoint, WebhookEnqueued, WebhookTickReport, WorkspaceBudget,
+    Changelog, ChangelogEntry, ChangelogQuery, CheckMandates, CiEventRecorded, ClaimIssue, ClaimedIssue, CommentIssue,
+    ConnectionList, ConnectionWithSecret, CostSummary, CostSummaryQuery, CreateConnection, CreateEndpoint, CreateIssue,
+    CreateProject, CreateSignalSource, CreateTemplate, DecideApproval, DeleteEndpoint, DispatchTickReport, Dispatched,
+    EndpointDeleted, EndpointList, EndpointWithSecret, EnqueueWebhook, EventPage, ExportAudit, ExportDocument,
+    ExportLogRange, Forge, ForgeDeliveryAccepted, ForgePayload, ForgeTickReport, GetInboxItem, GetIssue, GetLane,
+    GetPolicy, GetTemplate, GrantBudget, HarnessAction, HarnessEvents, HarnessEventsAccepted, HarnessRevoked, Health,
+    Heartbeat, HeartbeatAnswer, InboxItem, InboxResolved, IngestCiEvent, IngestSignal, InterruptLane, InterruptQueued,
+    InviteMember, InvokeTool, Issue, IssueComment, IssueDetail, IssueToken, IssuedToken, Jwks, Lane, LaneAction,
+    LaneDecision, LaneDetail, LaneEventsQuery, LaneVerification, ListApprovals, ListDeliveries, ListInbox, ListIssues,
+    ListLanes, ListTools, MaintenanceReport, MandateReport, Mandates, MemberList, MemberPermission, MemberRemoved,
+    MemberView, NoInput, Page, Policy, PolicyTested, PreviewQueue, Project, ProjectList, PromoteTemplate, Proof,
+    ProofQuery, ProvidersForEmail, ProvidersForEmailResult, PublishChangelog, PublishedHead, QueuePreview, RateFamily,
+    Redeliver, RegisterHarness, RegisterTool, RegisteredHarness, RelateIssues, RemoveMember, ResolveInboxItem,
+    ResumeLane, ReviewTemplate, RevokeHarness, RevokeToken, RevokedToken, RotateConnection, RunAgent, Scope,
+    SentryPayload, SignalIgnored, SignalIngested, SignalProvider, SignalSource, SsoConfigUpdated, SsoDomainVerified,
+    Template, TestPolicy, Tool, ToolCall, UpdateBudget, UpdateEndpoint, UpdateIssue, UpdateMandates, UpdateMember,
+    UpdatePolicy, UpdateSsoConfig, VerifyAnswer, VerifyLane, VerifyRequest, VerifySsoDomain, WebhookDelivery,
+    WebhookEndpoint, WebhookEnqueued, WebhookTickReport, WorkspaceBudget,
 };
 
 /// An HTTP method an endpoint answers.
@@ -59,6 +62,10 @@ pub enum Auth {
     /// contract lists these endpoints as `service-role`: the signature is the
     /// service credential a forge can send, as it sends no bearer token.
     ForgeSignature(crate::integrations::Forge),
+    /// A signal provider's webhook (Sentry's `Sentry-Hook-Signature`), signed
+    /// with its signal source's secret; like the forge webhooks, its kind is
+    /// `service-role`.
+    SignalSignature(crate::planning::SignalProvider),
 }
 
 impl Auth {
@@ -66,7 +73,7 @@ impl Auth {
         match self {
             Self::Public => "public",
             Self::Bearer(_) => "bearer",
-            Self::ServiceRole | Self::ForgeSignature(_) => "service-role",
+            Self::ServiceRole | Self::ForgeSignature(_) | Self::SignalSignature(_) => "service-role",
             Self::Harness => "harness",
         }
     }
@@ -83,7 +90,7 @@ impl Auth {
     /// `jwt_hs256_secret` would silently refuse HS256 tokens.
     pub const fn variables(self) -> &'static [&'static str] {
         match self {
-            Self::Public | Self::Harness | Self::ForgeSignature(_) => &["region"],
+            Self::Public | Self::Harness | Self::ForgeSignature(_) | Self::SignalSignature(_) => &["region"],
             Self::Bearer(_) => &["region", "jwt_hs256_secret", "jwt_ed25519_public_key", "jwt_issuer", "jwt_audience"],
             Self::ServiceRole => &["region", "service_role_key"],
         }
@@ -354,6 +361,18 @@ endpoints! {
         request: CostSummaryQuery,
         responses: [200 Json(CostSummary): "The rows and their totals."],
     }
+    DISPATCH_CLAIM {
+        name: "dispatch-claim", methods: [Post], auth: Auth::Bearer(Scope::IssuesWrite), rate: Some(Write), mutation: false,
+        summary: "Atomically claim the next unblocked issue of the queue, with its prompt hydrated from its template; the claim returns to the queue if no lane takes the issue before its lease ends.",
+        request: ClaimIssue,
+        responses: [200 Json(ClaimedIssue): "The claimed issue, its score, prompt and template.", 204 Empty: "Nothing to claim."],
+    }
+    DISPATCH_QUEUE {
+        name: "dispatch-queue", methods: [Get, Post], auth: Auth::Bearer(Scope::IssuesRead), rate: Some(Read), mutation: false,
+        summary: "Preview the priority queue: the issues a claim would take, in order, each with its score (priority + hours waiting + repeats); blocked issues are left out and counted.",
+        request: PreviewQueue,
+        responses: [200 Json(QueuePreview): "The queue's head, best first."],
+    }
     DISPATCH_STATUS_TICK {
         name: "dispatch-status-tick", methods: [Post], auth: Auth::ServiceRole, rate: None, mutation: false,
         summary: "Requeue lanes whose harness lease expired (or fail them after their last attempt), pause lanes over budget, and settle overdue approvals and questions.",
@@ -473,6 +492,42 @@ endpoints! {
         summary: "Answer a question an agent asked: the answer reaches the agent once and in order, as an interrupt of kind `answer`, and a lane waiting in `input_required` runs again.",
         request: ResolveInboxItem,
         responses: [200 Json(InboxResolved): "The answered item, the interrupt carrying the answer, and the lane."],
+    }
+    ISSUE_COMMENT {
+        name: "issue-comment", methods: [Post], auth: Auth::Bearer(Scope::IssuesWrite), rate: Some(Write), mutation: true,
+        summary: "Comment on an issue.",
+        request: CommentIssue,
+        responses: [201 Json(IssueComment): "The comment."],
+    }
+    ISSUE_CREATE {
+        name: "issue-create", methods: [Post], auth: Auth::Bearer(Scope::IssuesWrite), rate: Some(Write), mutation: true,
+        summary: "Open an issue by hand (type, priority, project, labels); it joins the queue.",
+        request: CreateIssue,
+        responses: [201 Json(Issue): "The issue, with the workspace's next number."],
+    }
+    ISSUE_GET {
+        name: "issue-get", methods: [Get, Post], auth: Auth::Bearer(Scope::IssuesRead), rate: Some(Read), mutation: false,
+        summary: "One issue with its comments and relations.",
+        request: GetIssue,
+        responses: [200 Json(IssueDetail): "The issue."],
+    }
+    ISSUE_LIST {
+        name: "issue-list", methods: [Get, Post], auth: Auth::Bearer(Scope::IssuesRead), rate: Some(Read), mutation: false,
+        summary: "The workspace's issues, newest first, filtered by status, type, priority, project or label.",
+        request: ListIssues,
+        responses: [200 Json(Page<Issue>): "A page of issues."],
+    }
+    ISSUE_RELATE {
+        name: "issue-relate", methods: [Post], auth: Auth::Bearer(Scope::IssuesWrite), rate: Some(Write), mutation: true,
+        summary: "Relate two issues: blocks / blocked_by (a blocked issue is not claimed), duplicate_of (cancels the duplicate), parent_of / child_of; a blocking cycle is refused.",
+        request: RelateIssues,
+        responses: [200 Json(IssueDetail): "The issue with its relations."],
+    }
+    ISSUE_UPDATE {
+        name: "issue-update", methods: [Post], auth: Auth::Bearer(Scope::IssuesWrite), rate: Some(Write), mutation: true,
+        summary: "Change an issue's title, body, type, priority, project or labels; reopen, close or cancel it.",
+        request: UpdateIssue,
+        responses: [200 Json(Issue): "The issue."],
     }
     JWKS {
         name: "jwks", methods: [Get, Post], auth: Auth::Public, rate: Some(Read), mutation: false,
@@ -597,11 +652,41 @@ endpoints! {
         request: UpdatePolicy,
         responses: [201 Json(Policy): "The new version, now in force."],
     }
+    PROJECT_CREATE {
+        name: "project-create", methods: [Post], auth: Auth::Bearer(Scope::IssuesWrite), rate: Some(Write), mutation: true,
+        summary: "Create a project: a repository, its default branch and its goal.",
+        request: CreateProject,
+        responses: [201 Json(Project): "The project."],
+    }
+    PROJECT_LIST {
+        name: "project-list", methods: [Get, Post], auth: Auth::Bearer(Scope::IssuesRead), rate: Some(Read), mutation: false,
+        summary: "The workspace's projects with their open issue counts.",
+        request: NoInput,
+        responses: [200 Json(ProjectList): "Every project, by name."],
+    }
     SEND_INVITE {
         name: "send-invite", methods: [Post], auth: Auth::Bearer(Scope::MembersWrite), rate: Some(Write), mutation: true,
         summary: "Invite someone into the workspace by email with a role (default `member`; `owner` and `admin` only by a caller holding `admin`).",
         request: InviteMember,
         responses: [201 Json(MemberView): "The new member."],
+    }
+    SENTRY_WEBHOOK {
+        name: "sentry-webhook", methods: [Post], auth: Auth::SignalSignature(SignalProvider::Sentry), rate: None, mutation: false,
+        summary: "Receive a Sentry integration webhook for a signal source (`?source=`), verified with `Sentry-Hook-Signature`: issues and errors become signals, folded by Sentry issue into one issue of the queue.",
+        request: SentryPayload,
+        responses: [202 Json(SignalIngested): "The issue the signal opened or repeated.", 200 Json(SignalIgnored): "A resource or action Switchyard does not act on."],
+    }
+    SIGNAL_INGEST {
+        name: "signal-ingest", methods: [Post], auth: Auth::Bearer(Scope::IssuesWrite), rate: Some(Write), mutation: true,
+        summary: "Ingest a signal (an error, an alert, a report): a repeat of an open issue's fingerprint counts on that issue; anything else opens one.",
+        request: IngestSignal,
+        responses: [201 Json(SignalIngested): "A new issue.", 200 Json(SignalIngested): "The open issue it repeated (count and last seen updated)."],
+    }
+    SIGNAL_SOURCE_CREATE {
+        name: "signal-source-create", methods: [Post], auth: Auth::Bearer(Scope::IntegrationsWrite), rate: Some(Write), mutation: true,
+        summary: "Register a signal provider (Sentry) with the client secret it signs with; its webhooks then open issues in the workspace.",
+        request: CreateSignalSource,
+        responses: [201 Json(SignalSource): "The source and the path to give the provider."],
     }
     SSO_CONFIG_UPDATE {
         name: "sso-config-update", methods: [Post], auth: Auth::Bearer(Scope::Admin), rate: Some(Write), mutation: true,
@@ -614,6 +699,30 @@ endpoints! {
         summary: "Prove the workspace owns an email domain: fetch the challenge `sso-config-update` handed out from the domain's well-known URL; a domain belongs to at most one workspace.",
         request: VerifySsoDomain,
         responses: [200 Json(SsoDomainVerified): "The domain is verified; its providers are offered at sign-in."],
+    }
+    TEMPLATE_CREATE {
+        name: "template-create", methods: [Post], auth: Auth::Bearer(Scope::IssuesWrite), rate: Some(Write), mutation: true,
+        summary: "Add a prompt template, or a new immutable version of one (named after an issue type, or `default`); unknown variables are refused.",
+        request: CreateTemplate,
+        responses: [201 Json(Template): "The template with every version."],
+    }
+    TEMPLATE_GET {
+        name: "template-get", methods: [Get, Post], auth: Auth::Bearer(Scope::IssuesRead), rate: Some(Read), mutation: false,
+        summary: "A prompt template with every version, its health (EWMA of reviews) and whether it regressed from the version before.",
+        request: GetTemplate,
+        responses: [200 Json(Template): "The template."],
+    }
+    TEMPLATE_PROMOTE {
+        name: "template-promote", methods: [Post], auth: Auth::Bearer(Scope::IssuesWrite), rate: Some(Write), mutation: true,
+        summary: "Make a version of a prompt template the active one.",
+        request: PromoteTemplate,
+        responses: [200 Json(Template): "The template."],
+    }
+    TEMPLATE_REVIEW {
+        name: "template-review", methods: [Post], auth: Auth::Bearer(Scope::IssuesWrite), rate: Some(Write), mutation: true,
+        summary: "Review how well a template version's prompt served (1-5, with notes; from an agent or a person): its health moves by an EWMA (alpha 0.3).",
+        request: ReviewTemplate,
+        responses: [201 Json(Template): "The template with the version's new health."],
     }
     TOOL_LIST {
         name: "tool-list", methods: [Get, Post], auth: Auth::Bearer(Scope::LanesRead), rate: Some(Read), mutation: false,

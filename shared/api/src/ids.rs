@@ -117,3 +117,11 @@ prefixed_id!(/// One message's delivery to one endpoint, with its attempts.
     DeliveryId, "dlv_");
 prefixed_id!(/// A published changelog entry.
     ChangelogId, "chg_");
+prefixed_id!(/// A project (a repository and what it is for).
+    ProjectId, "prj_");
+prefixed_id!(/// An issue in the workspace's queue.
+    IssueId, "iss_");
+prefixed_id!(/// A provider (Sentry) sending signed signals.
+    SignalSourceId, "src_");
+prefixed_id!(/// A prompt template (its versions are numbered).
+    TemplateId, "tpl_");

@@ -170,6 +170,10 @@ pub struct RunAgent {
     /// Dispatch attempts before the lane fails (1..=10, default 3).
     #[serde(default)]
     pub max_attempts: Option<Ranged<1, 10>>,
+    /// The issue this lane works on (one claimed with `dispatch-claim`, or open): it moves to
+    /// `in_progress`, then `done` when the lane completes or merges, or back to `open` when it fails.
+    #[serde(default)]
+    pub issue_id: Option<crate::ids::IssueId>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]

@@ -14,6 +14,7 @@ mod governance;
 mod ids;
 mod integrations;
 mod lanes;
+mod planning;
 mod scope;
 mod types;
 pub mod valid;
@@ -24,10 +25,12 @@ pub use error::{ErrorBody, ErrorCode, ErrorDetail, Problem};
 pub use governance::*;
 pub use ids::{
     ApprovalId, ChangelogId, ConnectionId, DeliveryId, EndpointId, HarnessId, ID_ALPHABET, ID_BODY_LEN, InboxId,
-    LaneId, MemberId, MessageId, ProviderId, RequestId, TokenId, ToolCallId, ToolId, WorkspaceId,
+    IssueId, LaneId, MemberId, MessageId, ProjectId, ProviderId, RequestId, SignalSourceId, TemplateId, TokenId,
+    ToolCallId, ToolId, WorkspaceId,
 };
 pub use integrations::*;
 pub use lanes::*;
+pub use planning::*;
 pub use scope::{RateFamily, Scope, UnknownScope};
 pub use types::*;
 pub use valid::{

@@ -43,6 +43,8 @@ scopes! {
     MembersWrite => "members:write",
     IntegrationsRead => "integrations:read",
     IntegrationsWrite => "integrations:write",
+    IssuesRead => "issues:read",
+    IssuesWrite => "issues:write",
     Admin => "admin",
 }
 

@@ -115,10 +115,12 @@ impl Role {
                 ContextWrite,
                 CiWrite,
                 IntegrationsRead,
+                IssuesRead,
+                IssuesWrite,
                 ChangelogWrite,
                 ApprovalsWrite,
             ],
-            Self::Viewer => &[LanesRead, AuditRead, ContextRead],
+            Self::Viewer => &[LanesRead, AuditRead, ContextRead, IssuesRead],
         }
     }
 }

@@ -85,6 +85,10 @@ pub fn openapi(deployment: &Deployment) -> Value {
                     "type": "apiKey", "in": "header", "name": "X-Hub-Signature-256",
                     "description": "`sha256=<hex HMAC-SHA256 of the raw body>` with the forge connection's secret (the contract's service-role kind for forge webhooks).",
                 },
+                "sentrySignature": {
+                    "type": "apiKey", "in": "header", "name": "Sentry-Hook-Signature",
+                    "description": "Hex HMAC-SHA256 of the raw body with the signal source's client secret (the service-role kind for provider webhooks).",
+                },
                 "gitlabToken": {
                     "type": "apiKey", "in": "header", "name": "X-Gitlab-Token",
                     "description": "The forge connection's secret (the contract's service-role kind for forge webhooks).",
@@ -150,6 +154,7 @@ fn security(auth: Auth) -> Value {
         Auth::Harness => json!([{"harness": []}]),
         Auth::ForgeSignature(switchyard_api::Forge::Github) => json!([{"githubSignature": []}]),
         Auth::ForgeSignature(switchyard_api::Forge::Gitlab) => json!([{"gitlabToken": []}]),
+        Auth::SignalSignature(switchyard_api::SignalProvider::Sentry) => json!([{"sentrySignature": []}]),
     }
 }
 
@@ -162,7 +167,7 @@ pub fn error_codes(e: &switchyard_api::Endpoint) -> Vec<ErrorCode> {
     if matches!(e.auth, Auth::Bearer(_)) {
         codes.extend([ErrorCode::ScopeDenied, ErrorCode::WrongRegion]);
     }
-    if matches!(e.auth, Auth::ForgeSignature(_)) {
+    if matches!(e.auth, Auth::ForgeSignature(_) | Auth::SignalSignature(_)) {
         codes.push(ErrorCode::WrongRegion);
     }
     // Service-role endpoints that act on one lane.

@@ -16,6 +16,7 @@ pub mod input;
 pub mod lane;
 pub mod mandate;
 pub mod merkle;
+pub mod planning;
 pub mod policy;
 pub mod rate;
 pub mod sse;

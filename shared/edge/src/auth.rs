@@ -58,6 +58,12 @@ pub enum Caller {
         workspace: WorkspaceRef,
         connection: crate::forge::ConnectionRow,
     },
+    /// A signal provider's delivery whose signature verified with its source's secret.
+    SignalSource {
+        workspace: WorkspaceRef,
+        source: switchyard_api::SignalSourceId,
+        project: Option<switchyard_api::ProjectId>,
+    },
 }
 
 impl Caller {
@@ -71,6 +77,7 @@ impl Caller {
             Self::Forge { connection, .. } => {
                 format!("forge:{}:{}", connection.connection.provider.as_str(), connection.connection.id)
             }
+            Self::SignalSource { source, .. } => format!("signal:{source}"),
         }
     }
 
@@ -79,7 +86,7 @@ impl Caller {
         match self {
             Self::Member(p) => Some(&p.workspace),
             Self::Harness(h) => Some(&h.workspace),
-            Self::Forge { workspace, .. } => Some(workspace),
+            Self::Forge { workspace, .. } | Self::SignalSource { workspace, .. } => Some(workspace),
             _ => None,
         }
     }
@@ -231,6 +238,40 @@ pub(crate) fn forge(
     let workspace = workspace(db, connection.workspace_id.as_str())?.ok_or_else(|| refused("unknown workspace"))?;
     check_region(&workspace)?;
     Ok(Caller::Forge { workspace, connection })
+}
+
+/// Authenticates a signal provider's delivery: the source its `?source=`
+/// names and the provider's signature with that source's secret (Sentry:
+/// `Sentry-Hook-Signature`, hex HMAC-SHA256 of the raw body). 401 otherwise.
+pub(crate) fn signal_source(
+    provider: switchyard_api::SignalProvider,
+    query: &str,
+    body: &[u8],
+    header: impl Fn(&str) -> Option<String>,
+    db: &Db,
+) -> Result<Caller, ApiError> {
+    let refused = |why: &str| ApiError::unauthorized(format!("webhook refused: {why}"));
+    let id = serde_urlencoded::from_str::<Vec<(String, String)>>(query)
+        .ok()
+        .and_then(|pairs| pairs.into_iter().find(|(k, _)| k == "source"))
+        .and_then(|(_, v)| switchyard_api::SignalSourceId::parse(&v))
+        .ok_or_else(|| refused("the URL must carry `?source=<id>` from signal-source-create"))?;
+    let row = db
+        .query_one(
+            "SELECT workspace_id, secret, project_id FROM signal_sources WHERE id = $1 AND provider = $2",
+            &[&id.as_str(), &provider.as_str()],
+        )?
+        .ok_or_else(|| refused("unknown source or bad signature"))?;
+    let secret = row.text("secret")?;
+    // Sentry signs like GitHub, without the `sha256=` prefix.
+    let signature = header("sentry-hook-signature").map(|s| format!("sha256={}", s.trim()));
+    if let Err(e) = switchyard_domain::webhook::verify_github(&[secret.as_bytes()], body, signature.as_deref()) {
+        return Err(refused(&format!("{e} (unknown source or bad signature)")));
+    }
+    let workspace = workspace(db, &row.text("workspace_id")?)?.ok_or_else(|| refused("unknown workspace"))?;
+    check_region(&workspace)?;
+    let project = row.opt_text("project_id")?.and_then(|p| switchyard_api::ProjectId::parse(&p));
+    Ok(Caller::SignalSource { workspace, source: id, project })
 }
 
 /// Refuses a workspace that lives in another region, naming that region.

@@ -72,6 +72,7 @@ pub fn create(
     actor: &str,
 ) -> Result<(LaneRow, Option<ApprovalId>), ApiError> {
     let Checked { input, mut compared, subject, decision } = checked;
+    let issue = input.issue_id.clone();
     let held = decision.outcome() == PolicyEffect::RequireApproval;
     // Inside the write transaction, only lanes that claimed since: a racing
     // dispatch sees this check and our claim in order.
@@ -107,6 +108,9 @@ pub fn create(
         },
     };
     lanes::insert(tx, &lane, actor)?;
+    if let Some(issue) = &issue {
+        crate::planning::start_work(tx, workspace, issue, &lane.run_id)?;
+    }
     governance::note_warnings(tx, &lane, &decision, subject.kind())?;
     let approval =
         if held { Some(governance::request(tx, &lane, &subject, &decision, actor)?.approval_id) } else { None };

@@ -349,6 +349,9 @@ impl Pipeline for Endpoint {
             Auth::ForgeSignature(provider) => {
                 auth::forge(provider, &incoming.query, incoming.body, |name| incoming.header(name), &db)?
             }
+            Auth::SignalSignature(provider) => {
+                auth::signal_source(provider, &incoming.query, incoming.body, |name| incoming.header(name), &db)?
+            }
             Auth::Bearer(scope) => {
                 let principal = auth::member(incoming.authorization, &db)?;
                 if !scope.granted_by(&principal.scopes) {
@@ -362,7 +365,7 @@ impl Pipeline for Endpoint {
                 // One bucket per workspace and caller: a same-named user of another workspace has their own.
                 Caller::Member(p) => Some((format!("{}:{}", p.workspace.id, p.actor), p.workspace.plan)),
                 Caller::Public { client } => Some((format!("ip:{client}"), Plan::Free)),
-                Caller::ServiceRole | Caller::Harness(_) | Caller::Forge { .. } => None,
+                Caller::ServiceRole | Caller::Harness(_) | Caller::Forge { .. } | Caller::SignalSource { .. } => None,
             };
             if let Some((key, plan)) = limited {
                 let decision = rate::check(&key, family, plan);

@@ -277,6 +277,7 @@ pub fn apply(tx: &Db, lane: &mut LaneRow, event: Event, reason: Option<&str>) ->
         &LaneEventData::State { from: Some(from), to, reason: reason.map(str::to_owned), attempt: lane.attempt },
     )?;
     crate::webhooks::emit_lane_state(tx, lane, Some(from), reason)?;
+    crate::planning::follow_lane(tx, &lane.run_id, to)?;
     Ok(())
 }
 

@@ -35,6 +35,7 @@ pub mod lanes;
 pub mod mandates;
 pub mod members;
 pub mod outbound;
+pub mod planning;
 pub mod rate;
 mod response;
 pub mod sso;
