@@ -34,6 +34,7 @@ CREATE TABLE IF NOT EXISTS issues (
     claimed_by       TEXT,
     claim_expires_at TEXT,
     lane_id          TEXT REFERENCES lanes (id),
+    trace_files      TEXT NOT NULL DEFAULT '[]', -- JSON array: the application's files in its stack trace
     created_by       TEXT NOT NULL,
     created_at       TEXT NOT NULL,
     updated_at       TEXT NOT NULL,

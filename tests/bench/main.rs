@@ -531,28 +531,7 @@ fn ratio(a: f64, b: f64) -> String {
 async fn claims() -> String {
     let app = switchyard_tests::spawn_app_without_schedules().await;
     let acme = app.bootstrap("bench", "us-east-1", "enterprise").await;
-    {
-        let mut db = app.db();
-        let tx = db.transaction().unwrap();
-        for n in 1..=1000 {
-            tx.execute(
-                "INSERT INTO issues (id, workspace_id, number, title, type, priority, priority_rank, status, labels, source,
-                 signal_count, created_by, created_at, updated_at)
-                 VALUES (?1, ?2, ?3, ?4, 'task', ?5, ?6, 'open', '[]', 'manual', 0, 'bench', ?7, ?7)",
-                rusqlite::params![
-                    format!("iss_bench{n:04}"),
-                    acme.workspace_id,
-                    n as i64,
-                    format!("issue {n}"),
-                    ["low", "normal", "high", "urgent"][n % 4],
-                    (n % 4) as i64 + 1,
-                    format!("2026-12-01T00:{:02}:{:02}.000Z", n / 60, n % 60)
-                ],
-            )
-            .unwrap();
-        }
-        tx.commit().unwrap();
-    }
+    switchyard_tests::seed_issues(&app, &acme.workspace_id, 1000, true);
     let mut tokens = Vec::new();
     for _ in 0..50 {
         tokens.push(app.issue(&acme, &["issues:write"]).await.0);

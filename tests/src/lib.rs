@@ -965,3 +965,31 @@ pub fn github_signature(secret: &str, body: &[u8]) -> String {
     mac.update(body);
     format!("sha256={}", hex::encode(mac.finalize().into_bytes()))
 }
+
+/// Inserts `n` open issues straight into the database (numbers 1..=n, one a
+/// second apart, priorities cycling when `mixed`): set-up for queue tests and
+/// benchmarks that would otherwise spend the plan's write budget.
+pub fn seed_issues(app: &TestApp, workspace_id: &str, n: usize, mixed: bool) {
+    let mut db = app.db();
+    let tx = db.transaction().unwrap();
+    for i in 1..=n {
+        let (priority, rank) =
+            if mixed { [("low", 1), ("normal", 2), ("high", 3), ("urgent", 4)][i % 4] } else { ("normal", 2) };
+        tx.execute(
+            "INSERT INTO issues (id, workspace_id, number, title, type, priority, priority_rank, status, labels, source,
+             signal_count, created_by, created_at, updated_at)
+             VALUES (?1, ?2, ?3, ?4, 'task', ?5, ?6, 'open', '[]', 'manual', 0, 'seed', ?7, ?7)",
+            rusqlite::params![
+                format!("iss_seed{i:05}"),
+                workspace_id,
+                i as i64,
+                format!("issue {i}"),
+                priority,
+                rank,
+                format!("2026-12-01T{:02}:{:02}:{:02}.000Z", i / 3600, (i / 60) % 60, i % 60)
+            ],
+        )
+        .unwrap();
+    }
+    tx.commit().unwrap();
+}

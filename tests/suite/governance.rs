@@ -855,7 +855,7 @@ async fn roles_bound_what_a_members_tokens_may_do_and_the_last_owner_stays() {
     assert_eq!((no_admins.status, no_admins.json()["error"]["scope"].as_str()), (403, Some("admin")));
     let bo =
         app.call("send-invite").token(&manager).json(&json!({"email": "bo@acme.dev", "role": "viewer"})).send().await;
-    assert_eq!(bo.json()["scopes"], json!(["lanes:read", "audit:read", "context:read"]));
+    assert_eq!(bo.json()["scopes"], json!(["lanes:read", "audit:read", "context:read", "issues:read"]));
 
     // Ada signs in (JWT with her email) and mints a PAT with everything she may.
     let ada_jwt = jwt_for(&acme.workspace_id, "ada@acme.dev", &["admin"]);

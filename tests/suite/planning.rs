@@ -195,20 +195,7 @@ async fn fifty_racing_claimers_never_get_the_same_issue() {
     let app = spawn_app_without_schedules().await;
     let acme = app.bootstrap("acme", "us-east-1", "enterprise").await;
     // 1 000 issues, set up directly (the API would take the plan's write budget).
-    {
-        let mut db = app.db();
-        let tx = db.transaction().unwrap();
-        for n in 1..=1000 {
-            tx.execute(
-                "INSERT INTO issues (id, workspace_id, number, title, type, priority, priority_rank, status, labels, source,
-                 signal_count, created_by, created_at, updated_at)
-                 VALUES (?1, ?2, ?3, ?4, 'task', 'normal', 2, 'open', '[]', 'manual', 0, 'test', ?5, ?5)",
-                rusqlite::params![format!("iss_race{n:04}"), acme.workspace_id, n, format!("issue {n}"), format!("2026-12-01T00:{:02}:{:02}.000Z", n / 60, n % 60)],
-            )
-            .unwrap();
-        }
-        tx.commit().unwrap();
-    }
+    switchyard_tests::seed_issues(&app, &acme.workspace_id, 1000, false);
     let mut tokens = Vec::new();
     for _ in 0..50 {
         tokens.push(app.issue(&acme, &["issues:write"]).await.0);
@@ -309,7 +296,7 @@ async fn sentry_signals_are_verified_and_fold_by_sentry_issue() {
         (Some("high"), Some("bug"), Some("sentry"))
     );
     assert!(issue["body"].as_str().unwrap().contains("at compute (src/billing/totals.py:12)"));
-    assert!(issue["labels"].as_array().unwrap().contains(&json!("file:src:billing:totals.py")));
+    assert_eq!(issue["trace_files"], json!(["src/billing/totals.py", "src/billing/handlers.py"]));
     let again = send("error", &error, secret).await;
     assert_eq!(
         (again.json()["new_issue"].as_bool(), again.json()["issue"]["signal_count"].as_u64()),
@@ -326,4 +313,32 @@ async fn sentry_signals_are_verified_and_fold_by_sentry_issue() {
         .query_row("SELECT COUNT(*) FROM audit_log WHERE action = 'sentry-webhook:signal'", [], |r| r.get(0))
         .unwrap();
     assert_eq!(audited, 3);
+
+    // Trace to fix: a lane claiming exactly the files in the trace, its brief the issue's prompt.
+    let fix = json!({"issue_id": issue["id"], "harness_kind": "script", "repository": "acme/shop"});
+    let r = post(&app, &acme, "trace-to-fix", fix.clone()).await;
+    assert_eq!(r.status, 201, "{}", r.text());
+    let lane = r.json()["lane"].clone();
+    assert_eq!(lane["claim"], json!(["src/billing/totals.py", "src/billing/handlers.py"]));
+    assert!(lane["brief"].as_str().unwrap().starts_with("Work on issue #1 (bug, high priority): ZeroDivisionError"));
+    assert_eq!(
+        (r.json()["issue"]["status"].as_str(), r.json()["issue"]["run_id"].clone()),
+        (Some("in_progress"), lane["run_id"].clone())
+    );
+    // A second fix would claim the same files as the first lane.
+    let twice = post(&app, &acme, "trace-to-fix", fix).await;
+    assert_eq!(twice.code(), "LANE_SCOPE_DENIED", "{}", twice.text());
+    let plain = post(&app, &acme, "issue-create", json!({"title": "No trace here"})).await.json();
+    let r = post(
+        &app,
+        &acme,
+        "trace-to-fix",
+        json!({"issue_id": plain["id"], "harness_kind": "script", "repository": "acme/shop"}),
+    )
+    .await;
+    assert_eq!(r.json()["error"]["field"], "issue_id");
+    let r =
+        post(&app, &acme, "trace-to-fix", json!({"issue_id": other.json()["issue"]["id"], "harness_kind": "script"}))
+            .await;
+    assert_eq!(r.json()["error"]["field"], "repository", "no project: the repository must be named");
 }

@@ -46,7 +46,8 @@ fn crossing(name: &str) -> Option<Crossing> {
         | "issue-relate"
         | "template-get"
         | "template-promote"
-        | "template-review" => Some(Crossing::ForeignId),
+        | "template-review"
+        | "trace-to-fix" => Some(Crossing::ForeignId),
         "api-token-issue"
         | "sso-config-update"
         | "sso-domain-verify"
@@ -146,6 +147,7 @@ async fn cross_call(app: &TestApp, doc: &Endpoint, a: &Tenant, b: &Foreign) -> A
         "template-get" => json!({"name": "bug"}),
         "template-promote" => json!({"name": "bug", "version": 1}),
         "template-review" => json!({"name": "bug", "score": 1}),
+        "trace-to-fix" => json!({"issue_id": b.issue_id, "harness_kind": "script", "repository": "shop"}),
         other => panic!("no cross-workspace request for {other}"),
     };
     let token = credential(app, doc, a).await;

@@ -148,6 +148,7 @@ fn no_handler_validates_fields_by_hand() {
         "lane-list",
         "sentry-webhook",
         "sso-domain-verify",
+        "trace-to-fix",
         "webhook-enqueue",
     ];
     for krate in function_crates() {

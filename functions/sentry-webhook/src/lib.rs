@@ -37,9 +37,10 @@ fn receive(ctx: &Ctx, resource: &str, payload: SentryPayload) -> Result<Reply, A
         issue_type: IssueType::Bug,
         priority: signal.priority,
         project: project.as_ref(),
-        labels,
+        labels: vec!["sentry".to_owned()],
         source: "sentry",
         fingerprint: Some(&signal.fingerprint),
+        trace_files: signal.files.clone(),
     };
     let ingested = ctx.db.transaction(|tx| {
         let (issue, new_issue) = planning::fold_signal(tx, workspace, &new, &ctx.caller.actor())?;

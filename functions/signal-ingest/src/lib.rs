@@ -25,6 +25,7 @@ fn ingest(ctx: &Ctx, tx: &Db, input: &IngestSignal) -> Result<Change<SignalInges
         labels: input.labels.strings(),
         source,
         fingerprint: Some(&print),
+        trace_files: Vec::new(),
     };
     let (issue, new_issue) = planning::fold_signal(tx, ctx.workspace_id()?, &new, &ctx.caller.actor())?;
     let target = issue.id.clone();

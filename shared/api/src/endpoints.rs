@@ -14,20 +14,20 @@ use crate::{
     ConnectionList, ConnectionWithSecret, CostSummary, CostSummaryQuery, CreateConnection, CreateEndpoint, CreateIssue,
     CreateProject, CreateSignalSource, CreateTemplate, DecideApproval, DeleteEndpoint, DispatchTickReport, Dispatched,
     EndpointDeleted, EndpointList, EndpointWithSecret, EnqueueWebhook, EventPage, ExportAudit, ExportDocument,
-    ExportLogRange, Forge, ForgeDeliveryAccepted, ForgePayload, ForgeTickReport, GetInboxItem, GetIssue, GetLane,
-    GetPolicy, GetTemplate, GrantBudget, HarnessAction, HarnessEvents, HarnessEventsAccepted, HarnessRevoked, Health,
-    Heartbeat, HeartbeatAnswer, InboxItem, InboxResolved, IngestCiEvent, IngestSignal, InterruptLane, InterruptQueued,
-    InviteMember, InvokeTool, Issue, IssueComment, IssueDetail, IssueToken, IssuedToken, Jwks, Lane, LaneAction,
-    LaneDecision, LaneDetail, LaneEventsQuery, LaneVerification, ListApprovals, ListDeliveries, ListInbox, ListIssues,
-    ListLanes, ListTools, MaintenanceReport, MandateReport, Mandates, MemberList, MemberPermission, MemberRemoved,
-    MemberView, NoInput, Page, Policy, PolicyTested, PreviewQueue, Project, ProjectList, PromoteTemplate, Proof,
-    ProofQuery, ProvidersForEmail, ProvidersForEmailResult, PublishChangelog, PublishedHead, QueuePreview, RateFamily,
-    Redeliver, RegisterHarness, RegisterTool, RegisteredHarness, RelateIssues, RemoveMember, ResolveInboxItem,
-    ResumeLane, ReviewTemplate, RevokeHarness, RevokeToken, RevokedToken, RotateConnection, RunAgent, Scope,
-    SentryPayload, SignalIgnored, SignalIngested, SignalProvider, SignalSource, SsoConfigUpdated, SsoDomainVerified,
-    Template, TestPolicy, Tool, ToolCall, UpdateBudget, UpdateEndpoint, UpdateIssue, UpdateMandates, UpdateMember,
-    UpdatePolicy, UpdateSsoConfig, VerifyAnswer, VerifyLane, VerifyRequest, VerifySsoDomain, WebhookDelivery,
-    WebhookEndpoint, WebhookEnqueued, WebhookTickReport, WorkspaceBudget,
+    ExportLogRange, FixDispatched, Forge, ForgeDeliveryAccepted, ForgePayload, ForgeTickReport, GetInboxItem, GetIssue,
+    GetLane, GetPolicy, GetTemplate, GrantBudget, HarnessAction, HarnessEvents, HarnessEventsAccepted, HarnessRevoked,
+    Health, Heartbeat, HeartbeatAnswer, InboxItem, InboxResolved, IngestCiEvent, IngestSignal, InterruptLane,
+    InterruptQueued, InviteMember, InvokeTool, Issue, IssueComment, IssueDetail, IssueToken, IssuedToken, Jwks, Lane,
+    LaneAction, LaneDecision, LaneDetail, LaneEventsQuery, LaneVerification, ListApprovals, ListDeliveries, ListInbox,
+    ListIssues, ListLanes, ListTools, MaintenanceReport, MandateReport, Mandates, MemberList, MemberPermission,
+    MemberRemoved, MemberView, NoInput, Page, Policy, PolicyTested, PreviewQueue, Project, ProjectList,
+    PromoteTemplate, Proof, ProofQuery, ProvidersForEmail, ProvidersForEmailResult, PublishChangelog, PublishedHead,
+    QueuePreview, RateFamily, Redeliver, RegisterHarness, RegisterTool, RegisteredHarness, RelateIssues, RemoveMember,
+    ResolveInboxItem, ResumeLane, ReviewTemplate, RevokeHarness, RevokeToken, RevokedToken, RotateConnection, RunAgent,
+    Scope, SentryPayload, SignalIgnored, SignalIngested, SignalProvider, SignalSource, SsoConfigUpdated,
+    SsoDomainVerified, Template, TestPolicy, Tool, ToolCall, TraceToFix, UpdateBudget, UpdateEndpoint, UpdateIssue,
+    UpdateMandates, UpdateMember, UpdatePolicy, UpdateSsoConfig, VerifyAnswer, VerifyLane, VerifyRequest,
+    VerifySsoDomain, WebhookDelivery, WebhookEndpoint, WebhookEnqueued, WebhookTickReport, WorkspaceBudget,
 };
 
 /// An HTTP method an endpoint answers.
@@ -735,6 +735,12 @@ endpoints! {
         summary: "Register a tool (name, description, JSON input schema) served by an MCP server over Streamable HTTP.",
         request: RegisterTool,
         responses: [201 Json(Tool): "The registered tool."],
+    }
+    TRACE_TO_FIX {
+        name: "trace-to-fix", methods: [Post], auth: Auth::Bearer(Scope::LanesWrite), rate: Some(Write), mutation: true,
+        summary: "Dispatch a lane for an issue that came with a stack trace (a Sentry error): it claims exactly the application's files in the trace, its brief is the issue's prompt, and the issue follows the lane.",
+        request: TraceToFix,
+        responses: [201 Json(FixDispatched): "The lane (queued, or awaiting approval) and the issue, now in progress."],
     }
     VERIFY_LANE {
         name: "verify-lane", methods: [Post], auth: Auth::ServiceRole, rate: None, mutation: true,

@@ -227,6 +227,8 @@ pub struct Issue {
     pub claim_expires_at: Option<String>,
     /// The lane working on it (or that last did).
     pub run_id: Option<LaneId>,
+    /// The application's own files in its stack trace, innermost first (Sentry signals): `trace-to-fix` claims them.
+    pub trace_files: Vec<String>,
     pub created_by: String,
     pub created_at: String,
     pub updated_at: String,
@@ -434,6 +436,27 @@ pub struct ClaimedIssue {
     pub template: Option<TemplateRef>,
     /// Where to run it: the issue's project's repository, if any.
     pub repository: Option<String>,
+}
+
+/// `trace-to-fix`: dispatch a lane for an issue that came with a stack trace,
+/// claiming the files in the trace, its brief the issue's prompt.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TraceToFix {
+    pub issue_id: IssueId,
+    pub harness_kind: Word,
+    /// Default: the issue's project's repository.
+    #[serde(default)]
+    pub repository: Option<Repository>,
+    #[serde(default)]
+    pub token_budget: Option<Ranged<1, { u64::MAX }>>,
+}
+
+/// The lane `trace-to-fix` dispatched and the issue it now works on.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct FixDispatched {
+    pub issue: Issue,
+    pub lane: crate::lanes::Lane,
 }
 
 // ---------------------------------------------------------------- prompt templates

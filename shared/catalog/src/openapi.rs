@@ -177,11 +177,11 @@ pub fn error_codes(e: &switchyard_api::Endpoint) -> Vec<ErrorCode> {
     if matches!(e.auth, Auth::Bearer(_) | Auth::Harness) {
         codes.extend([ErrorCode::NotFound, ErrorCode::Conflict]);
     }
-    if e.name == "agent-run" {
+    if matches!(e.name, "agent-run" | "trace-to-fix") {
         codes.push(ErrorCode::LaneScopeDenied);
     }
     // Endpoints that decide an action under the workspace's policy before doing it.
-    if matches!(e.name, "agent-run" | "agent-tool-invoke" | "harness-action") {
+    if matches!(e.name, "agent-run" | "agent-tool-invoke" | "harness-action" | "trace-to-fix") {
         codes.push(ErrorCode::PolicyDenied);
     }
     if e.name == "agent-tool-invoke" {
@@ -191,7 +191,7 @@ pub fn error_codes(e: &switchyard_api::Endpoint) -> Vec<ErrorCode> {
         codes.push(ErrorCode::MandateViolation);
     }
     // Endpoints that start or restart work refuse it when the workspace's daily budget is spent.
-    if matches!(e.name, "agent-run" | "agent-resume") {
+    if matches!(e.name, "agent-run" | "agent-resume" | "trace-to-fix") {
         codes.push(ErrorCode::BudgetExhausted);
     }
     if e.mutation {

@@ -202,6 +202,11 @@ pub(crate) fn harness(header: Option<&str>, db: &Db) -> Result<HarnessPrincipal,
     })
 }
 
+/// The first value of `key` in a URL query (how a provider's webhook names its source).
+fn query_param(query: &str, key: &str) -> Option<String> {
+    serde_urlencoded::from_str::<Vec<(String, String)>>(query).ok()?.into_iter().find(|(k, _)| k == key).map(|(_, v)| v)
+}
+
 /// Authenticates a forge delivery: the connection its `?connection=` names,
 /// and a signature made with that connection's secret (or, during a
 /// rotation's overlap, the previous one). Anything else is 401, the same for
@@ -215,10 +220,8 @@ pub(crate) fn forge(
 ) -> Result<Caller, ApiError> {
     use switchyard_domain::webhook;
     let refused = |why: &str| ApiError::unauthorized(format!("webhook refused: {why}"));
-    let connection = serde_urlencoded::from_str::<Vec<(String, String)>>(query)
-        .ok()
-        .and_then(|pairs| pairs.into_iter().find(|(k, _)| k == "connection"))
-        .and_then(|(_, v)| switchyard_api::ConnectionId::parse(&v))
+    let connection = query_param(query, "connection")
+        .and_then(|v| switchyard_api::ConnectionId::parse(&v))
         .ok_or_else(|| refused("the URL must carry `?connection=<id>` from forge-connection-create"))?;
     let (connection, secrets) = crate::forge::for_delivery(db, &connection, provider)?
         .ok_or_else(|| refused("unknown connection or bad signature"))?;
@@ -251,10 +254,8 @@ pub(crate) fn signal_source(
     db: &Db,
 ) -> Result<Caller, ApiError> {
     let refused = |why: &str| ApiError::unauthorized(format!("webhook refused: {why}"));
-    let id = serde_urlencoded::from_str::<Vec<(String, String)>>(query)
-        .ok()
-        .and_then(|pairs| pairs.into_iter().find(|(k, _)| k == "source"))
-        .and_then(|(_, v)| switchyard_api::SignalSourceId::parse(&v))
+    let id = query_param(query, "source")
+        .and_then(|v| switchyard_api::SignalSourceId::parse(&v))
         .ok_or_else(|| refused("the URL must carry `?source=<id>` from signal-source-create"))?;
     let row = db
         .query_one(

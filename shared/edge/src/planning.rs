@@ -86,7 +86,8 @@ const BLOCKED: &str = "EXISTS (SELECT 1 FROM issue_relations r JOIN issues b ON 
 fn issue_columns() -> String {
     format!(
         "id, number, title, body, type, priority, status, project_id, labels, source, signal_count, first_seen, \
-         last_seen, claimed_by, claim_expires_at, lane_id, created_by, created_at, updated_at, {BLOCKED} AS blocked"
+         last_seen, claimed_by, claim_expires_at, lane_id, trace_files, created_by, created_at, updated_at, \
+         {BLOCKED} AS blocked"
     )
 }
 
@@ -113,6 +114,7 @@ fn issue_from_row(row: &Row) -> Result<Issue, ApiError> {
         claimed_by: row.opt_text("claimed_by")?,
         claim_expires_at: row.opt_text("claim_expires_at")?,
         run_id: row.opt_text("lane_id")?.map(|l| LaneId::parse(&l).ok_or_else(|| bad("lane_id"))).transpose()?,
+        trace_files: row.json("trace_files")?,
         created_by: row.text("created_by")?,
         created_at: row.text("created_at")?,
         updated_at: row.text("updated_at")?,
@@ -141,6 +143,7 @@ pub struct NewIssue<'a> {
     pub labels: Vec<String>,
     pub source: &'a str,
     pub fingerprint: Option<&'a str>,
+    pub trace_files: Vec<String>,
 }
 
 impl<'a> NewIssue<'a> {
@@ -154,6 +157,7 @@ impl<'a> NewIssue<'a> {
             labels: input.labels.strings(),
             source: "manual",
             fingerprint: None,
+            trace_files: Vec::new(),
         }
     }
 }
@@ -176,8 +180,8 @@ pub fn create_issue(tx: &Db, workspace: &WorkspaceId, new: &NewIssue<'_>, by: &s
     let from_signal = new.fingerprint.is_some();
     tx.exec(
         "INSERT INTO issues (id, workspace_id, number, title, body, type, priority, priority_rank, status, project_id,
-         labels, source, fingerprint, signal_count, first_seen, last_seen, created_by, created_at, updated_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'open', $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)",
+         labels, source, fingerprint, signal_count, first_seen, last_seen, trace_files, created_by, created_at, updated_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'open', $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)",
         &[
             &id.as_str(),
             &workspace.as_str(),
@@ -194,6 +198,7 @@ pub fn create_issue(tx: &Db, workspace: &WorkspaceId, new: &NewIssue<'_>, by: &s
             &i64::from(from_signal),
             &from_signal.then(|| now.clone()),
             &from_signal.then(|| now.clone()),
+            &serde_json::to_string(&new.trace_files).map_err(ApiError::internal)?,
             &by,
             &now,
             &now,
@@ -511,7 +516,7 @@ pub fn queue(
         })
         .collect::<Result<Vec<_>, ApiError>>()?;
     // Highest score first; ties go to the older issue (the order they were read in).
-    scored.sort_by(|a, b| b.score.total.cmp(&a.score.total));
+    scored.sort_by_key(|q| std::cmp::Reverse(q.score.total));
     scored.truncate(limit);
     Ok(scored)
 }
