@@ -647,3 +647,63 @@ async fn the_forge_story_from_comment_to_changelog() {
     want.sort();
     assert_eq!(types, want);
 }
+
+/// Issue 13's story, as far as it is built: a Sentry-signed error arrives
+/// twice (one issue, counted twice); it tops the queue; a worker claims it
+/// with a prompt from the workspace's `bug` template and dispatches it; the
+/// reference harness runs the lane; the worker reviews the prompt (the
+/// template's health moves); the issue is done when the lane completes.
+#[tokio::test]
+async fn the_intake_story_from_a_sentry_error_to_a_closed_issue() {
+    let app = switchyard_tests::spawn_app_without_schedules().await;
+    let acme = app.bootstrap("acme", "us-east-1", "enterprise").await;
+    let dir = repos();
+    let post = |name: &'static str, body: Value| app.call(name).token(&acme.token).json(&body).send();
+    let project = post("project-create", json!({"name": "Shop", "repository": "shop", "goal": "Checkout never fails"}))
+        .await
+        .json();
+    let template = json!({"name": "bug", "body": "Fix #{{issue.number}}: {{issue.title}}\n{{issue.body}}\nGoal: {{project.goal}}\nmode: quick\n"});
+    assert_eq!(post("template-create", template).await.status, 201);
+    let secret = "sentry-story-secret-0123456789";
+    let source =
+        post("signal-source-create", json!({"provider": "sentry", "secret": secret, "project_id": project["id"]}))
+            .await
+            .json();
+    let path = source["webhook_path"].as_str().unwrap().trim_start_matches("/functions/v1/").to_owned();
+    let error = json!({"action": "created", "data": {"error": {"issue_id": "4242", "title": "KeyError: 'sku'",
+        "level": "error", "culprit": "shop.cart in add", "exception": {"values": [{"type": "KeyError", "value": "'sku'",
+            "stacktrace": {"frames": [{"filename": "src/lib.rs", "function": "add", "lineno": 1, "in_app": true}]}}]}}}});
+    let raw = serde_json::to_vec(&error).unwrap();
+    let signature = switchyard_tests::github_signature(secret, &raw).trim_start_matches("sha256=").to_owned();
+    for _ in 0..2 {
+        let r = app
+            .call(&path)
+            .header("sentry-hook-resource", "error")
+            .header("sentry-hook-signature", &signature)
+            .raw(raw.clone())
+            .send()
+            .await;
+        assert_eq!(r.status, 202, "{}", r.text());
+    }
+    // One issue, seen twice, at the head of the queue; a worker claims it.
+    let queue = post("dispatch-queue", json!({})).await.json();
+    assert_eq!(queue["data"][0]["issue"]["signal_count"], 2);
+    let _harness = Harness::start(&app, &acme.token, dir.path(), "intake");
+    let claimed = post("dispatch-claim", json!({"worker": "story-worker"})).await.json();
+    let prompt = claimed["prompt"].as_str().unwrap();
+    assert!(prompt.starts_with("Fix #1: KeyError: 'sku'") && prompt.contains("Goal: Checkout never fails"), "{prompt}");
+    let lane = json!({"harness_kind": "script", "brief": prompt, "repository": claimed["repository"],
+        "claim": ["src/**"], "issue_id": claimed["issue"]["id"]});
+    let run_id = post("agent-run", lane).await.json()["run_id"].as_str().unwrap().to_owned();
+    wait_state(&app, &acme, &run_id, "completed").await;
+    // The worker reviews the prompt it was given; the issue closed with its lane.
+    let review = json!({"name": "bug", "version": claimed["template"]["version"], "score": 4, "run_id": run_id});
+    let reviewed = post("template-review", review).await.json();
+    assert_eq!(
+        (reviewed["versions"][0]["health"].as_f64(), reviewed["versions"][0]["reviews"].as_u64()),
+        (Some(4.0), Some(1))
+    );
+    let issue = post("issue-get", json!({"issue_id": claimed["issue"]["id"]})).await.json();
+    assert_eq!((issue["status"].as_str(), issue["run_id"].as_str()), (Some("done"), Some(run_id.as_str())));
+    assert_eq!(post("dispatch-claim", json!({})).await.status, 204, "nothing left");
+}
