@@ -80,12 +80,26 @@ pub fn hydrate(template: &str, value: impl Fn(&str) -> String) -> String {
         }
     }
     out.push_str(rest);
-    out
+    tidy(&out)
+}
+
+/// Trims a filled prompt and closes the gaps empty values leave (at most one blank line in a row).
+fn tidy(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut blank_run = 0;
+    for line in text.trim().lines() {
+        blank_run = if line.trim().is_empty() { blank_run + 1 } else { 0 };
+        if blank_run <= 1 {
+            out.push_str(line.trim_end());
+            out.push('\n');
+        }
+    }
+    out.trim_end().to_owned()
 }
 
 /// The prompt used when a workspace has no template for an issue's type nor a `default` one.
 pub const BUILT_IN_TEMPLATE: &str = "Work on issue #{{issue.number}} ({{issue.type}}, {{issue.priority}} priority): \
-{{issue.title}}\n\n{{issue.body}}\n\nRepository: {{project.repository}}. Make the change, test it, and summarise what you did.";
+{{issue.title}}\n\n{{issue.body}}\n\nMake the change, test it, and summarise what you did.";
 
 /// The template name an issue's type asks for, then the fallback.
 pub fn template_names(issue_type: IssueType) -> [&'static str; 2] {
@@ -231,6 +245,9 @@ mod tests {
         assert!(placeholders(BUILT_IN_TEMPLATE).is_ok());
         // A value that looks like a placeholder is not filled again.
         assert_eq!(hydrate("{{issue.title}}", |_| "{{issue.body}}".into()), "{{issue.body}}");
+        // Empty values leave no gaps.
+        let filled = hydrate(BUILT_IN_TEMPLATE, |v| if v == "issue.body" { String::new() } else { "x".into() });
+        assert!(!filled.contains("\n\n\n"), "{filled:?}");
     }
 
     #[test]

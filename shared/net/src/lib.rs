@@ -80,7 +80,7 @@ pub fn is_local_name(host: &str) -> bool {
 pub fn host_refusal(host: &str) -> Option<String> {
     let bare = host.trim_start_matches('[').trim_end_matches(']');
     if let Ok(ip) = bare.parse::<IpAddr>() {
-        return refusal(ip).map(|why| format!("{ip} is a {why} address"));
+        return refusal(ip).map(|why| format!("{ip} is not a public address ({why})"));
     }
     if is_local_name(bare) {
         return Some(format!("`{bare}` names this machine"));
