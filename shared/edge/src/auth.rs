@@ -202,6 +202,18 @@ pub(crate) fn harness(header: Option<&str>, db: &Db) -> Result<HarnessPrincipal,
     })
 }
 
+/// A provider webhook refused: always 401, the same for an unknown source as for a bad signature.
+fn refused(why: &str) -> ApiError {
+    ApiError::unauthorized(format!("webhook refused: {why}"))
+}
+
+/// The workspace a verified provider delivery belongs to, checked for this region.
+fn signer_workspace(db: &Db, id: &str) -> Result<WorkspaceRef, ApiError> {
+    let workspace = workspace(db, id)?.ok_or_else(|| refused("unknown workspace"))?;
+    check_region(&workspace)?;
+    Ok(workspace)
+}
+
 /// The first value of `key` in a URL query (how a provider's webhook names its source).
 fn query_param(query: &str, key: &str) -> Option<String> {
     serde_urlencoded::from_str::<Vec<(String, String)>>(query).ok()?.into_iter().find(|(k, _)| k == key).map(|(_, v)| v)
@@ -219,7 +231,6 @@ pub(crate) fn forge(
     db: &Db,
 ) -> Result<Caller, ApiError> {
     use switchyard_domain::webhook;
-    let refused = |why: &str| ApiError::unauthorized(format!("webhook refused: {why}"));
     let connection = query_param(query, "connection")
         .and_then(|v| switchyard_api::ConnectionId::parse(&v))
         .ok_or_else(|| refused("the URL must carry `?connection=<id>` from forge-connection-create"))?;
@@ -238,8 +249,7 @@ pub(crate) fn forge(
     if let Err(e) = verified {
         return Err(refused(&format!("{e} (unknown connection or bad signature)")));
     }
-    let workspace = workspace(db, connection.workspace_id.as_str())?.ok_or_else(|| refused("unknown workspace"))?;
-    check_region(&workspace)?;
+    let workspace = signer_workspace(db, connection.workspace_id.as_str())?;
     Ok(Caller::Forge { workspace, connection })
 }
 
@@ -253,25 +263,18 @@ pub(crate) fn signal_source(
     header: impl Fn(&str) -> Option<String>,
     db: &Db,
 ) -> Result<Caller, ApiError> {
-    let refused = |why: &str| ApiError::unauthorized(format!("webhook refused: {why}"));
     let id = query_param(query, "source")
         .and_then(|v| switchyard_api::SignalSourceId::parse(&v))
         .ok_or_else(|| refused("the URL must carry `?source=<id>` from signal-source-create"))?;
-    let row = db
-        .query_one(
-            "SELECT workspace_id, secret, project_id FROM signal_sources WHERE id = $1 AND provider = $2",
-            &[&id.as_str(), &provider.as_str()],
-        )?
+    let source = crate::planning::source_for_delivery(db, &id, provider)?
         .ok_or_else(|| refused("unknown source or bad signature"))?;
-    let secret = row.text("secret")?;
     // Sentry signs like GitHub, without the `sha256=` prefix.
     let signature = header("sentry-hook-signature").map(|s| format!("sha256={}", s.trim()));
-    if let Err(e) = switchyard_domain::webhook::verify_github(&[secret.as_bytes()], body, signature.as_deref()) {
+    if let Err(e) = switchyard_domain::webhook::verify_github(&[source.secret.as_bytes()], body, signature.as_deref()) {
         return Err(refused(&format!("{e} (unknown source or bad signature)")));
     }
-    let workspace = workspace(db, &row.text("workspace_id")?)?.ok_or_else(|| refused("unknown workspace"))?;
-    check_region(&workspace)?;
-    let project = row.opt_text("project_id")?.and_then(|p| switchyard_api::ProjectId::parse(&p));
+    let workspace = signer_workspace(db, source.workspace_id.as_str())?;
+    let project = source.project;
     Ok(Caller::SignalSource { workspace, source: id, project })
 }
 

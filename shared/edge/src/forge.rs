@@ -164,7 +164,6 @@ pub struct Delivery {
     pub payload: String,
     pub state: ForgeDeliveryState,
     pub outcome: Option<String>,
-    pub tries: u32,
 }
 
 fn delivery_from_row(row: &Row) -> Result<Delivery, ApiError> {
@@ -176,11 +175,10 @@ fn delivery_from_row(row: &Row) -> Result<Delivery, ApiError> {
         payload: row.text("payload")?,
         state: ForgeDeliveryState::parse(&row.text("state")?).ok_or_else(|| bad("state"))?,
         outcome: row.opt_text("outcome")?,
-        tries: u32::try_from(row.int("tries")?).map_err(|_| bad("tries"))?,
     })
 }
 
-const DELIVERY_COLUMNS: &str = "connection_id, delivery_id, event, payload, state, outcome, tries";
+const DELIVERY_COLUMNS: &str = "connection_id, delivery_id, event, payload, state, outcome";
 
 /// Stores a verified delivery as queued; returns the stored one and whether
 /// it is new (false: a redelivery, already stored).

@@ -480,6 +480,37 @@ pub fn create_source(
     })
 }
 
+/// What verifying a signal source's delivery needs.
+pub struct SourceSecret {
+    pub workspace_id: WorkspaceId,
+    pub secret: String,
+    pub project: Option<ProjectId>,
+}
+
+/// The source a delivery names (none for an unknown one or another provider's).
+pub fn source_for_delivery(
+    db: &Db,
+    id: &switchyard_api::SignalSourceId,
+    provider: switchyard_api::SignalProvider,
+) -> Result<Option<SourceSecret>, ApiError> {
+    let Some(row) = db.query_one(
+        "SELECT workspace_id, secret, project_id FROM signal_sources WHERE id = $1 AND provider = $2",
+        &[&id.as_str(), &provider.as_str()],
+    )?
+    else {
+        return Ok(None);
+    };
+    let bad = |what: &str| ApiError::internal(format!("malformed signal source row: {what}"));
+    Ok(Some(SourceSecret {
+        workspace_id: WorkspaceId::parse(&row.text("workspace_id")?).ok_or_else(|| bad("workspace_id"))?,
+        secret: row.text("secret")?,
+        project: row
+            .opt_text("project_id")?
+            .map(|p| ProjectId::parse(&p).ok_or_else(|| bad("project_id")))
+            .transpose()?,
+    }))
+}
+
 // ---------------------------------------------------------------- the queue
 
 /// Candidates per look at the queue: the oldest of the highest priorities
