@@ -707,3 +707,121 @@ async fn the_intake_story_from_a_sentry_error_to_a_closed_issue() {
     assert_eq!((issue["status"].as_str(), issue["run_id"].as_str()), (Some("done"), Some(run_id.as_str())));
     assert_eq!(post("dispatch-claim", json!({})).await.status, 204, "nothing left");
 }
+
+/// Issue 13's sprint story: a sprint planned from a goal goes through every
+/// SDLC state under the reference harness — its two issues are built one
+/// after the other (their claims overlap), `ship` is refused until each lane
+/// is merged and verified, and the sprint completes with its issues done.
+#[tokio::test]
+async fn the_sprint_story_from_a_goal_through_every_sdlc_state() {
+    let app = switchyard_tests::spawn_app_without_schedules().await;
+    let acme = app.bootstrap("acme", "us-east-1", "enterprise").await;
+    let dir = repos();
+    let remote = with_remote(dir.path());
+    std::fs::create_dir_all(dir.path().join("repos/acme")).unwrap();
+    std::fs::rename(dir.path().join("repos/shop"), dir.path().join("repos/acme/shop")).unwrap();
+    let post = |name: &'static str, body: Value| app.call(name).token(&acme.token).json(&body).send();
+    let rules = json!({"rules": [{"name": "agents-ship", "effect": "allow", "when": {"on": "action", "kinds": ["commit", "push"]}}]});
+    assert_eq!(post("policy-update", rules).await.status, 201);
+    let secret = "sprint-forge-secret-0123456789";
+    let connection =
+        post("forge-connection-create", json!({"provider": "github", "secret": secret, "required_checks": ["test"]}))
+            .await
+            .json();
+    let connection = connection["id"].as_str().unwrap().to_owned();
+    let deliver = |event: &'static str, delivery: String, body: Value| {
+        let raw = serde_json::to_vec(&body).unwrap();
+        app.call(&format!("github-webhook?connection={connection}"))
+            .header("x-github-event", event)
+            .header("x-github-delivery", &delivery)
+            .header("x-hub-signature-256", &switchyard_tests::github_signature(secret, &raw))
+            .raw(raw)
+            .send()
+    };
+    let project = post("project-create", json!({"name": "Shop", "repository": "acme/shop"})).await.json();
+    let goal = post("goal-create", json!({"title": "Checkout never fails", "project_id": project["id"], "weight": 3}))
+        .await
+        .json();
+    let template = json!({"name": "task", "body": "{{issue.title}}\n{{issue.body}}\n"});
+    assert_eq!(post("template-create", template).await.status, 201);
+    for title in ["Validate the cart", "Retry the payment"] {
+        let issue = json!({"title": title, "body": "mode: ship", "goal_id": goal["id"], "project_id": project["id"]});
+        assert_eq!(post("issue-create", issue).await.status, 201);
+    }
+
+    // Intake → plan → build: the first lane runs; the second waits for its claim.
+    let planned = post("sprint-plan", json!({"goal_id": goal["id"], "harness_kind": "script", "token_budget": 100000}))
+        .await
+        .json();
+    let sprint_id = planned["id"].as_str().unwrap().to_owned();
+    let to = |state: &str| json!({"sprint_id": sprint_id, "to": state});
+    assert_eq!(post("sdlc-transition", to("plan")).await.json()["state"], "plan");
+    let built = post("sdlc-transition", to("build")).await.json();
+    assert_eq!(
+        (built["items"][0]["dispatch"].as_str(), built["items"][1]["dispatch"].as_str()),
+        (Some("dispatched"), Some("planned"))
+    );
+    let _harness = Harness::start(&app, &acme.token, dir.path(), "sprint");
+    let first = built["items"][0]["run_id"].as_str().unwrap().to_owned();
+    wait_state(&app, &acme, &first, "completed").await;
+    let mut second = None;
+    for _ in 0..200 {
+        let now = post("sprint-get", json!({"sprint_id": sprint_id})).await.json();
+        if let Some(run) = now["items"][1]["run_id"].as_str() {
+            second = Some(run.to_owned());
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let second = second.expect("the second issue is dispatched when the first lane ends");
+    wait_state(&app, &acme, &second, "completed").await;
+
+    // Review; ship is refused until each pull request is merged and verified.
+    assert_eq!(post("sdlc-transition", to("review")).await.json()["state"], "review");
+    let early = post("sdlc-transition", to("ship")).await;
+    assert_eq!((early.status, early.code().as_str()), (409, "CONFLICT"), "{}", early.text());
+    assert!(early.text().contains("#1's lane is completed, not merged"), "{}", early.text());
+    let repo = json!({"full_name": "acme/shop"});
+    for (n, run_id) in [(21, &first), (22, &second)] {
+        let branch = format!("agent/{run_id}");
+        assert!(remote_branch(&remote, &branch).is_some(), "the agent pushed {branch}");
+        let pr = |action: &str, merged: bool| {
+            json!({"action": action, "repository": repo, "pull_request": {"number": n, "merged": merged,
+                "title": format!("Sprint change {n}"), "html_url": format!("https://github.com/acme/shop/pull/{n}"),
+                "head": {"ref": branch}, "user": {"login": "switchyard"}}})
+        };
+        deliver("pull_request", format!("p-{n}"), pr("opened", false)).await;
+        let check = json!({"action": "completed", "repository": repo, "check_run": {"name": "test", "status": "completed",
+            "conclusion": "success", "check_suite": {"head_branch": branch}, "pull_requests": [{"number": n}]}});
+        deliver("check_run", format!("c-{n}"), check).await;
+        let verified = app
+            .call("verify-lane")
+            .token(switchyard_tests::SERVICE_ROLE_KEY)
+            .json(&json!({"run_id": run_id}))
+            .send()
+            .await;
+        assert_eq!(verified.json()["verified"], true, "{}", verified.text());
+        if n == 21 {
+            let half = post("sdlc-transition", to("ship")).await;
+            assert!(half.text().contains("#2's lane is completed, not merged"), "{}", half.text());
+        }
+        deliver("pull_request", format!("m-{n}"), pr("closed", true)).await;
+        assert_eq!(app.lane(&acme, run_id).await["state"], "merged");
+    }
+    let shipped = post("sdlc-transition", to("ship")).await.json();
+    assert_eq!(shipped["state"], "ship", "{shipped}");
+    assert_eq!(shipped["items"][1]["pull_request"]["number"], 22);
+    let complete = post("sdlc-transition", to("complete")).await.json();
+    assert_eq!(complete["state"], "complete");
+    let phases: Vec<&str> =
+        complete["phases"].as_array().unwrap().iter().map(|p| p["status"].as_str().unwrap()).collect();
+    assert_eq!(phases, ["done"; 6]);
+    assert!(complete["phases"].as_array().unwrap().iter().all(|p| p["entered_at"].is_string()), "{complete}");
+    let statuses: Vec<&str> =
+        complete["items"].as_array().unwrap().iter().map(|i| i["status"].as_str().unwrap()).collect();
+    assert_eq!(statuses, ["done", "done"]);
+    let again = post("sdlc-transition", to("cancelled")).await;
+    assert_eq!(again.status, 409, "a complete sprint is not cancelled");
+    let board = post("dashboard-summary", json!({})).await.json();
+    assert_eq!((board["totals"]["lanes_merged"].as_u64(), board["rates"]["merge_rate"].as_f64()), (Some(2), Some(1.0)));
+}

@@ -17,5 +17,6 @@ mod openapi;
 mod planning;
 mod product;
 mod public;
+mod sprints;
 mod tenancy;
 mod tidy;

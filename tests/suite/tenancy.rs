@@ -47,7 +47,11 @@ fn crossing(name: &str) -> Option<Crossing> {
         | "template-get"
         | "template-promote"
         | "template-review"
-        | "trace-to-fix" => Some(Crossing::ForeignId),
+        | "trace-to-fix"
+        | "goal-update"
+        | "sprint-get"
+        | "sprint-events"
+        | "sdlc-transition" => Some(Crossing::ForeignId),
         "api-token-issue"
         | "sso-config-update"
         | "sso-domain-verify"
@@ -91,7 +95,14 @@ fn crossing(name: &str) -> Option<Crossing> {
         | "project-list"
         | "signal-ingest"
         | "signal-source-create"
-        | "template-create" => Some(Crossing::OwnWorkspaceOnly),
+        | "template-create"
+        | "goal-create"
+        | "goal-list"
+        | "sprint-plan"
+        | "sprint-list"
+        | "recurring-pipeline-tick"
+        | "dashboard-summary"
+        | "first-run-dispatch" => Some(Crossing::OwnWorkspaceOnly),
         _ => None,
     }
 }
@@ -107,6 +118,8 @@ struct Foreign {
     endpoint_id: String,
     delivery_id: String,
     issue_id: String,
+    goal_id: String,
+    sprint_id: String,
 }
 
 /// A's credential for `doc`: its admin token, or (harness endpoints) a harness of A.
@@ -148,6 +161,9 @@ async fn cross_call(app: &TestApp, doc: &Endpoint, a: &Tenant, b: &Foreign) -> A
         "template-promote" => json!({"name": "bug", "version": 1}),
         "template-review" => json!({"name": "bug", "score": 1}),
         "trace-to-fix" => json!({"issue_id": b.issue_id, "harness_kind": "script", "repository": "shop"}),
+        "goal-update" => json!({"goal_id": b.goal_id, "weight": 0}),
+        "sprint-get" | "sprint-events" => json!({"sprint_id": b.sprint_id}),
+        "sdlc-transition" => json!({"sprint_id": b.sprint_id, "to": "cancelled"}),
         other => panic!("no cross-workspace request for {other}"),
     };
     let token = credential(app, doc, a).await;
@@ -208,6 +224,13 @@ async fn another_workspaces_ids_answer_not_found_on_every_endpoint() {
     let issue_id = issue["id"].as_str().unwrap().to_owned();
     let template = json!({"name": "bug", "body": "Fix {{issue.title}}"});
     assert_eq!(app.call("template-create").token(&b.token).json(&template).send().await.status, 201);
+    // B's goal, and a sprint for B's issue.
+    let goal = app.call("goal-create").token(&b.token).json(&json!({"title": "Fewer bugs"})).send().await.json();
+    let goal_id = goal["id"].as_str().unwrap().to_owned();
+    let plan = json!({"issue_ids": [issue_id], "title": "B's sprint", "harness_kind": "script", "repository": "shop"});
+    let sprint = app.call("sprint-plan").token(&b.token).json(&plan).send().await;
+    assert_eq!(sprint.status, 201, "{}", sprint.text());
+    let sprint_id = sprint.json()["id"].as_str().unwrap().to_owned();
     let audit_before = app.audit_count(&b.workspace_id);
     let members = app.call("member-list").token(&b.token).json(&json!({})).send().await.json();
     let member_id = members["data"][0]["member_id"].as_str().unwrap().to_owned();
@@ -221,6 +244,8 @@ async fn another_workspaces_ids_answer_not_found_on_every_endpoint() {
         endpoint_id,
         delivery_id,
         issue_id,
+        goal_id,
+        sprint_id,
     };
     for doc in tenant_functions() {
         if let Some(Crossing::ForeignId) = crossing(&doc.name) {

@@ -15,6 +15,6 @@ fn handle(req: Request) -> Response {
 fn preview(ctx: &Ctx, input: &PreviewQueue) -> Result<QueuePreview, ApiError> {
     let workspace = ctx.workspace_id()?;
     let limit = usize::try_from(input.limit.map_or(20, |l| l.get())).unwrap_or(20);
-    let data = planning::queue(&ctx.db, workspace, input.project_id.as_ref(), limit)?;
+    let data = planning::queue(&ctx.db, workspace, input.project_id.as_ref(), input.goal_id.as_ref(), limit)?;
     Ok(QueuePreview { data, blocked: planning::blocked_count(&ctx.db, workspace)? })
 }

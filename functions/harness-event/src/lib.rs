@@ -13,7 +13,7 @@ use switchyard_api::{
 use switchyard_domain::lane::{Event, LaneState};
 use switchyard_edge::lanes::{self, LaneRow, append_event, apply, load_lane};
 use switchyard_edge::prelude::*;
-use switchyard_edge::{budgets, checks, governance, inbox, mandates};
+use switchyard_edge::{budgets, checks, governance, inbox, mandates, sprints};
 
 const ENDPOINT: Endpoint = endpoints::HARNESS_EVENT;
 
@@ -99,6 +99,9 @@ fn apply_report(ctx: &Ctx, tx: &Db, lane: &mut LaneRow, report: &HarnessReport) 
             if lane.state == LaneState::Running && lane.budget_exhausted() {
                 apply(tx, lane, Event::Pause, Some("budget_exhausted"))?;
                 ctx.audit_in(tx, &lane.workspace_id, "harness-event:budget_exhausted", Some(lane.run_id.as_str()))?;
+            }
+            for paused in sprints::after_usage(tx, lane)? {
+                ctx.audit_in(tx, &lane.workspace_id, "harness-event:sprint_budget_exhausted", Some(paused.as_str()))?;
             }
         }
         HarnessReport::Question { question, options, priority, expires_in_seconds, default_answer } => {

@@ -27,16 +27,13 @@ fn receive(ctx: &Ctx, resource: &str, payload: SentryPayload) -> Result<Reply, A
         return Ok(Reply::json(200, &ignored));
     };
     let workspace = ctx.workspace_id()?;
-    let mut labels = vec!["sentry".to_owned()];
-    labels.extend(
-        signal.files.iter().take(5).map(|f| format!("file:{}", f.replace(['/', ' '], ":"))).filter(|l| l.len() <= 64),
-    );
     let new = NewIssue {
         title: &signal.title,
         body: Some(&signal.body),
         issue_type: IssueType::Bug,
         priority: signal.priority,
         project: project.as_ref(),
+        goal: None,
         labels: vec!["sentry".to_owned()],
         source: "sentry",
         fingerprint: Some(&signal.fingerprint),

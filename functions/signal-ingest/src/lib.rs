@@ -22,6 +22,7 @@ fn ingest(ctx: &Ctx, tx: &Db, input: &IngestSignal) -> Result<Change<SignalInges
         issue_type: input.issue_type.unwrap_or(IssueType::Bug),
         priority: input.priority.unwrap_or(Priority::Normal),
         project: input.project_id.as_ref(),
+        goal: None,
         labels: input.labels.strings(),
         source,
         fingerprint: Some(&print),

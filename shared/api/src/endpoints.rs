@@ -11,23 +11,26 @@ use schemars::{JsonSchema, Schema, SchemaGenerator};
 use crate::{
     ActionAnswer, Approval, BadgeQuery, BootstrapWorkspace, BootstrappedWorkspace, BudgetGranted, CeilingTickReport,
     Changelog, ChangelogEntry, ChangelogQuery, CheckMandates, CiEventRecorded, ClaimIssue, ClaimedIssue, CommentIssue,
-    ConnectionList, ConnectionWithSecret, CostSummary, CostSummaryQuery, CreateConnection, CreateEndpoint, CreateIssue,
-    CreateProject, CreateSignalSource, CreateTemplate, DecideApproval, DeleteEndpoint, DispatchTickReport, Dispatched,
-    EndpointDeleted, EndpointList, EndpointWithSecret, EnqueueWebhook, EventPage, ExportAudit, ExportDocument,
-    ExportLogRange, FixDispatched, Forge, ForgeDeliveryAccepted, ForgePayload, ForgeTickReport, GetInboxItem, GetIssue,
-    GetLane, GetPolicy, GetTemplate, GrantBudget, HarnessAction, HarnessEvents, HarnessEventsAccepted, HarnessRevoked,
+    ConnectionList, ConnectionWithSecret, CostSummary, CostSummaryQuery, CreateConnection, CreateEndpoint, CreateGoal,
+    CreateIssue, CreateProject, CreateSignalSource, CreateTemplate, DashboardQuery, DashboardSummary, DecideApproval,
+    DeleteEndpoint, DispatchTickReport, Dispatched, EndpointDeleted, EndpointList, EndpointWithSecret, EnqueueWebhook,
+    EventPage, ExportAudit, ExportDocument, ExportLogRange, FirstRun, FirstRunDispatched, FixDispatched, Forge,
+    ForgeDeliveryAccepted, ForgePayload, ForgeTickReport, GetInboxItem, GetIssue, GetLane, GetPolicy, GetSprint,
+    GetTemplate, Goal, GoalList, GrantBudget, HarnessAction, HarnessEvents, HarnessEventsAccepted, HarnessRevoked,
     Health, Heartbeat, HeartbeatAnswer, InboxItem, InboxResolved, IngestCiEvent, IngestSignal, InterruptLane,
     InterruptQueued, InviteMember, InvokeTool, Issue, IssueComment, IssueDetail, IssueToken, IssuedToken, Jwks, Lane,
-    LaneAction, LaneDecision, LaneDetail, LaneEventsQuery, LaneVerification, ListApprovals, ListDeliveries, ListInbox,
-    ListIssues, ListLanes, ListTools, MaintenanceReport, MandateReport, Mandates, MemberList, MemberPermission,
-    MemberRemoved, MemberView, NoInput, Page, Policy, PolicyTested, PreviewQueue, Project, ProjectList,
-    PromoteTemplate, Proof, ProofQuery, ProvidersForEmail, ProvidersForEmailResult, PublishChangelog, PublishedHead,
-    QueuePreview, RateFamily, Redeliver, RegisterHarness, RegisterTool, RegisteredHarness, RelateIssues, RemoveMember,
-    ResolveInboxItem, ResumeLane, ReviewTemplate, RevokeHarness, RevokeToken, RevokedToken, RotateConnection, RunAgent,
-    Scope, SentryPayload, SignalIgnored, SignalIngested, SignalProvider, SignalSource, SsoConfigUpdated,
-    SsoDomainVerified, Template, TestPolicy, Tool, ToolCall, TraceToFix, UpdateBudget, UpdateEndpoint, UpdateIssue,
-    UpdateMandates, UpdateMember, UpdatePolicy, UpdateSsoConfig, VerifyAnswer, VerifyLane, VerifyRequest,
-    VerifySsoDomain, WebhookDelivery, WebhookEndpoint, WebhookEnqueued, WebhookTickReport, WorkspaceBudget,
+    LaneAction, LaneDecision, LaneDetail, LaneEventsQuery, LaneVerification, ListApprovals, ListDeliveries, ListGoals,
+    ListInbox, ListIssues, ListLanes, ListSprints, ListTools, MaintenanceReport, MandateReport, Mandates, MemberList,
+    MemberPermission, MemberRemoved, MemberView, NoInput, Page, PipelineTickReport, PlanSprint, Policy, PolicyTested,
+    PosthogPayload, PreviewQueue, Project, ProjectList, PromoteTemplate, Proof, ProofQuery, ProvidersForEmail,
+    ProvidersForEmailResult, PublishChangelog, PublishedHead, QueuePreview, RateFamily, Redeliver, RegisterHarness,
+    RegisterTool, RegisteredHarness, RelateIssues, RemoveMember, ResolveInboxItem, ResumeLane, ReviewTemplate,
+    RevokeHarness, RevokeToken, RevokedToken, RotateConnection, RunAgent, Scope, SentryPayload, SignalIgnored,
+    SignalIngested, SignalProvider, SignalSource, Sprint, SprintEventPage, SprintEventsQuery, SprintSummary,
+    SsoConfigUpdated, SsoDomainVerified, Template, TestPolicy, Tool, ToolCall, TraceToFix, TransitionSprint,
+    UpdateBudget, UpdateEndpoint, UpdateGoal, UpdateIssue, UpdateMandates, UpdateMember, UpdatePolicy, UpdateSsoConfig,
+    VerifyAnswer, VerifyLane, VerifyRequest, VerifySsoDomain, WebhookDelivery, WebhookEndpoint, WebhookEnqueued,
+    WebhookTickReport, WorkspaceBudget,
 };
 
 /// An HTTP method an endpoint answers.
@@ -361,6 +364,12 @@ endpoints! {
         request: CostSummaryQuery,
         responses: [200 Json(CostSummary): "The rows and their totals."],
     }
+    DASHBOARD_SUMMARY {
+        name: "dashboard-summary", methods: [Get, Post], auth: Auth::Bearer(Scope::IssuesRead), rate: Some(Read), mutation: false,
+        summary: "The planning dashboard: signals → issues → lanes → merged per UTC day with rates, the queue's depth and age, lane outcomes per harness kind, template health and sprints per state.",
+        request: DashboardQuery,
+        responses: [200 Json(DashboardSummary): "The aggregates over the last `days` days."],
+    }
     DISPATCH_CLAIM {
         name: "dispatch-claim", methods: [Post], auth: Auth::Bearer(Scope::IssuesWrite), rate: Some(Write), mutation: false,
         summary: "Atomically claim the next unblocked issue of the queue, with its prompt hydrated from its template; the claim returns to the queue if no lane takes the issue before its lease ends.",
@@ -390,6 +399,12 @@ endpoints! {
         summary: "Verify an audit export (NDJSON or JSON) or a signed head with inclusion / consistency proofs; answers valid or the first bad index and why.",
         request: VerifyRequest,
         responses: [200 Json(VerifyAnswer): "Whether everything checked holds, and if not, where and why."],
+    }
+    FIRST_RUN_DISPATCH {
+        name: "first-run-dispatch", methods: [Post], auth: Auth::Bearer(Scope::LanesWrite), rate: Some(Write), mutation: true,
+        summary: "From nothing to a running lane: a project for the repository (or its existing one), a first-run issue and a lane that maps the repository, under the workspace's policy, budget and claim checks. Once per repository: a second call answers the first run's lane.",
+        request: FirstRun,
+        responses: [201 Json(FirstRunDispatched): "The project, issue and lane made.", 200 Json(FirstRunDispatched): "The repository's first run, already dispatched (`existing`)."],
     }
     FORGE_CONNECTION_CREATE {
         name: "forge-connection-create", methods: [Post], auth: Auth::Bearer(Scope::IntegrationsWrite), rate: Some(Write), mutation: true,
@@ -426,6 +441,24 @@ endpoints! {
         summary: "Receive a GitLab webhook for a forge connection (`?connection=`): verified with `X-Gitlab-Token`, stored once per `X-Gitlab-Event-UUID`, answered, then processed — merge requests, pushes, pipelines and notes that mention the bot.",
         request: ForgePayload,
         responses: [202 Json(ForgeDeliveryAccepted): "Stored and processed (`state`, `outcome`).", 200 Json(ForgeDeliveryAccepted): "A redelivery of a delivery already stored (`duplicate`); nothing is done again."],
+    }
+    GOAL_CREATE {
+        name: "goal-create", methods: [Post], auth: Auth::Bearer(Scope::IssuesWrite), rate: Some(Write), mutation: true,
+        summary: "Set a goal: a metric with a target and a deadline, and a weight (0-3) its issues carry in the queue while it is active.",
+        request: CreateGoal,
+        responses: [201 Json(Goal): "The goal."],
+    }
+    GOAL_LIST {
+        name: "goal-list", methods: [Get, Post], auth: Auth::Bearer(Scope::IssuesRead), rate: Some(Read), mutation: false,
+        summary: "The workspace's goals, newest first, with progress and their open and done issues.",
+        request: ListGoals,
+        responses: [200 Json(GoalList): "The goals."],
+    }
+    GOAL_UPDATE {
+        name: "goal-update", methods: [Post], auth: Auth::Bearer(Scope::IssuesWrite), rate: Some(Write), mutation: true,
+        summary: "Move a goal's metric, target, deadline or weight, or mark it achieved or abandoned (its issues then lose its weight).",
+        request: UpdateGoal,
+        responses: [200 Json(Goal): "The goal."],
     }
     HARNESS_ACTION {
         name: "harness-action", methods: [Post], auth: Auth::Harness, rate: None, mutation: false,
@@ -652,6 +685,12 @@ endpoints! {
         request: UpdatePolicy,
         responses: [201 Json(Policy): "The new version, now in force."],
     }
+    POSTHOG_WEBHOOK {
+        name: "posthog-webhook", methods: [Post], auth: Auth::SignalSignature(SignalProvider::Posthog), rate: None, mutation: false,
+        summary: "Receive a PostHog webhook for a signal source (`?source=`), verified with `X-PostHog-Signature`: `$exception` events become bug signals folded by exception fingerprint, other events task signals folded by event and page.",
+        request: PosthogPayload,
+        responses: [202 Json(SignalIngested): "The issue the signal opened or repeated."],
+    }
     PROJECT_CREATE {
         name: "project-create", methods: [Post], auth: Auth::Bearer(Scope::IssuesWrite), rate: Some(Write), mutation: true,
         summary: "Create a project: a repository, its default branch and its goal.",
@@ -663,6 +702,18 @@ endpoints! {
         summary: "The workspace's projects with their open issue counts.",
         request: NoInput,
         responses: [200 Json(ProjectList): "Every project, by name."],
+    }
+    RECURRING_PIPELINE_TICK {
+        name: "recurring-pipeline-tick", methods: [Post], auth: Auth::Bearer(Scope::LanesWrite), rate: Some(Write), mutation: true,
+        summary: "Start the workspace's scheduled sprints whose time has come: each takes its goal's open issues and moves through plan to build; a recurring one plans its successor. Also runs on a cron schedule for every workspace.",
+        request: NoInput,
+        responses: [200 Json(PipelineTickReport): "The sprints started, scheduled next and skipped."],
+    }
+    SDLC_TRANSITION {
+        name: "sdlc-transition", methods: [Post], auth: Auth::Bearer(Scope::LanesWrite), rate: Some(Write), mutation: true,
+        summary: "Move a sprint through intake → plan → build → review → ship → complete, with guards (no ship before every lane is merged and verified, unless overridden with a reason, audited); cancel it; retry it from plan, build or review; raise its token budget.",
+        request: TransitionSprint,
+        responses: [200 Json(Sprint): "The sprint in its new state."],
     }
     SEND_INVITE {
         name: "send-invite", methods: [Post], auth: Auth::Bearer(Scope::MembersWrite), rate: Some(Write), mutation: true,
@@ -687,6 +738,33 @@ endpoints! {
         summary: "Register a signal provider (Sentry) with the client secret it signs with; its webhooks then open issues in the workspace.",
         request: CreateSignalSource,
         responses: [201 Json(SignalSource): "The source and the path to give the provider."],
+    }
+    SPRINT_EVENTS {
+        name: "sprint-events", methods: [Get, Post], auth: Auth::Bearer(Scope::IssuesRead), rate: Some(Read), mutation: false,
+        summary: "A sprint's event log with increasing ids (transitions, dispatches, lane moves, budget, overrides): JSON backfill, or Server-Sent Events with `Accept: text/event-stream`.",
+        request: SprintEventsQuery,
+        responses: [
+            200 Json(SprintEventPage): "A page of events after `since`.",
+            200 EventStream(crate::SprintEvent): "With `Accept: text/event-stream`: `id:`/`event:`/`data:` per event, `: keep-alive` comments, `event: end` once the sprint is complete or cancelled; reconnect with `Last-Event-ID`.",
+        ],
+    }
+    SPRINT_GET {
+        name: "sprint-get", methods: [Get, Post], auth: Auth::Bearer(Scope::IssuesRead), rate: Some(Read), mutation: false,
+        summary: "A sprint with its plan: the phases it went through, its issues with their lanes, pull requests and verification, and what the next step needs.",
+        request: GetSprint,
+        responses: [200 Json(Sprint): "The sprint."],
+    }
+    SPRINT_LIST {
+        name: "sprint-list", methods: [Get, Post], auth: Auth::Bearer(Scope::IssuesRead), rate: Some(Read), mutation: false,
+        summary: "The workspace's sprints, newest first, filtered by project or state.",
+        request: ListSprints,
+        responses: [200 Json(Page<SprintSummary>): "A page of sprints."],
+    }
+    SPRINT_PLAN {
+        name: "sprint-plan", methods: [Post], auth: Auth::Bearer(Scope::IssuesWrite), rate: Some(Write), mutation: true,
+        summary: "Plan a sprint from a goal (its open, unblocked issues, best queue score first) or from issues named: one lane per issue when it builds, under a token budget across its lanes; now, at `starts_at`, or every `repeat_every_hours`.",
+        request: PlanSprint,
+        responses: [201 Json(Sprint): "The sprint, in intake, with its plan."],
     }
     SSO_CONFIG_UPDATE {
         name: "sso-config-update", methods: [Post], auth: Auth::Bearer(Scope::Admin), rate: Some(Write), mutation: true,

@@ -125,3 +125,7 @@ prefixed_id!(/// A provider (Sentry) sending signed signals.
     SignalSourceId, "src_");
 prefixed_id!(/// A prompt template (its versions are numbered).
     TemplateId, "tpl_");
+prefixed_id!(/// A goal: a target to reach by a deadline; its issues weigh more in the queue.
+    GoalId, "goal_");
+prefixed_id!(/// A sprint taking a goal's issues through the SDLC.
+    SprintId, "spr_");

@@ -16,6 +16,7 @@ mod integrations;
 mod lanes;
 mod planning;
 mod scope;
+mod sprints;
 mod types;
 pub mod valid;
 
@@ -24,14 +25,15 @@ pub use endpoints::{Auth, Endpoint, Media, Verb};
 pub use error::{ErrorBody, ErrorCode, ErrorDetail, Problem};
 pub use governance::*;
 pub use ids::{
-    ApprovalId, ChangelogId, ConnectionId, DeliveryId, EndpointId, HarnessId, ID_ALPHABET, ID_BODY_LEN, InboxId,
-    IssueId, LaneId, MemberId, MessageId, ProjectId, ProviderId, RequestId, SignalSourceId, TemplateId, TokenId,
-    ToolCallId, ToolId, WorkspaceId,
+    ApprovalId, ChangelogId, ConnectionId, DeliveryId, EndpointId, GoalId, HarnessId, ID_ALPHABET, ID_BODY_LEN,
+    InboxId, IssueId, LaneId, MemberId, MessageId, ProjectId, ProviderId, RequestId, SignalSourceId, SprintId,
+    TemplateId, TokenId, ToolCallId, ToolId, WorkspaceId,
 };
 pub use integrations::*;
 pub use lanes::*;
 pub use planning::*;
 pub use scope::{RateFamily, Scope, UnknownScope};
+pub use sprints::*;
 pub use types::*;
 pub use valid::{
     Brief, Description, Domain, Email, EventFilter, Glob, Handle, HttpUrl, List, Message, Name, Ranged, RelPath,

@@ -6,7 +6,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::governance::Priority;
-use crate::ids::{IssueId, LaneId, ProjectId, SignalSourceId, TemplateId};
+use crate::ids::{GoalId, IssueId, LaneId, ProjectId, SignalSourceId, TemplateId};
 use crate::valid::{Brief, Description, List, Message, Name, Ranged, Repository, Word};
 
 // ---------------------------------------------------------------- projects
@@ -158,6 +158,9 @@ pub struct CreateIssue {
     pub priority: Option<Priority>,
     #[serde(default)]
     pub project_id: Option<ProjectId>,
+    /// The goal it serves (its weight counts in the queue score).
+    #[serde(default)]
+    pub goal_id: Option<GoalId>,
     #[serde(default)]
     pub labels: List<Word, 0, 20>,
 }
@@ -180,6 +183,8 @@ pub struct UpdateIssue {
     pub status: Option<IssueStatus>,
     #[serde(default)]
     pub project_id: Option<ProjectId>,
+    #[serde(default)]
+    pub goal_id: Option<GoalId>,
     #[serde(default)]
     pub labels: Option<List<Word, 0, 20>>,
 }
@@ -214,8 +219,9 @@ pub struct Issue {
     pub priority: Priority,
     pub status: IssueStatus,
     pub project_id: Option<ProjectId>,
+    pub goal_id: Option<GoalId>,
     pub labels: Vec<String>,
-    /// `manual`, `signal`, `sentry`.
+    /// `manual`, `signal`, `sentry`, `posthog`, `first-run`.
     pub source: String,
     /// Signals folded into it (repeats of the same fingerprint).
     pub signal_count: u64,
@@ -338,17 +344,19 @@ pub struct CreateSignalSource {
 #[serde(rename_all = "snake_case")]
 pub enum SignalProvider {
     Sentry,
+    Posthog,
 }
 
 impl SignalProvider {
     pub const fn as_str(self) -> &'static str {
         match self {
             Self::Sentry => "sentry",
+            Self::Posthog => "posthog",
         }
     }
 
     pub fn parse(s: &str) -> Option<Self> {
-        (s == "sentry").then_some(Self::Sentry)
+        [Self::Sentry, Self::Posthog].into_iter().find(|p| p.as_str() == s)
     }
 }
 
@@ -380,10 +388,12 @@ pub struct SignalSource {
 pub struct QueueScore {
     /// urgent 400, high 300, normal 200, low 100.
     pub priority: u32,
-    /// One per hour waiting, at most 72.
+    /// One per hour waiting, at most 48.
     pub age: u32,
     /// Two per repeated signal, at most 20.
     pub signals: u32,
+    /// Ten per point of its goal's weight (0–3) while the goal is active, at most 30.
+    pub goal: u32,
     /// The sum; the queue is in descending order of it (ties: the older issue first).
     pub total: u32,
 }
@@ -400,6 +410,9 @@ pub struct QueuedIssue {
 pub struct PreviewQueue {
     #[serde(default)]
     pub project_id: Option<ProjectId>,
+    /// Only the issues of this goal.
+    #[serde(default)]
+    pub goal_id: Option<GoalId>,
     #[serde(default)]
     pub limit: Option<Ranged<1, 100>>,
 }

@@ -89,6 +89,10 @@ pub fn openapi(deployment: &Deployment) -> Value {
                     "type": "apiKey", "in": "header", "name": "Sentry-Hook-Signature",
                     "description": "Hex HMAC-SHA256 of the raw body with the signal source's client secret (the service-role kind for provider webhooks).",
                 },
+                "posthogSignature": {
+                    "type": "apiKey", "in": "header", "name": "X-PostHog-Signature",
+                    "description": "`sha256=<hex HMAC-SHA256 of the raw body>` (prefix optional) with the signal source's secret, computed by the PostHog destination (the service-role kind for provider webhooks).",
+                },
                 "gitlabToken": {
                     "type": "apiKey", "in": "header", "name": "X-Gitlab-Token",
                     "description": "The forge connection's secret (the contract's service-role kind for forge webhooks).",
@@ -155,6 +159,7 @@ fn security(auth: Auth) -> Value {
         Auth::ForgeSignature(switchyard_api::Forge::Github) => json!([{"githubSignature": []}]),
         Auth::ForgeSignature(switchyard_api::Forge::Gitlab) => json!([{"gitlabToken": []}]),
         Auth::SignalSignature(switchyard_api::SignalProvider::Sentry) => json!([{"sentrySignature": []}]),
+        Auth::SignalSignature(switchyard_api::SignalProvider::Posthog) => json!([{"posthogSignature": []}]),
     }
 }
 

@@ -19,6 +19,7 @@ pub mod merkle;
 pub mod planning;
 pub mod policy;
 pub mod rate;
+pub mod sprint;
 pub mod sse;
 pub mod token;
 pub mod webhook;

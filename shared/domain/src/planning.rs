@@ -4,18 +4,28 @@
 
 use switchyard_api::{IssueType, Priority, QueueScore};
 
+/// The most the queue score's age part adds (one per hour waiting).
+pub const MAX_AGE: u32 = 48;
+/// The most repeated signals add (two per repeat).
+pub const MAX_SIGNALS: u32 = 20;
+/// What each point of an active goal's weight (0–3) adds.
+pub const GOAL_POINT: u32 = 10;
+
 /// The queue's score: priority first (its steps of 100 are more than the
-/// other parts can add), then time waiting, then repeats.
-pub fn score(priority: Priority, waited_secs: u64, signal_count: u64) -> QueueScore {
+/// other parts can add together: 48 + 20 + 30), then time waiting, repeats
+/// and the weight of the issue's goal while that goal is active.
+pub fn score(priority: Priority, waited_secs: u64, signal_count: u64, goal_weight: u32) -> QueueScore {
     let priority = match priority {
         Priority::Urgent => 400,
         Priority::High => 300,
         Priority::Normal => 200,
         Priority::Low => 100,
     };
-    let age = u32::try_from((waited_secs / 3600).min(72)).unwrap_or(72);
-    let signals = u32::try_from(signal_count.saturating_sub(1).saturating_mul(2).min(20)).unwrap_or(20);
-    QueueScore { priority, age, signals, total: priority + age + signals }
+    let age = u32::try_from(waited_secs / 3600).unwrap_or(MAX_AGE).min(MAX_AGE);
+    let signals =
+        u32::try_from(signal_count.saturating_sub(1).saturating_mul(2)).unwrap_or(MAX_SIGNALS).min(MAX_SIGNALS);
+    let goal = goal_weight.min(3) * GOAL_POINT;
+    QueueScore { priority, age, signals, goal, total: priority + age + signals + goal }
 }
 
 /// The numeric rank a priority is stored with, for ordering in SQL.
@@ -221,17 +231,96 @@ pub fn sentry_signal(resource: &str, payload: &serde_json::Value) -> Result<Opti
     }))
 }
 
+/// A PostHog webhook read as a signal.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PosthogSignal {
+    pub title: String,
+    pub body: String,
+    /// `posthog:<exception fingerprint>`, else `posthog:<event>:<title evened out>`.
+    pub fingerprint: String,
+    pub priority: Priority,
+    pub issue_type: IssueType,
+}
+
+/// Reads a PostHog webhook (`{"event": {"event", "properties", …}, "person": …}`):
+/// an `$exception` is a high-priority bug; any other event a normal task
+/// named after the event and the page it happened on.
+pub fn posthog_signal(payload: &serde_json::Value) -> Result<PosthogSignal, String> {
+    use serde_json::Value;
+    let event = payload.get("event").filter(|e| e.is_object()).ok_or("no `event` object")?;
+    let name = event.get("event").and_then(Value::as_str).filter(|n| !n.is_empty()).ok_or("no `event.event`")?;
+    let prop = |key: &str| event.pointer(&format!("/properties/{key}")).and_then(Value::as_str).map(str::to_owned);
+    let url = prop("$current_url").or_else(|| event.get("url").and_then(Value::as_str).map(str::to_owned));
+    let (title, priority, issue_type) = if name == "$exception" {
+        let kind = prop("$exception_type").unwrap_or_else(|| "Error".to_owned());
+        let message = prop("$exception_message").unwrap_or_default();
+        (format!("{kind}: {message}").trim_end_matches([':', ' ']).to_owned(), Priority::High, IssueType::Bug)
+    } else {
+        let place = url.as_deref().map(|u| format!(" on {u}")).unwrap_or_default();
+        (format!("{name}{place}"), Priority::Normal, IssueType::Task)
+    };
+    let title: String = title.chars().take(200).collect();
+    let fingerprint = match prop("$exception_fingerprint") {
+        Some(fp) if name == "$exception" => format!("posthog:{fp}"),
+        _ => format!("posthog:{name}:{}", fingerprint(None, &title)),
+    };
+    let mut body = format!("PostHog event `{name}`");
+    if let Some(id) = event.get("distinct_id").and_then(Value::as_str) {
+        body.push_str(&format!(" from `{id}`"));
+    }
+    body.push('\n');
+    if let Some(url) = &url {
+        body.push_str(&format!("Page: {url}\n"));
+    }
+    if let Some(stack) = prop("$exception_stack_trace_raw") {
+        body.push_str(&format!("\n{}\n", stack.chars().take(4000).collect::<String>()));
+    }
+    if let Some(link) = event.get("url").and_then(Value::as_str).filter(|u| url.as_deref() != Some(*u)) {
+        body.push_str(&format!("PostHog: {link}\n"));
+    }
+    Ok(PosthogSignal { title, body: body.trim().to_owned(), fingerprint, priority, issue_type })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn priority_always_outranks_age_and_repeats() {
-        let old_normal = score(Priority::Normal, 10 * 86_400, 1_000);
-        let new_high = score(Priority::High, 0, 1);
+    fn priority_always_outranks_age_repeats_and_goals() {
+        let old_normal = score(Priority::Normal, 10 * 86_400, 1_000, 3);
+        let new_high = score(Priority::High, 0, 1, 0);
         assert!(new_high.total > old_normal.total, "{new_high:?} vs {old_normal:?}");
-        assert_eq!(score(Priority::Low, 7200, 3), QueueScore { priority: 100, age: 2, signals: 4, total: 106 });
-        assert_eq!(score(Priority::Urgent, 0, 0).total, 400);
+        assert_eq!(old_normal.total, 298);
+        assert_eq!(
+            score(Priority::Low, 7200, 3, 1),
+            QueueScore { priority: 100, age: 2, signals: 4, goal: 10, total: 116 }
+        );
+        assert_eq!(score(Priority::Urgent, 0, 0, 0).total, 400);
+        assert_eq!(score(Priority::Normal, 0, 0, 7).goal, 30);
+    }
+
+    #[test]
+    fn posthog_exceptions_and_events_become_signals() {
+        let exception = serde_json::json!({"event": {"uuid": "0190-a", "event": "$exception", "distinct_id": "u1",
+            "properties": {"$exception_type": "TypeError", "$exception_message": "x is undefined on order 81",
+                "$current_url": "https://shop.example/checkout", "$exception_fingerprint": "fp-9"}},
+            "person": {"properties": {"email": "ann@example.com"}}});
+        let s = posthog_signal(&exception).unwrap();
+        assert_eq!(s.title, "TypeError: x is undefined on order 81");
+        assert_eq!(
+            (s.fingerprint.as_str(), s.priority, s.issue_type),
+            ("posthog:fp-9", Priority::High, IssueType::Bug)
+        );
+        assert!(s.body.contains("https://shop.example/checkout"), "{}", s.body);
+        let no_fp = serde_json::json!({"event": {"event": "$exception", "properties": {"$exception_type": "E",
+            "$exception_message": "timeout after 3000 ms"}}});
+        let again = serde_json::json!({"event": {"event": "$exception", "properties": {"$exception_type": "E",
+            "$exception_message": "timeout after 45 ms"}}});
+        assert_eq!(posthog_signal(&no_fp).unwrap().fingerprint, posthog_signal(&again).unwrap().fingerprint);
+        let rage = serde_json::json!({"event": {"event": "$rageclick", "properties": {"$current_url": "https://shop.example/cart"}}});
+        let s = posthog_signal(&rage).unwrap();
+        assert_eq!((s.title.as_str(), s.issue_type), ("$rageclick on https://shop.example/cart", IssueType::Task));
+        assert!(posthog_signal(&serde_json::json!({"hello": 1})).is_err());
     }
 
     #[test]

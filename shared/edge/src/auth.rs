@@ -255,7 +255,8 @@ pub(crate) fn forge(
 
 /// Authenticates a signal provider's delivery: the source its `?source=`
 /// names and the provider's signature with that source's secret (Sentry:
-/// `Sentry-Hook-Signature`, hex HMAC-SHA256 of the raw body). 401 otherwise.
+/// `Sentry-Hook-Signature`, PostHog: `X-PostHog-Signature`, each a hex
+/// HMAC-SHA256 of the raw body). 401 otherwise.
 pub(crate) fn signal_source(
     provider: switchyard_api::SignalProvider,
     query: &str,
@@ -268,8 +269,16 @@ pub(crate) fn signal_source(
         .ok_or_else(|| refused("the URL must carry `?source=<id>` from signal-source-create"))?;
     let source = crate::planning::source_for_delivery(db, &id, provider)?
         .ok_or_else(|| refused("unknown source or bad signature"))?;
-    // Sentry signs like GitHub, without the `sha256=` prefix.
-    let signature = header("sentry-hook-signature").map(|s| format!("sha256={}", s.trim()));
+    // Both sign like GitHub (hex HMAC-SHA256 of the body); Sentry without the
+    // `sha256=` prefix, PostHog (a Hog function computes it) with or without.
+    let header_name = match provider {
+        switchyard_api::SignalProvider::Sentry => "sentry-hook-signature",
+        switchyard_api::SignalProvider::Posthog => "x-posthog-signature",
+    };
+    let signature = header(header_name).map(|s| {
+        let hex = s.trim();
+        format!("sha256={}", hex.strip_prefix("sha256=").unwrap_or(hex))
+    });
     if let Err(e) = switchyard_domain::webhook::verify_github(&[source.secret.as_bytes()], body, signature.as_deref()) {
         return Err(refused(&format!("{e} (unknown source or bad signature)")));
     }

@@ -83,6 +83,11 @@ impl Sql for u64 {
         Value::Integer(i64::try_from(*self).unwrap_or(i64::MAX))
     }
 }
+impl Sql for f64 {
+    fn to_value(&self) -> Value {
+        Value::Real(*self)
+    }
+}
 impl Sql for Vec<u8> {
     fn to_value(&self) -> Value {
         Value::Blob(self.clone())
@@ -156,6 +161,16 @@ impl Row {
             Value::Null => Ok(None),
             Value::Integer(i) => Ok(Some(*i)),
             other => Err(DbError(format!("column `{column}`: expected an integer, found {other:?}"))),
+        }
+    }
+
+    /// A REAL column (an integer stored in it reads as its value).
+    pub fn opt_real(&self, column: &str) -> Result<Option<f64>, DbError> {
+        match self.value(column)? {
+            Value::Null => Ok(None),
+            Value::Real(f) => Ok(Some(*f)),
+            Value::Integer(i) => Ok(Some(*i as f64)),
+            other => Err(DbError(format!("column `{column}`: expected a number, found {other:?}"))),
         }
     }
 

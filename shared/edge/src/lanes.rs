@@ -278,6 +278,7 @@ pub fn apply(tx: &Db, lane: &mut LaneRow, event: Event, reason: Option<&str>) ->
     )?;
     crate::webhooks::emit_lane_state(tx, lane, Some(from), reason)?;
     crate::planning::follow_lane(tx, &lane.run_id, to)?;
+    crate::sprints::follow_lane(tx, lane, from, to)?;
     Ok(())
 }
 

@@ -5,9 +5,9 @@
 
 use serde_json::json;
 use switchyard_api::{
-    ClaimedIssue, CreateIssue, CreateProject, Issue, IssueComment, IssueDetail, IssueId, IssueRelation, IssueStatus,
-    IssueType, LaneId, LaneState, Priority, Project, ProjectId, QueuedIssue, RelationKind, Template, TemplateId,
-    TemplateRef, TemplateVersion, UpdateIssue, WorkspaceId,
+    ClaimedIssue, CreateIssue, CreateProject, GoalId, Issue, IssueComment, IssueDetail, IssueId, IssueRelation,
+    IssueStatus, IssueType, LaneId, LaneState, Priority, Project, ProjectId, QueuedIssue, RelationKind, Template,
+    TemplateId, TemplateRef, TemplateVersion, UpdateIssue, WorkspaceId,
 };
 use switchyard_domain::planning;
 
@@ -77,17 +77,34 @@ pub fn load_project(db: &Db, workspace: &WorkspaceId, id: &ProjectId) -> Result<
     project_from_row(&row)
 }
 
+/// The workspace's oldest project for `repository`, if any.
+pub fn project_for_repository(db: &Db, workspace: &WorkspaceId, repository: &str) -> Result<Option<Project>, ApiError> {
+    db.query_one(
+        &format!(
+            "SELECT {PROJECT_COLUMNS} FROM projects WHERE workspace_id = $1 AND repository = $2 ORDER BY created_at LIMIT 1"
+        ),
+        &[&workspace.as_str(), &repository],
+    )?
+    .as_ref()
+    .map(project_from_row)
+    .transpose()
+}
+
 // ---------------------------------------------------------------- issues
 
 /// An issue is blocked while an issue that blocks it is neither done nor cancelled.
 const BLOCKED: &str = "EXISTS (SELECT 1 FROM issue_relations r JOIN issues b ON b.id = r.from_id
      WHERE r.to_id = issues.id AND r.kind = 'blocks' AND b.status NOT IN ('done', 'cancelled'))";
 
+/// The weight of an issue's goal while that goal is active (else 0).
+const GOAL_WEIGHT: &str =
+    "COALESCE((SELECT g.weight FROM goals g WHERE g.id = issues.goal_id AND g.status = 'active'), 0)";
+
 fn issue_columns() -> String {
     format!(
         "id, number, title, body, type, priority, status, project_id, labels, source, signal_count, first_seen, \
-         last_seen, claimed_by, claim_expires_at, lane_id, trace_files, created_by, created_at, updated_at, \
-         {BLOCKED} AS blocked"
+         last_seen, claimed_by, claim_expires_at, lane_id, trace_files, created_by, created_at, updated_at, goal_id, \
+         {BLOCKED} AS blocked, {GOAL_WEIGHT} AS goal_weight"
     )
 }
 
@@ -105,6 +122,7 @@ fn issue_from_row(row: &Row) -> Result<Issue, ApiError> {
             .opt_text("project_id")?
             .map(|p| ProjectId::parse(&p).ok_or_else(|| bad("project_id")))
             .transpose()?,
+        goal_id: row.opt_text("goal_id")?.map(|g| GoalId::parse(&g).ok_or_else(|| bad("goal_id"))).transpose()?,
         labels: row.json("labels")?,
         source: row.text("source")?,
         signal_count: u64::try_from(row.int("signal_count")?).map_err(|_| bad("signal_count"))?,
@@ -140,6 +158,7 @@ pub struct NewIssue<'a> {
     pub issue_type: IssueType,
     pub priority: Priority,
     pub project: Option<&'a ProjectId>,
+    pub goal: Option<&'a GoalId>,
     pub labels: Vec<String>,
     pub source: &'a str,
     pub fingerprint: Option<&'a str>,
@@ -154,6 +173,7 @@ impl<'a> NewIssue<'a> {
             issue_type: input.issue_type.unwrap_or(IssueType::Task),
             priority: input.priority.unwrap_or(Priority::Normal),
             project: input.project_id.as_ref(),
+            goal: input.goal_id.as_ref(),
             labels: input.labels.strings(),
             source: "manual",
             fingerprint: None,
@@ -166,6 +186,9 @@ impl<'a> NewIssue<'a> {
 pub fn create_issue(tx: &Db, workspace: &WorkspaceId, new: &NewIssue<'_>, by: &str) -> Result<Issue, ApiError> {
     if let Some(project) = new.project {
         load_project(tx, workspace, project).map_err(|_| ApiError::validation("project_id", "no such project"))?;
+    }
+    if let Some(goal) = new.goal {
+        crate::goals::load(tx, workspace, goal).map_err(|_| ApiError::validation("goal_id", "no such goal"))?;
     }
     let number = tx
         .query_one(
@@ -180,8 +203,9 @@ pub fn create_issue(tx: &Db, workspace: &WorkspaceId, new: &NewIssue<'_>, by: &s
     let from_signal = new.fingerprint.is_some();
     tx.exec(
         "INSERT INTO issues (id, workspace_id, number, title, body, type, priority, priority_rank, status, project_id,
-         labels, source, fingerprint, signal_count, first_seen, last_seen, trace_files, created_by, created_at, updated_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'open', $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)",
+         labels, source, fingerprint, signal_count, first_seen, last_seen, trace_files, created_by, created_at, updated_at,
+         goal_id)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'open', $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)",
         &[
             &id.as_str(),
             &workspace.as_str(),
@@ -202,6 +226,7 @@ pub fn create_issue(tx: &Db, workspace: &WorkspaceId, new: &NewIssue<'_>, by: &s
             &by,
             &now,
             &now,
+            &new.goal.map(GoalId::as_str),
         ],
     )?;
     load_issue(tx, workspace, &id)
@@ -222,6 +247,9 @@ pub fn update_issue(tx: &Db, workspace: &WorkspaceId, input: &UpdateIssue) -> Re
     if let Some(project) = &input.project_id {
         load_project(tx, workspace, project).map_err(|_| ApiError::validation("project_id", "no such project"))?;
     }
+    if let Some(goal) = &input.goal_id {
+        crate::goals::load(tx, workspace, goal).map_err(|_| ApiError::validation("goal_id", "no such goal"))?;
+    }
     let priority = input.priority.unwrap_or(current.priority);
     let status = input.status.unwrap_or(current.status);
     let releases = input.status.is_some_and(|s| s != IssueStatus::Claimed);
@@ -231,7 +259,8 @@ pub fn update_issue(tx: &Db, workspace: &WorkspaceId, input: &UpdateIssue) -> Re
     };
     tx.exec(
         "UPDATE issues SET title = $1, body = $2, type = $3, priority = $4, priority_rank = $5, status = $6,
-         project_id = $7, labels = $8, claimed_by = $9, claim_expires_at = $10, updated_at = $11 WHERE id = $12",
+         project_id = $7, labels = $8, claimed_by = $9, claim_expires_at = $10, updated_at = $11, goal_id = $12
+         WHERE id = $13",
         &[
             &input.title.as_ref().map_or(current.title.clone(), |t| t.to_string()),
             &input.body.as_ref().map(|b| b.to_string()).or(current.body.clone()),
@@ -244,6 +273,7 @@ pub fn update_issue(tx: &Db, workspace: &WorkspaceId, input: &UpdateIssue) -> Re
             &(!releases).then(|| current.claimed_by.clone()).flatten(),
             &(!releases).then(|| current.claim_expires_at.clone()).flatten(),
             &now_rfc3339(),
+            &input.goal_id.as_ref().or(current.goal_id.as_ref()).map(GoalId::as_str),
             &current.id.as_str(),
         ],
     )?;
@@ -421,6 +451,20 @@ pub fn detail(db: &Db, workspace: &WorkspaceId, id: &IssueId) -> Result<IssueDet
     Ok(IssueDetail { issue, comments, relations })
 }
 
+/// The newest issue with `fingerprint`, whatever its status.
+pub fn issue_by_fingerprint(db: &Db, workspace: &WorkspaceId, fingerprint: &str) -> Result<Option<Issue>, ApiError> {
+    db.query_one(
+        &format!(
+            "SELECT {} FROM issues WHERE workspace_id = $1 AND fingerprint = $2 ORDER BY created_at DESC LIMIT 1",
+            issue_columns()
+        ),
+        &[&workspace.as_str(), &fingerprint],
+    )?
+    .as_ref()
+    .map(issue_from_row)
+    .transpose()
+}
+
 // ---------------------------------------------------------------- signals
 
 /// Folds a signal into the open issue with its fingerprint (count, last
@@ -432,7 +476,7 @@ pub fn fold_signal(tx: &Db, workspace: &WorkspaceId, new: &NewIssue<'_>, by: &st
          ORDER BY created_at DESC LIMIT 1",
         &[&workspace.as_str(), &fingerprint],
     )?;
-    match existing {
+    let (issue, new_issue) = match existing {
         Some(row) => {
             let id = IssueId::parse(&row.text("id")?).ok_or_else(|| ApiError::internal("malformed issue id"))?;
             let now = now_rfc3339();
@@ -440,10 +484,15 @@ pub fn fold_signal(tx: &Db, workspace: &WorkspaceId, new: &NewIssue<'_>, by: &st
                 "UPDATE issues SET signal_count = signal_count + 1, last_seen = $1, updated_at = $2 WHERE id = $3",
                 &[&now, &now, &id.as_str()],
             )?;
-            Ok((load_issue(tx, workspace, &id)?, false))
+            (load_issue(tx, workspace, &id)?, false)
         }
-        None => Ok((create_issue(tx, workspace, new, by)?, true)),
-    }
+        None => (create_issue(tx, workspace, new, by)?, true),
+    };
+    tx.exec(
+        "INSERT INTO signal_arrivals (workspace_id, issue_id, source, arrived_at) VALUES ($1, $2, $3, $4)",
+        &[&workspace.as_str(), &issue.id.as_str(), &new.source, &now_rfc3339()],
+    )?;
+    Ok((issue, new_issue))
 }
 
 /// Registers a signal provider with the secret it signs with.
@@ -523,18 +572,21 @@ pub fn queue(
     db: &Db,
     workspace: &WorkspaceId,
     project: Option<&ProjectId>,
+    goal: Option<&GoalId>,
     limit: usize,
 ) -> Result<Vec<QueuedIssue>, ApiError> {
     let now = now_rfc3339();
     let project = project.map(ProjectId::as_str);
+    let goal = goal.map(GoalId::as_str);
     let rows = db.query(
         &format!(
             "SELECT {} FROM issues WHERE workspace_id = $1 AND ($2 IS NULL OR project_id = $3)
-               AND (status = 'open' OR (status = 'claimed' AND claim_expires_at < $4)) AND NOT {BLOCKED}
-             ORDER BY priority_rank DESC, created_at, id LIMIT $5",
+               AND ($4 IS NULL OR goal_id = $5)
+               AND (status = 'open' OR (status = 'claimed' AND claim_expires_at < $6)) AND NOT {BLOCKED}
+             ORDER BY priority_rank DESC, created_at, id LIMIT $7",
             issue_columns()
         ),
-        &[&workspace.as_str(), &project, &project, &now, &CANDIDATES],
+        &[&workspace.as_str(), &project, &project, &goal, &goal, &now, &CANDIDATES],
     )?;
     let now_unix = crate::clock::now_unix();
     let mut scored = rows
@@ -542,7 +594,8 @@ pub fn queue(
         .map(|r| {
             let issue = issue_from_row(r)?;
             let waited = now_unix.saturating_sub(unix_of(&issue.created_at));
-            let score = planning::score(issue.priority, waited, issue.signal_count);
+            let goal_weight = u32::try_from(r.int("goal_weight")?).unwrap_or_default();
+            let score = planning::score(issue.priority, waited, issue.signal_count, goal_weight);
             Ok(QueuedIssue { issue, score })
         })
         .collect::<Result<Vec<_>, ApiError>>()?;
@@ -561,7 +614,22 @@ pub fn blocked_count(db: &Db, workspace: &WorkspaceId) -> Result<u64, ApiError> 
     Ok(row.map(|r| r.int("n")).transpose()?.map_or(0, |n| u64::try_from(n).unwrap_or_default()))
 }
 
-fn unix_of(rfc3339: &str) -> u64 {
+/// When each claimable issue was opened, oldest first (the queue's depth and age).
+pub fn waiting_since(db: &Db, workspace: &WorkspaceId) -> Result<Vec<String>, ApiError> {
+    db.query(
+        &format!(
+            "SELECT created_at FROM issues WHERE workspace_id = $1
+               AND (status = 'open' OR (status = 'claimed' AND claim_expires_at < $2)) AND NOT {BLOCKED}
+             ORDER BY created_at LIMIT 100000"
+        ),
+        &[&workspace.as_str(), &now_rfc3339()],
+    )?
+    .iter()
+    .map(|r| Ok(r.text("created_at")?))
+    .collect()
+}
+
+pub fn unix_of(rfc3339: &str) -> u64 {
     chrono::DateTime::parse_from_rfc3339(rfc3339).map_or(0, |t| u64::try_from(t.timestamp()).unwrap_or_default())
 }
 
@@ -574,7 +642,7 @@ pub fn claim(
     worker: &str,
     lease_secs: u64,
 ) -> Result<Option<ClaimedIssue>, ApiError> {
-    let Some(head) = queue(tx, workspace, project, 1)?.into_iter().next() else { return Ok(None) };
+    let Some(head) = queue(tx, workspace, project, None, 1)?.into_iter().next() else { return Ok(None) };
     let expires = rfc3339_after(lease_secs);
     tx.exec(
         "UPDATE issues SET status = 'claimed', claimed_by = $1, claim_expires_at = $2, updated_at = $3 WHERE id = $4",

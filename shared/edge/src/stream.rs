@@ -59,3 +59,77 @@ pub async fn write<E: std::fmt::Debug>(
 ) -> bool {
     body.send(chunk).await.is_ok()
 }
+
+/// Whether the subject of an event stream (a lane, a sprint) has finished.
+pub enum Subject {
+    Active,
+    /// Finished: the `data` of the closing `event: end` frame.
+    Finished(String),
+    /// Its state could not be read: the stream ends and the client reconnects.
+    Unreadable,
+}
+
+/// How long one SSE response lasts before the client must reconnect.
+const STREAM_FOR: std::time::Duration = std::time::Duration::from_secs(20);
+const STREAM_MAX_EVENTS: usize = 1000;
+const KEEP_ALIVE_AFTER: std::time::Duration = std::time::Duration::from_secs(5);
+const POLL_EVERY: std::time::Duration = std::time::Duration::from_millis(200);
+
+/// Serves an event log as Server-Sent Events from `since`: each event as
+/// `id:`/`event:`/`data:` (from `frame`: its id, name and JSON), `: keep-alive`
+/// comments after 5 s of silence, `event: end` once `subject` says finished,
+/// and otherwise a close after 20 s or 1000 events (the client reconnects
+/// with `Last-Event-ID`, with no gap and no duplicate).
+pub async fn pump<T, E>(
+    body: &mut (impl futures::Sink<Vec<u8>, Error = E> + Unpin),
+    mut since: u64,
+    mut fetch: impl FnMut(u64) -> Result<Vec<T>, crate::ApiError>,
+    frame: impl Fn(&T) -> (u64, String, String),
+    mut subject: impl FnMut(u64) -> Subject,
+) -> Result<(), E> {
+    use std::time::Instant;
+    body.send(b"retry: 1000\n\n".to_vec()).await?;
+    let started = Instant::now();
+    let mut last_write = Instant::now();
+    let mut sent = 0usize;
+    loop {
+        // A read that fails ends the stream; the client reconnects with Last-Event-ID.
+        let Ok(batch) = fetch(since) else { return Ok(()) };
+        for event in &batch {
+            let (id, name, data) = frame(event);
+            body.send(format!("id: {id}\nevent: {name}\ndata: {data}\n\n").into_bytes()).await?;
+            since = id;
+            sent += 1;
+            last_write = Instant::now();
+        }
+        if batch.is_empty() {
+            match subject(since) {
+                Subject::Active => {}
+                Subject::Finished(data) => {
+                    return body.send(format!("event: end\ndata: {data}\n\n").into_bytes()).await;
+                }
+                Subject::Unreadable => return Ok(()),
+            }
+        }
+        if sent >= STREAM_MAX_EVENTS || started.elapsed() >= STREAM_FOR {
+            return body.send(b": stream limit reached; reconnect with Last-Event-ID\n\n".to_vec()).await;
+        }
+        if last_write.elapsed() >= KEEP_ALIVE_AFTER {
+            body.send(b": keep-alive\n\n".to_vec()).await?;
+            last_write = Instant::now();
+        }
+        if batch.is_empty() {
+            std::thread::sleep(POLL_EVERY);
+        }
+    }
+}
+
+/// Whether the request asks for Server-Sent Events.
+pub fn wants_events(req: &Request) -> bool {
+    req.header("accept").and_then(|v| v.as_str()).is_some_and(|a| a.contains("text/event-stream"))
+}
+
+/// The `Last-Event-ID` a reconnecting client sends.
+pub fn last_event_id(req: &Request) -> Option<u64> {
+    req.header("last-event-id").and_then(|v| v.as_str()).and_then(|v| v.trim().parse::<u64>().ok())
+}
