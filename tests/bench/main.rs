@@ -564,6 +564,58 @@ async fn claims() -> String {
     )
 }
 
+/// A sprint of 50 issues whose claims all overlap: `build` dispatches the
+/// first and leaves 49 waiting; each lane's completion (through
+/// `harness-event`) dispatches the next, re-checking every waiting issue.
+async fn sprints() -> String {
+    use serde_json::json;
+    let app = switchyard_tests::spawn_app_without_schedules().await;
+    let acme = app.bootstrap("bench", "us-east-1", "enterprise").await;
+    let post = |name: &'static str, body: serde_json::Value| app.call(name).token(&acme.token).json(&body).send();
+    let goal = post("goal-create", json!({"title": "Bench goal"})).await.json();
+    for i in 0..50 {
+        let r = post("issue-create", json!({"title": format!("Bench issue {i}"), "goal_id": goal["id"]})).await;
+        assert_eq!(r.status, 201, "{}", r.text());
+    }
+    let timed = |started: Instant| started.elapsed().as_secs_f64() * 1000.0;
+    let t = Instant::now();
+    let plan = json!({"goal_id": goal["id"], "harness_kind": "script", "repository": "bench/shop", "max_issues": 50});
+    let planned = post("sprint-plan", plan).await.json();
+    let plan_ms = timed(t);
+    let id = planned["id"].clone();
+    post("sdlc-transition", json!({"sprint_id": id, "to": "plan"})).await;
+    let t = Instant::now();
+    let built = post("sdlc-transition", json!({"sprint_id": id, "to": "build"})).await;
+    let build_ms = timed(t);
+    assert_eq!(built.status, 200, "{}", built.text());
+    let harness = app.register_harness(&acme, "script", &[], 60).await;
+    let started = Instant::now();
+    let mut completions = Vec::new();
+    for _ in 0..50 {
+        let lane = app.call("harness-dispatch").token(&harness.credential).json(&json!({})).send().await.json();
+        let run_id = lane["run_id"].clone();
+        let t = Instant::now();
+        let done = app
+            .call("harness-event")
+            .token(&harness.credential)
+            .json(&json!({"run_id": run_id, "events": [{"type": "completed", "exit_code": 0}]}))
+            .send()
+            .await;
+        assert_eq!(done.status, 200, "{}", done.text());
+        completions.push(timed(t));
+    }
+    let seconds = started.elapsed().as_secs_f64();
+    let sprint = post("sprint-get", json!({"sprint_id": id})).await.json();
+    let done = sprint["items"].as_array().unwrap().iter().filter(|i| i["status"] == "done").count();
+    let first = completions[0];
+    completions.sort_by(f64::total_cmp);
+    format!(
+        "sprint of 50 overlapping issues: sprint-plan {plan_ms:.1} ms, build {build_ms:.1} ms; 50 completions each \
+         dispatching the next in {seconds:.2} s: first {first:.1} ms, p50 {:.1} ms, max {:.1} ms; {done} of 50 issues done",
+        completions[25], completions[49]
+    )
+}
+
 /// Signed GitHub deliveries (each stored, audited and processed before its
 /// answer) under load; then outbound webhook passes to a local receiver.
 async fn integrations(seconds: u64, concurrency: usize) -> String {
@@ -655,6 +707,12 @@ async fn main() {
     // `BENCH_ONLY=integrations`: signed forge deliveries and outbound webhook passes.
     if std::env::var("BENCH_ONLY").is_ok_and(|v| v == "integrations") {
         println!("{}", integrations(seconds, concurrency).await);
+        return;
+    }
+
+    // `BENCH_ONLY=sprints`: a sprint building 50 issues one after another.
+    if std::env::var("BENCH_ONLY").is_ok_and(|v| v == "sprints") {
+        println!("{}", sprints().await);
         return;
     }
 

@@ -6,7 +6,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
-use switchyard_tests::{Tenant, TestApp, harness_binary, spawn_app, workspace_root};
+use switchyard_tests::{ApiResponse, Tenant, TestApp, harness_binary, spawn_app, workspace_root};
 
 /// A git repository `shop` with one commit, under a fresh `repos/` directory.
 fn repos() -> tempfile::TempDir {
@@ -558,15 +558,8 @@ async fn the_forge_story_from_comment_to_changelog() {
         .await
         .json();
     receiver.set_secret(hook["secret"].as_str().unwrap());
-    let deliver = |event: &'static str, delivery: String, body: Value| {
-        let raw = serde_json::to_vec(&body).unwrap();
-        app.call(&format!("github-webhook?connection={connection}"))
-            .header("x-github-event", event)
-            .header("x-github-delivery", &delivery)
-            .header("x-hub-signature-256", &switchyard_tests::github_signature(secret, &raw))
-            .raw(raw)
-            .send()
-    };
+    let deliver =
+        |event: &'static str, delivery: String, body: Value| github(&app, &connection, secret, event, delivery, body);
     let repo = json!({"full_name": "acme/shop"});
 
     // 1. A comment mentions the bot: a lane is dispatched.
@@ -648,7 +641,26 @@ async fn the_forge_story_from_comment_to_changelog() {
     assert_eq!(types, want);
 }
 
-/// Issue 13's story, as far as it is built: a Sentry-signed error arrives
+/// Sends a GitHub delivery signed with `secret` to the connection's webhook.
+async fn github(
+    app: &TestApp,
+    connection: &str,
+    secret: &str,
+    event: &str,
+    delivery: String,
+    body: Value,
+) -> ApiResponse {
+    let raw = serde_json::to_vec(&body).unwrap();
+    app.call(&format!("github-webhook?connection={connection}"))
+        .header("x-github-event", event)
+        .header("x-github-delivery", &delivery)
+        .header("x-hub-signature-256", &switchyard_tests::github_signature(secret, &raw))
+        .raw(raw)
+        .send()
+        .await
+}
+
+/// Issue 13's intake story (its sprint half follows): a Sentry-signed error arrives
 /// twice (one issue, counted twice); it tops the queue; a worker claims it
 /// with a prompt from the workspace's `bug` template and dispatches it; the
 /// reference harness runs the lane; the worker reviews the prompt (the
@@ -729,15 +741,8 @@ async fn the_sprint_story_from_a_goal_through_every_sdlc_state() {
             .await
             .json();
     let connection = connection["id"].as_str().unwrap().to_owned();
-    let deliver = |event: &'static str, delivery: String, body: Value| {
-        let raw = serde_json::to_vec(&body).unwrap();
-        app.call(&format!("github-webhook?connection={connection}"))
-            .header("x-github-event", event)
-            .header("x-github-delivery", &delivery)
-            .header("x-hub-signature-256", &switchyard_tests::github_signature(secret, &raw))
-            .raw(raw)
-            .send()
-    };
+    let deliver =
+        |event: &'static str, delivery: String, body: Value| github(&app, &connection, secret, event, delivery, body);
     let project = post("project-create", json!({"name": "Shop", "repository": "acme/shop"})).await.json();
     let goal = post("goal-create", json!({"title": "Checkout never fails", "project_id": project["id"], "weight": 3}))
         .await

@@ -136,6 +136,12 @@ async fn a_sprint_builds_its_goals_issues_under_one_budget_and_is_cancelled_and_
     // The sprint holds its issues: a worker claiming from the queue gets the other one.
     let claimed = post(&app, &acme, "dispatch-claim", json!({})).await.json();
     assert_eq!(claimed["issue"]["title"], "Unrelated chore");
+    // Another sprint cannot take what a worker holds.
+    let other = json!({"issue_ids": [claimed["issue"]["id"]], "title": "Chores", "harness_kind": "script", "repository": "acme/shop"});
+    let other = made(&app, &acme, "sprint-plan", other).await;
+    let held = move_to(&app, &acme, json!({"sprint_id": other["id"], "to": "plan"})).await.json();
+    assert_eq!(held["items"][0]["dispatch"], "refused");
+    assert!(held["items"][0]["reason"].as_str().unwrap().contains("claimed by"), "{held}");
 
     // Build: one lane; the others wait for its claim.
     let built = move_to(&app, &acme, json!({"sprint_id": sprint_id, "to": "build"})).await.json();
@@ -279,6 +285,13 @@ async fn scheduled_sprints_start_on_the_tick_and_recurring_ones_plan_the_next() 
     let starts_at = next["starts_at"].as_str().unwrap();
     assert!(starts_at.ends_with("T02:00:00.000Z") && starts_at > "2026-12-01", "{starts_at}");
     assert_eq!(next["repeat_every_hours"], 24);
+    // A skipped (empty) sprint has nothing to retry; a closed goal plans no more sprints.
+    let retry =
+        post(&app, &acme, "sdlc-transition", json!({"sprint_id": empty["id"], "to": "build", "retry": true})).await;
+    assert_eq!(retry.status, 409, "{}", retry.text());
+    post(&app, &acme, "goal-update", json!({"goal_id": idle["id"], "status": "achieved"})).await;
+    let closed = post(&app, &acme, "sprint-plan", plan(&idle, "2027-01-01")).await;
+    assert_eq!((closed.status, closed.json()["error"]["field"].as_str()), (422, Some("goal_id")), "{}", closed.text());
     // Nothing more is due.
     let again = post(&app, &acme, "recurring-pipeline-tick", json!({})).await.json();
     assert_eq!(again, json!({"started": [], "scheduled": [], "skipped": []}));

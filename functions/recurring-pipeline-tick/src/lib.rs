@@ -15,7 +15,7 @@ use switchyard_api::{NoInput, PipelineTickReport, RequestId, WorkspaceId};
 use switchyard_edge::audit::append_system;
 use switchyard_edge::prelude::*;
 use switchyard_edge::random_bytes;
-use switchyard_edge::sprints::{self, Started};
+use switchyard_edge::sprints::{self, SprintRow, Started};
 
 const ENDPOINT: Endpoint = endpoints::RECURRING_PIPELINE_TICK;
 
@@ -24,7 +24,7 @@ fn handle(req: Request) -> Response {
     ENDPOINT.mutate(req, |ctx, tx, _: NoInput| -> Result<Change<PipelineTickReport>, ApiError> {
         let workspace = ctx.workspace_id()?;
         let actor = ctx.caller.actor();
-        let report = sweep(tx, Some(workspace), &actor, &mut |tx, sprint, action| {
+        let report = sweep(tx, workspace, &actor, &mut |tx, sprint, action| {
             ctx.audit_in(tx, workspace, &format!("recurring-pipeline-tick:{action}"), Some(sprint))
         })?;
         Ok(Change::ok(workspace.as_str(), report))
@@ -37,14 +37,22 @@ impl Guest for Tick {
     fn handle_cron_event(_metadata: Metadata) -> Result<(), Error> {
         let db = Db::open().map_err(|e| Error::Other(e.to_string()))?;
         let request_id = RequestId::from_random(&random_bytes());
-        let report = db
-            .transaction(|tx| {
-                sweep(tx, None, "schedule", &mut |tx, sprint, action| {
-                    let workspace = sprints::workspace_of(tx, sprint)?;
-                    Ok(append_system(tx, ENDPOINT.name, &workspace, action, sprint, &request_id)?)
+        let due = sprints::due(&db, None).map_err(|e| Error::Other(format!("{}: {:?}", e.message, e.cause)))?;
+        let mut report = PipelineTickReport::default();
+        // One transaction per sprint: one that fails is logged and the others still start.
+        for sprint in due {
+            let started = db.transaction(|tx| {
+                start_one(tx, &sprint, "schedule", &mut report, &mut |tx, id, action| {
+                    Ok(append_system(tx, ENDPOINT.name, &sprint.workspace_id, action, id, &request_id)?)
                 })
-            })
-            .map_err(|e: ApiError| Error::Other(format!("{}: {:?}", e.message, e.cause)))?;
+            });
+            if let Err(e) = started {
+                eprintln!(
+                    "recurring-pipeline-tick: sprint {} did not start: {}: {:?}",
+                    sprint.summary.id, e.message, e.cause
+                );
+            }
+        }
         if report != PipelineTickReport::default() {
             println!(
                 "recurring-pipeline-tick: {} started, {} scheduled, {} skipped",
@@ -59,34 +67,41 @@ impl Guest for Tick {
 
 type Audit<'a> = dyn FnMut(&Db, &str, &str) -> Result<(), ApiError> + 'a;
 
-/// Starts every due sprint (of `workspace`, or all), auditing each.
-fn sweep(
-    tx: &Db,
-    workspace: Option<&WorkspaceId>,
-    actor: &str,
-    audit: &mut Audit<'_>,
-) -> Result<PipelineTickReport, ApiError> {
+/// Starts every due sprint of `workspace`, auditing each.
+fn sweep(tx: &Db, workspace: &WorkspaceId, actor: &str, audit: &mut Audit<'_>) -> Result<PipelineTickReport, ApiError> {
     let mut report = PipelineTickReport::default();
-    for sprint in sprints::due(tx, workspace)? {
-        let id = sprint.summary.id.clone();
-        let next = match sprints::start(tx, &sprint, actor)? {
-            Started::Building(next) => {
-                audit(tx, id.as_str(), "started")?;
-                report.started.push(id);
-                next
-            }
-            Started::Skipped(next) => {
-                audit(tx, id.as_str(), "skipped")?;
-                report.skipped.push(id);
-                next
-            }
-        };
-        if let Some(next) = next {
-            audit(tx, next.as_str(), "scheduled")?;
-            report.scheduled.push(next);
-        }
+    for sprint in sprints::due(tx, Some(workspace))? {
+        start_one(tx, &sprint, actor, &mut report, audit)?;
     }
     Ok(report)
+}
+
+/// Starts one due sprint and notes what it came to.
+fn start_one(
+    tx: &Db,
+    sprint: &SprintRow,
+    actor: &str,
+    report: &mut PipelineTickReport,
+    audit: &mut Audit<'_>,
+) -> Result<(), ApiError> {
+    let id = sprint.summary.id.clone();
+    let next = match sprints::start(tx, sprint, actor)? {
+        Started::Building(next) => {
+            audit(tx, id.as_str(), "started")?;
+            report.started.push(id);
+            next
+        }
+        Started::Skipped(next) => {
+            audit(tx, id.as_str(), "skipped")?;
+            report.skipped.push(id);
+            next
+        }
+    };
+    if let Some(next) = next {
+        audit(tx, next.as_str(), "scheduled")?;
+        report.scheduled.push(next);
+    }
+    Ok(())
 }
 
 export!(Tick);

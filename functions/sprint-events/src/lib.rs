@@ -12,15 +12,7 @@ const ENDPOINT: Endpoint = endpoints::SPRINT_EVENTS;
 
 #[http_component]
 async fn handle(incoming: IncomingRequest, out: ResponseOutparam) {
-    let req = match stream::read_request(incoming).await {
-        Ok(req) => req,
-        Err(response) => return stream::send(out, response).await,
-    };
-    if stream::wants_events(&req) {
-        serve_stream(req, out).await;
-    } else {
-        stream::send(out, ENDPOINT.read(req, backfill)).await;
-    }
+    stream::json_or_events(incoming, out, |req| ENDPOINT.read(req, backfill), serve_stream).await;
 }
 
 fn backfill(ctx: &Ctx, input: SprintEventsQuery) -> Result<SprintEventPage, ApiError> {

@@ -454,13 +454,13 @@ pub struct FunnelDay {
 /// Ratios over the window (none when the denominator is zero).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct FunnelRates {
-    /// Issues opened per signal (1 means no repeats).
+    /// Distinct issues the window's signals fell on, per signal (1 means no repeats).
     pub issues_per_signal: Option<f64>,
     /// Lanes dispatched per issue opened.
     pub lanes_per_issue: Option<f64>,
-    /// Lanes merged per lane that ended.
+    /// Lanes merged per lane that succeeded or failed (cancelled lanes are not counted).
     pub merge_rate: Option<f64>,
-    /// Lanes that succeeded per lane that ended.
+    /// Lanes that succeeded (completed or merged) per lane that succeeded or failed.
     pub success_rate: Option<f64>,
 }
 
@@ -487,7 +487,7 @@ pub struct HarnessOutcomes {
     pub merged: u64,
     pub failed: u64,
     pub cancelled: u64,
-    /// (completed + merged) / ended.
+    /// (completed + merged) / (completed + merged + failed).
     pub success_rate: Option<f64>,
 }
 

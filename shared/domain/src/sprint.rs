@@ -60,14 +60,16 @@ pub struct ItemView {
 }
 
 /// What stands in the way of entering `to`: empty when its guard holds.
-/// - `plan`: at least one issue;
+/// - `plan`, `review`, `ship`: at least one issue;
 /// - `review`: no issue waits to be dispatched, and every lane has ended;
 /// - `ship`: every issue's lane merged and verified;
 /// - others: nothing.
 pub fn blockers(to: SprintState, items: &[ItemView]) -> Vec<String> {
     let mut out = Vec::new();
+    if items.is_empty() && matches!(to, SprintState::Plan | SprintState::Review | SprintState::Ship) {
+        out.push("the sprint has no issues".to_owned());
+    }
     match to {
-        SprintState::Plan if items.is_empty() => out.push("the sprint has no issues".to_owned()),
         SprintState::Review => {
             for item in items {
                 match (item.dispatch, item.lane_state) {
@@ -134,6 +136,7 @@ mod tests {
     #[test]
     fn guards_name_each_issue_in_the_way() {
         assert_eq!(blockers(Plan, &[]), ["the sprint has no issues"]);
+        assert_eq!(blockers(Ship, &[]), ["the sprint has no issues"], "an empty sprint ships nothing");
         let building = [
             item(1, ItemDispatch::Dispatched, Some(LaneState::Running), None),
             item(2, ItemDispatch::Planned, None, None),

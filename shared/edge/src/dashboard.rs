@@ -74,9 +74,18 @@ pub fn summary(db: &Db, workspace: &WorkspaceId, days: u64) -> Result<DashboardS
         totals.lanes_merged += d.lanes_merged;
         totals.lanes_failed += d.lanes_failed;
     }
+    // Cancelled lanes are no outcome of the agent's: the rates count lanes that succeeded or failed.
     let ended = totals.lanes_succeeded + totals.lanes_failed;
+    let signalled = db
+        .query_one(
+            "SELECT COUNT(DISTINCT issue_id) AS n FROM signal_arrivals WHERE workspace_id = $1 AND arrived_at >= $2",
+            &[&ws, &from],
+        )?
+        .map(|r| r.int("n"))
+        .transpose()?
+        .map_or(0, count);
     let rates = FunnelRates {
-        issues_per_signal: ratio(totals.issues_opened.min(totals.signals), totals.signals),
+        issues_per_signal: ratio(signalled, totals.signals),
         lanes_per_issue: ratio(totals.lanes_dispatched, totals.issues_opened),
         merge_rate: ratio(totals.lanes_merged, ended),
         success_rate: ratio(totals.lanes_succeeded, ended),
@@ -150,7 +159,7 @@ fn lanes_by_harness(db: &Db, workspace: &WorkspaceId, from: &str) -> Result<Vec<
     Ok(by_kind
         .into_values()
         .map(|mut h| {
-            let ended = h.completed + h.merged + h.failed + h.cancelled;
+            let ended = h.completed + h.merged + h.failed;
             h.success_rate = ratio(h.completed + h.merged, ended);
             h
         })

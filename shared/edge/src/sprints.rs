@@ -7,8 +7,8 @@
 
 use serde_json::{Value, json};
 use switchyard_api::{
-    GoalId, ItemDispatch, LaneId, LaneState, NextStep, Page, PlanSprint, ProjectId, RunAgent, Sprint, SprintEvent,
-    SprintId, SprintItem, SprintPhase, SprintState, SprintSummary, WorkspaceId,
+    ErrorCode, GoalId, ItemDispatch, LaneId, LaneState, NextStep, Page, PlanSprint, ProjectId, RunAgent, Sprint,
+    SprintEvent, SprintId, SprintItem, SprintPhase, SprintState, SprintSummary, WorkspaceId,
 };
 use switchyard_domain::lane::Event;
 use switchyard_domain::sprint::{self, ItemView, Move};
@@ -111,6 +111,11 @@ pub fn plan(tx: &Db, workspace: &WorkspaceId, input: &PlanSprint, by: &str) -> R
         .as_ref()
         .map(|g| goals::load(tx, workspace, g).map_err(|_| ApiError::validation("goal_id", "no such goal")))
         .transpose()?;
+    if let Some(goal) = &goal
+        && goal.status != switchyard_api::GoalStatus::Active
+    {
+        return Err(ApiError::validation("goal_id", format!("the goal is {}", goal.status.as_str())));
+    }
     if goal.is_none() && input.issue_ids.is_none() {
         return Err(ApiError::validation("goal_id", "name a goal (its open issues) or issue_ids"));
     }
@@ -469,6 +474,10 @@ pub fn transition(tx: &Db, sprint: &SprintRow, t: &Transition<'_>) -> Result<Mov
             SprintState::Complete => release_issues(tx, sprint)?,
             _ => {}
         },
+        Move::Retry if current.is_empty() && t.to != SprintState::Review => {
+            return Err(ApiError::conflict(format!("sprint {id} has no issues to retry; plan a new one"))
+                .with_details(json!({"sprint_id": id, "state": from.as_str(), "to": t.to.as_str()})));
+        }
         Move::Retry => {
             event(tx, id, "sprint.retried", &json!({"from": from.as_str(), "to": t.to.as_str()}), t.actor)?;
             if matches!(t.to, SprintState::Plan | SprintState::Build) {
@@ -534,8 +543,27 @@ fn hold_issues(tx: &Db, sprint: &SprintRow, current: &[SprintItem]) -> Result<()
              WHERE id = $4 AND (status = 'open' OR (status = 'claimed' AND (claimed_by = $5 OR claim_expires_at < $6)))",
             &[&holder, &HELD_UNTIL, &now_rfc3339(), &item.issue_id.as_str(), &holder, &now_rfc3339()],
         )?;
+        // Someone else has it (another sprint, a worker's live claim, a lane): not this sprint's.
+        let issue = planning::load_issue(tx, &sprint.workspace_id, &item.issue_id)?;
+        if let Some(reason) = taken(&issue, &holder) {
+            set_item(tx, &sprint.summary.id, item, ItemDispatch::Refused, Some(&reason), None)?;
+        }
     }
     Ok(())
+}
+
+/// Why an issue is not the sprint's to dispatch: closed, in another lane, or
+/// held by someone else; none when the sprint holds it (or it is open).
+fn taken(issue: &switchyard_api::Issue, holder: &str) -> Option<String> {
+    use switchyard_api::IssueStatus;
+    let by = issue.claimed_by.as_deref().unwrap_or("someone");
+    match issue.status {
+        IssueStatus::Open => None,
+        IssueStatus::Claimed if by == holder => None,
+        IssueStatus::Claimed if issue.claim_expires_at.as_deref().is_some_and(|e| e < now_rfc3339().as_str()) => None,
+        IssueStatus::Claimed => Some(format!("#{} is claimed by {by}", issue.number)),
+        status => Some(format!("#{} is {}", issue.number, status.as_str())),
+    }
 }
 
 /// Returns the issues the sprint still holds (not in a lane) to the queue.
@@ -555,23 +583,17 @@ fn release_issues(tx: &Db, sprint: &SprintRow) -> Result<(), ApiError> {
 pub fn dispatch_planned(tx: &Db, sprint: &SprintRow, actor: &str) -> Result<Vec<LaneId>, ApiError> {
     let id = &sprint.summary.id;
     let mut dispatched = Vec::new();
-    if sprint.budget_exhausted {
+    let spent = sprint.summary.token_budget.is_some_and(|b| sprint.summary.tokens_used >= b);
+    if sprint.budget_exhausted || spent {
         return Ok(dispatched);
     }
+    let holder = format!("sprint:{id}");
     let project =
         sprint.summary.project_id.as_ref().map(|p| planning::load_project(tx, &sprint.workspace_id, p)).transpose()?;
     for item in items(tx, id)?.iter().filter(|i| i.dispatch == ItemDispatch::Planned) {
         let issue = planning::load_issue(tx, &sprint.workspace_id, &item.issue_id)?;
-        if issue.status.is_closed() || issue.status == switchyard_api::IssueStatus::InProgress {
-            let reason = format!("#{} is {}", issue.number, issue.status.as_str());
-            set_item(tx, id, item, ItemDispatch::Refused, Some(&reason), None)?;
-            event(
-                tx,
-                id,
-                "dispatch.refused",
-                &json!({"issue_id": issue.id, "number": issue.number, "reason": reason}),
-                actor,
-            )?;
+        if let Some(reason) = taken(&issue, &holder) {
+            refuse(tx, id, item, &reason, actor)?;
             continue;
         }
         let (prompt, _) = planning::prompt_for(tx, &sprint.workspace_id, &issue, project.as_ref())?;
@@ -586,15 +608,7 @@ pub fn dispatch_planned(tx: &Db, sprint: &SprintRow, actor: &str) -> Result<Vec<
         let run = match run {
             Ok(run) => run,
             Err(e) => {
-                let reason = format!("the issue does not make a lane: {e}");
-                set_item(tx, id, item, ItemDispatch::Refused, Some(&reason), None)?;
-                event(
-                    tx,
-                    id,
-                    "dispatch.refused",
-                    &json!({"issue_id": issue.id, "number": issue.number, "reason": reason}),
-                    actor,
-                )?;
+                refuse(tx, id, item, &format!("the issue does not make a lane: {e}"), actor)?;
                 continue;
             }
         };
@@ -610,27 +624,27 @@ pub fn dispatch_planned(tx: &Db, sprint: &SprintRow, actor: &str) -> Result<Vec<
                 event(tx, id, "agent.dispatched", &data, actor)?;
                 dispatched.push(lane.run_id.clone());
             }
-            Err(Refusal::Policy(decision)) => {
-                let reason = decision.denial("Dispatch").message;
-                set_item(tx, id, item, ItemDispatch::Refused, Some(&reason), None)?;
-                event(
-                    tx,
-                    id,
-                    "dispatch.refused",
-                    &json!({"issue_id": issue.id, "number": issue.number, "reason": reason}),
-                    actor,
-                )?;
-            }
-            Err(Refusal::Other(e)) => {
+            Err(Refusal::Policy(decision)) => refuse(tx, id, item, &decision.denial("Dispatch").message, actor)?,
+            // An overlapping claim or a spent workspace budget passes: the issue waits.
+            Err(Refusal::Other(e)) if matches!(e.code, ErrorCode::LaneScopeDenied | ErrorCode::BudgetExhausted) => {
                 if item.reason.as_deref() != Some(e.message.as_str()) {
                     set_item(tx, id, item, ItemDispatch::Planned, Some(&e.message), None)?;
                     let data = json!({"issue_id": issue.id, "number": issue.number, "reason": e.message});
                     event(tx, id, "dispatch.waiting", &data, actor)?;
                 }
             }
+            Err(Refusal::Other(e)) => return Err(e),
         }
     }
     Ok(dispatched)
+}
+
+/// Marks an issue of the sprint `refused`, with why, in the item and the log.
+fn refuse(tx: &Db, sprint: &SprintId, item: &SprintItem, reason: &str, actor: &str) -> Result<(), ApiError> {
+    set_item(tx, sprint, item, ItemDispatch::Refused, Some(reason), None)?;
+    let data = json!({"issue_id": item.issue_id, "number": item.number, "reason": reason});
+    event(tx, sprint, "dispatch.refused", &data, actor)?;
+    Ok(())
 }
 
 // ---------------------------------------------------------------- following lanes
@@ -651,10 +665,32 @@ pub fn follow_lane(tx: &Db, lane: &LaneRow, from: LaneState, to: LaneState) -> R
     event(tx, &sprint.summary.id, "lane.state", &data, "switchyard")?;
     if !to.is_active() && sprint.summary.state == SprintState::Build {
         // Dispatched by the sprint itself, within whatever request ended the lane.
+        // A dispatch that fails must not fail whatever ended the lane (a
+        // harness's report, a cancel, a merge): it is undone to a savepoint
+        // and written to the sprint's log instead.
         let actor = format!("sprint:{}", sprint.summary.id);
+        tx.exec("SAVEPOINT sprint_follow", &[])?;
         let request = switchyard_api::RequestId::from_random(&crate::random_bytes());
-        for lane in dispatch_planned(tx, &sprint, &actor)? {
-            crate::audit::append_as(tx, &sprint.workspace_id, &actor, "sprint:dispatched", lane.as_str(), &request)?;
+        let dispatched = dispatch_planned(tx, &sprint, &actor).and_then(|lanes| {
+            for lane in &lanes {
+                crate::audit::append_as(
+                    tx,
+                    &sprint.workspace_id,
+                    &actor,
+                    "sprint:dispatched",
+                    lane.as_str(),
+                    &request,
+                )?;
+            }
+            Ok(lanes)
+        });
+        match dispatched {
+            Ok(_) => tx.exec("RELEASE sprint_follow", &[])?,
+            Err(e) => {
+                tx.exec("ROLLBACK TO sprint_follow", &[])?;
+                tx.exec("RELEASE sprint_follow", &[])?;
+                event(tx, &sprint.summary.id, "dispatch.failed", &json!({"reason": e.message}), "switchyard")?;
+            }
         }
     }
     Ok(())
@@ -666,8 +702,16 @@ pub fn follow_lane(tx: &Db, lane: &LaneRow, from: LaneState, to: LaneState) -> R
 pub fn after_usage(tx: &Db, lane: &mut LaneRow) -> Result<Vec<LaneId>, ApiError> {
     let Some(sprint) = sprint_of_lane(tx, &lane.run_id)? else { return Ok(Vec::new()) };
     let Some(budget) = sprint.summary.token_budget else { return Ok(Vec::new()) };
-    if sprint.budget_exhausted || sprint.summary.tokens_used < budget {
+    if sprint.summary.tokens_used < budget {
         return Ok(Vec::new());
+    }
+    // Already spent: a lane that started since (it was queued) pauses as it reports.
+    if sprint.budget_exhausted {
+        if lane.state != LaneState::Running {
+            return Ok(Vec::new());
+        }
+        lanes::apply(tx, lane, Event::Pause, Some(PAUSE_REASON))?;
+        return Ok(vec![lane.run_id.clone()]);
     }
     tx.exec(
         "UPDATE sprints SET budget_exhausted = 1, updated_at = $1 WHERE id = $2",
@@ -743,12 +787,12 @@ pub enum Started {
 /// now, then moves through `plan` to `build`. A recurring one plans its
 /// successor at the next start after now.
 pub fn start(tx: &Db, sprint: &SprintRow, actor: &str) -> Result<Started, ApiError> {
-    if sprint.summary.goal_id.is_some() {
-        tx.exec("DELETE FROM sprint_items WHERE sprint_id = $1", &[&sprint.summary.id.as_str()])?;
+    // A goal's scheduled sprint was planned empty; issues named are kept.
+    if items(tx, &sprint.summary.id)?.is_empty() {
         add_items(tx, sprint, &goal_issues(tx, sprint)?)?;
     }
     let next = match sprint.summary.repeat_every_hours {
-        Some(hours) => Some(plan_successor(tx, sprint, hours, actor)?),
+        Some(hours) => plan_successor(tx, sprint, hours, actor)?,
         None => None,
     };
     let to = |state| Transition { to: state, retry: false, override_reason: None, token_budget: None, actor };
@@ -764,8 +808,13 @@ pub fn start(tx: &Db, sprint: &SprintRow, actor: &str) -> Result<Started, ApiErr
 }
 
 /// The next sprint of a recurring one: the same goal and settings, starting
-/// at the first multiple of the interval after now.
-fn plan_successor(tx: &Db, sprint: &SprintRow, hours: u64, actor: &str) -> Result<SprintId, ApiError> {
+/// at the first multiple of the interval after now. None once the goal is
+/// no longer active (achieved or abandoned): the recurrence ends with it.
+fn plan_successor(tx: &Db, sprint: &SprintRow, hours: u64, actor: &str) -> Result<Option<SprintId>, ApiError> {
+    let Some(goal) = &sprint.summary.goal_id else { return Ok(None) };
+    if goals::load(tx, &sprint.workspace_id, goal)?.status != switchyard_api::GoalStatus::Active {
+        return Ok(None);
+    }
     let every = chrono::Duration::hours(i64::try_from(hours).unwrap_or(8_760));
     let now = chrono::Utc::now();
     let mut at = sprint
@@ -790,7 +839,7 @@ fn plan_successor(tx: &Db, sprint: &SprintRow, hours: u64, actor: &str) -> Resul
         "repeat_every_hours": hours,
     }))
     .map_err(|e| ApiError::internal(format!("a recurring sprint's settings no longer plan: {e}")))?;
-    Ok(plan(tx, &sprint.workspace_id, &input, actor)?.summary.id)
+    Ok(Some(plan(tx, &sprint.workspace_id, &input, actor)?.summary.id))
 }
 
 /// Sprints in `state` per state name, for the dashboard.
@@ -812,12 +861,4 @@ pub fn counts(
 /// Checks a sprint's page of summaries into a `Page`.
 pub fn to_page(found: Vec<SprintSummary>, limit: u64) -> Page<SprintSummary> {
     crate::cursor::page(found, limit, |s| (s.created_at.as_str(), s.id.as_str()))
-}
-
-/// The workspace a sprint belongs to (for a tick auditing in it).
-pub fn workspace_of(db: &Db, sprint: &str) -> Result<WorkspaceId, ApiError> {
-    let row = db
-        .query_one("SELECT workspace_id FROM sprints WHERE id = $1", &[&sprint])?
-        .ok_or_else(|| ApiError::not_found(format!("sprint {sprint}")))?;
-    WorkspaceId::parse(&row.text("workspace_id")?).ok_or_else(|| ApiError::internal("malformed workspace id"))
 }

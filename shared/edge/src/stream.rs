@@ -133,3 +133,18 @@ pub fn wants_events(req: &Request) -> bool {
 pub fn last_event_id(req: &Request) -> Option<u64> {
     req.header("last-event-id").and_then(|v| v.as_str()).and_then(|v| v.trim().parse::<u64>().ok())
 }
+
+/// Serves an endpoint that answers JSON, or Server-Sent Events when the
+/// request asks for them (`Accept: text/event-stream`).
+pub async fn json_or_events<F: std::future::Future<Output = ()>>(
+    incoming: IncomingRequest,
+    out: ResponseOutparam,
+    json: impl FnOnce(Request) -> Response,
+    events: impl FnOnce(Request, ResponseOutparam) -> F,
+) {
+    let req = match read_request(incoming).await {
+        Ok(req) => req,
+        Err(response) => return send(out, response).await,
+    };
+    if wants_events(&req) { events(req, out).await } else { send(out, json(req)).await }
+}
