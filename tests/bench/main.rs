@@ -593,7 +593,7 @@ async fn sprints() -> String {
     let mut completions = Vec::new();
     for _ in 0..50 {
         let lane = app.call("harness-dispatch").token(&harness.credential).json(&json!({})).send().await.json();
-        let run_id = lane["run_id"].clone();
+        let run_id = lane["lane"]["run_id"].clone();
         let t = Instant::now();
         let done = app
             .call("harness-event")
