@@ -5,6 +5,7 @@
 mod admission;
 mod audit;
 mod auth;
+mod context;
 mod edge;
 mod governance;
 mod harness;

@@ -51,7 +51,8 @@ fn crossing(name: &str) -> Option<Crossing> {
         | "goal-update"
         | "sprint-get"
         | "sprint-events"
-        | "sdlc-transition" => Some(Crossing::ForeignId),
+        | "sdlc-transition"
+        | "context-entry-update" => Some(Crossing::ForeignId),
         "api-token-issue"
         | "sso-config-update"
         | "sso-domain-verify"
@@ -102,7 +103,11 @@ fn crossing(name: &str) -> Option<Crossing> {
         | "sprint-list"
         | "recurring-pipeline-tick"
         | "dashboard-summary"
-        | "first-run-dispatch" => Some(Crossing::OwnWorkspaceOnly),
+        | "first-run-dispatch"
+        | "context-entry-create"
+        | "context-entry-list"
+        | "bmad-query"
+        | "bmad-confidence-decay-tick" => Some(Crossing::OwnWorkspaceOnly),
         _ => None,
     }
 }
@@ -120,6 +125,7 @@ struct Foreign {
     issue_id: String,
     goal_id: String,
     sprint_id: String,
+    entry_id: String,
 }
 
 /// A's credential for `doc`: its admin token, or (harness endpoints) a harness of A.
@@ -164,6 +170,7 @@ async fn cross_call(app: &TestApp, doc: &Endpoint, a: &Tenant, b: &Foreign) -> A
         "goal-update" => json!({"goal_id": b.goal_id, "weight": 0}),
         "sprint-get" | "sprint-events" => json!({"sprint_id": b.sprint_id}),
         "sdlc-transition" => json!({"sprint_id": b.sprint_id, "to": "cancelled"}),
+        "context-entry-update" => json!({"entry_id": b.entry_id, "retire": true}),
         other => panic!("no cross-workspace request for {other}"),
     };
     let token = credential(app, doc, a).await;
@@ -231,6 +238,9 @@ async fn another_workspaces_ids_answer_not_found_on_every_endpoint() {
     let sprint = app.call("sprint-plan").token(&b.token).json(&plan).send().await;
     assert_eq!(sprint.status, 201, "{}", sprint.text());
     let sprint_id = sprint.json()["id"].as_str().unwrap().to_owned();
+    let entry = json!({"dimension": "style", "title": "B's style", "body": "Tabs."});
+    let entry = app.call("context-entry-create").token(&b.token).json(&entry).send().await.json();
+    let entry_id = entry["id"].as_str().unwrap().to_owned();
     let audit_before = app.audit_count(&b.workspace_id);
     let members = app.call("member-list").token(&b.token).json(&json!({})).send().await.json();
     let member_id = members["data"][0]["member_id"].as_str().unwrap().to_owned();
@@ -246,6 +256,7 @@ async fn another_workspaces_ids_answer_not_found_on_every_endpoint() {
         issue_id,
         goal_id,
         sprint_id,
+        entry_id,
     };
     for doc in tenant_functions() {
         if let Some(Crossing::ForeignId) = crossing(&doc.name) {

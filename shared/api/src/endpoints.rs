@@ -11,26 +11,27 @@ use schemars::{JsonSchema, Schema, SchemaGenerator};
 use crate::{
     ActionAnswer, Approval, BadgeQuery, BootstrapWorkspace, BootstrappedWorkspace, BudgetGranted, CeilingTickReport,
     Changelog, ChangelogEntry, ChangelogQuery, CheckMandates, CiEventRecorded, ClaimIssue, ClaimedIssue, CommentIssue,
-    ConnectionList, ConnectionWithSecret, CostSummary, CostSummaryQuery, CreateConnection, CreateEndpoint, CreateGoal,
-    CreateIssue, CreateProject, CreateSignalSource, CreateTemplate, DashboardQuery, DashboardSummary, DecideApproval,
-    DeleteEndpoint, DispatchTickReport, Dispatched, EndpointDeleted, EndpointList, EndpointWithSecret, EnqueueWebhook,
-    EventPage, ExportAudit, ExportDocument, ExportLogRange, FirstRun, FirstRunDispatched, FixDispatched, Forge,
-    ForgeDeliveryAccepted, ForgePayload, ForgeTickReport, GetInboxItem, GetIssue, GetLane, GetPolicy, GetSprint,
-    GetTemplate, Goal, GoalList, GrantBudget, HarnessAction, HarnessEvents, HarnessEventsAccepted, HarnessRevoked,
-    Health, Heartbeat, HeartbeatAnswer, InboxItem, InboxResolved, IngestCiEvent, IngestSignal, InterruptLane,
-    InterruptQueued, InviteMember, InvokeTool, Issue, IssueComment, IssueDetail, IssueToken, IssuedToken, Jwks, Lane,
-    LaneAction, LaneDecision, LaneDetail, LaneEventsQuery, LaneVerification, ListApprovals, ListDeliveries, ListGoals,
-    ListInbox, ListIssues, ListLanes, ListSprints, ListTools, MaintenanceReport, MandateReport, Mandates, MemberList,
-    MemberPermission, MemberRemoved, MemberView, NoInput, Page, PipelineTickReport, PlanSprint, Policy, PolicyTested,
-    PosthogPayload, PreviewQueue, Project, ProjectList, PromoteTemplate, Proof, ProofQuery, ProvidersForEmail,
-    ProvidersForEmailResult, PublishChangelog, PublishedHead, QueuePreview, RateFamily, Redeliver, RegisterHarness,
-    RegisterTool, RegisteredHarness, RelateIssues, RemoveMember, ResolveInboxItem, ResumeLane, ReviewTemplate,
-    RevokeHarness, RevokeToken, RevokedToken, RotateConnection, RunAgent, Scope, SentryPayload, SignalIgnored,
-    SignalIngested, SignalProvider, SignalSource, Sprint, SprintEventPage, SprintEventsQuery, SprintSummary,
-    SsoConfigUpdated, SsoDomainVerified, Template, TestPolicy, Tool, ToolCall, TraceToFix, TransitionSprint,
-    UpdateBudget, UpdateEndpoint, UpdateGoal, UpdateIssue, UpdateMandates, UpdateMember, UpdatePolicy, UpdateSsoConfig,
-    VerifyAnswer, VerifyLane, VerifyRequest, VerifySsoDomain, WebhookDelivery, WebhookEndpoint, WebhookEnqueued,
-    WebhookTickReport, WorkspaceBudget,
+    ConnectionList, ConnectionWithSecret, ContextAnswer, ContextEntry, CostSummary, CostSummaryQuery, CreateConnection,
+    CreateContextEntry, CreateEndpoint, CreateGoal, CreateIssue, CreateProject, CreateSignalSource, CreateTemplate,
+    DashboardQuery, DashboardSummary, DecayReport, DecideApproval, DeleteEndpoint, DispatchTickReport, Dispatched,
+    EndpointDeleted, EndpointList, EndpointWithSecret, EnqueueWebhook, EventPage, ExportAudit, ExportDocument,
+    ExportLogRange, FirstRun, FirstRunDispatched, FixDispatched, Forge, ForgeDeliveryAccepted, ForgePayload,
+    ForgeTickReport, GetInboxItem, GetIssue, GetLane, GetPolicy, GetSprint, GetTemplate, Goal, GoalList, GrantBudget,
+    HarnessAction, HarnessEvents, HarnessEventsAccepted, HarnessRevoked, Health, Heartbeat, HeartbeatAnswer, InboxItem,
+    InboxResolved, IngestCiEvent, IngestSignal, InterruptLane, InterruptQueued, InviteMember, InvokeTool, Issue,
+    IssueComment, IssueDetail, IssueToken, IssuedToken, Jwks, Lane, LaneAction, LaneDecision, LaneDetail,
+    LaneEventsQuery, LaneVerification, ListApprovals, ListContext, ListDeliveries, ListGoals, ListInbox, ListIssues,
+    ListLanes, ListSprints, ListTools, MaintenanceReport, MandateReport, Mandates, MemberList, MemberPermission,
+    MemberRemoved, MemberView, NoInput, Page, PipelineTickReport, PlanSprint, Policy, PolicyTested, PosthogPayload,
+    PreviewQueue, Project, ProjectList, PromoteTemplate, Proof, ProofQuery, ProvidersForEmail, ProvidersForEmailResult,
+    PublishChangelog, PublishedHead, QueryContext, QueuePreview, RateFamily, Redeliver, RegisterHarness, RegisterTool,
+    RegisteredHarness, RelateIssues, RemoveMember, ResolveInboxItem, ResumeLane, ReviewTemplate, RevokeHarness,
+    RevokeToken, RevokedToken, RotateConnection, RunAgent, Scope, SentryPayload, SignalIgnored, SignalIngested,
+    SignalProvider, SignalSource, Sprint, SprintEventPage, SprintEventsQuery, SprintSummary, SsoConfigUpdated,
+    SsoDomainVerified, Template, TestPolicy, Tool, ToolCall, TraceToFix, TransitionSprint, UpdateBudget,
+    UpdateContextEntry, UpdateEndpoint, UpdateGoal, UpdateIssue, UpdateMandates, UpdateMember, UpdatePolicy,
+    UpdateSsoConfig, VerifyAnswer, VerifyLane, VerifyRequest, VerifySsoDomain, WebhookDelivery, WebhookEndpoint,
+    WebhookEnqueued, WebhookTickReport, WorkspaceBudget,
 };
 
 /// An HTTP method an endpoint answers.
@@ -316,6 +317,18 @@ endpoints! {
         request: BadgeQuery,
         responses: [200 Svg: "The badge; an unknown workspace gets an `unknown` badge."],
     }
+    BMAD_CONFIDENCE_DECAY_TICK {
+        name: "bmad-confidence-decay-tick", methods: [Post], auth: Auth::Bearer(Scope::ContextWrite), rate: Some(Write), mutation: true,
+        summary: "Bring the workspace's context confidences up to date: each entry halves every 90 days since it was last confirmed; one below 0.2 goes stale and is no longer served. Also runs on a cron schedule for every workspace.",
+        request: NoInput,
+        responses: [200 Json(DecayReport): "How many entries decayed, and how many went stale."],
+    }
+    BMAD_QUERY {
+        name: "bmad-query", methods: [Post], auth: Auth::Bearer(Scope::ContextRead), rate: Some(Read), mutation: false,
+        summary: "Query the Context Engine (BMAD): five-dimension product / system / style / policy / memory. Served entries ranked for a question (full-text BM25) and paths (proximity), blended with confidence, each with why it matched, within a token budget.",
+        request: QueryContext,
+        responses: [200 Json(ContextAnswer): "The entries, best first and per dimension."],
+    }
     BUDGET_GET {
         name: "budget-get", methods: [Get, Post], auth: Auth::Bearer(Scope::LanesRead), rate: Some(Read), mutation: false,
         summary: "The workspace's daily token and cost ceilings, and today's (UTC) use, grants and remainder.",
@@ -351,6 +364,24 @@ endpoints! {
         summary: "Ingest a CI status event from GitHub / GitLab into a lane.",
         request: IngestCiEvent,
         responses: [200 Json(CiEventRecorded): "The check as recorded on the lane, and the follow-up interrupt a failure sent."],
+    }
+    CONTEXT_ENTRY_CREATE {
+        name: "context-entry-create", methods: [Post], auth: Auth::Bearer(Scope::ContextWrite), rate: Some(Write), mutation: true,
+        summary: "Record a context entry (product, system, style, policy or memory) with its source, evidence, the paths it is about and a confidence.",
+        request: CreateContextEntry,
+        responses: [201 Json(ContextEntry): "The entry, served at once."],
+    }
+    CONTEXT_ENTRY_LIST {
+        name: "context-entry-list", methods: [Get, Post], auth: Auth::Bearer(Scope::ContextRead), rate: Some(Read), mutation: false,
+        summary: "The workspace's context entries, newest first, filtered by dimension, project or status.",
+        request: ListContext,
+        responses: [200 Json(Page<ContextEntry>): "A page of entries."],
+    }
+    CONTEXT_ENTRY_UPDATE {
+        name: "context-entry-update", methods: [Post], auth: Auth::Bearer(Scope::ContextWrite), rate: Some(Write), mutation: true,
+        summary: "Change a context entry; confirm it (its confidence back to its base, served again if stale) or retire it.",
+        request: UpdateContextEntry,
+        responses: [200 Json(ContextEntry): "The entry."],
     }
     COST_CEILING_TICK {
         name: "cost-ceiling-tick", methods: [Post], auth: Auth::ServiceRole, rate: None, mutation: false,

@@ -129,3 +129,5 @@ prefixed_id!(/// A goal: a target to reach by a deadline; its issues weigh more 
     GoalId, "goal_");
 prefixed_id!(/// A sprint taking a goal's issues through the SDLC.
     SprintId, "spr_");
+prefixed_id!(/// An entry of the context engine (product, system, style, policy or memory).
+    ContextId, "ctx_");

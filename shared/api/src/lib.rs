@@ -8,6 +8,7 @@
 #![forbid(unsafe_code)]
 
 mod audit;
+mod context;
 pub mod endpoints;
 mod error;
 mod governance;
@@ -21,13 +22,14 @@ mod types;
 pub mod valid;
 
 pub use audit::*;
+pub use context::*;
 pub use endpoints::{Auth, Endpoint, Media, Verb};
 pub use error::{ErrorBody, ErrorCode, ErrorDetail, Problem};
 pub use governance::*;
 pub use ids::{
-    ApprovalId, ChangelogId, ConnectionId, DeliveryId, EndpointId, GoalId, HarnessId, ID_ALPHABET, ID_BODY_LEN,
-    InboxId, IssueId, LaneId, MemberId, MessageId, ProjectId, ProviderId, RequestId, SignalSourceId, SprintId,
-    TemplateId, TokenId, ToolCallId, ToolId, WorkspaceId,
+    ApprovalId, ChangelogId, ConnectionId, ContextId, DeliveryId, EndpointId, GoalId, HarnessId, ID_ALPHABET,
+    ID_BODY_LEN, InboxId, IssueId, LaneId, MemberId, MessageId, ProjectId, ProviderId, RequestId, SignalSourceId,
+    SprintId, TemplateId, TokenId, ToolCallId, ToolId, WorkspaceId,
 };
 pub use integrations::*;
 pub use lanes::*;

@@ -9,6 +9,7 @@ pub mod allow_list;
 pub mod audit;
 pub mod badge;
 pub mod changelog;
+pub mod context;
 pub mod export;
 pub mod forge;
 pub mod glob;

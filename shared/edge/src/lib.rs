@@ -21,6 +21,7 @@ pub mod budgets;
 pub mod changelog;
 pub mod checks;
 mod clock;
+pub mod context;
 pub mod cursor;
 pub mod dashboard;
 mod db;

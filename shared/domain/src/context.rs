@@ -1,0 +1,131 @@
+//! Context engine rules: how an entry ranks for a query (full-text relevance
+//! blended with path proximity and confidence), how confidence decays with
+//! time since an entry was last confirmed, and how a question becomes a
+//! safe full-text query.
+
+use crate::glob;
+
+/// Days after which an unconfirmed entry's confidence has halved.
+pub const HALF_LIFE_DAYS: f64 = 90.0;
+/// Below this confidence an entry is stale: no longer served.
+pub const FLOOR: f64 = 0.2;
+/// Weights of the ranking blend (they sum to 1).
+pub const TEXT_WEIGHT: f64 = 0.5;
+pub const PATH_WEIGHT: f64 = 0.3;
+pub const CONFIDENCE_WEIGHT: f64 = 0.2;
+
+/// Words too common to say anything about a question.
+const STOPWORDS: &[&str] = &[
+    "a", "an", "and", "are", "as", "at", "be", "by", "do", "does", "for", "from", "how", "i", "in", "is", "it", "of",
+    "on", "or", "should", "the", "this", "to", "what", "when", "where", "which", "who", "why", "with", "we",
+];
+
+/// The question's words: lowercase letters and digits, without stopwords
+/// and repeats, at most 32.
+pub fn terms(question: &str) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for word in question.split(|c: char| !c.is_alphanumeric()).map(str::to_lowercase) {
+        if word.len() > 1 && !STOPWORDS.contains(&word.as_str()) && !out.contains(&word) && out.len() < 32 {
+            out.push(word);
+        }
+    }
+    out
+}
+
+/// An FTS5 `MATCH` expression for the question: its terms quoted and OR-ed,
+/// each also as a prefix (`"lint"*` finds `linting`). Quoting means no term
+/// is read as FTS syntax. None when the question has no usable term.
+pub fn fts_query(question: &str) -> Option<String> {
+    let terms = terms(question);
+    (!terms.is_empty()).then(|| terms.iter().map(|t| format!("\"{t}\"*")).collect::<Vec<_>>().join(" OR "))
+}
+
+/// FTS5's `bm25()` (negative; lower is more relevant) as 0–1, higher better.
+pub fn text_score(bm25: f64) -> f64 {
+    let s = (-bm25).max(0.0);
+    s / (1.0 + s)
+}
+
+/// How near an entry's globs are to the queried paths: 1 when a glob covers a
+/// path; otherwise the share of the path's directories the glob's literal
+/// prefix has in common with it, × 0.8. Returns the best, and why.
+pub fn path_proximity(globs: &[String], paths: &[String]) -> (f64, Option<String>) {
+    let mut best = (0.0, None);
+    for g in globs {
+        for p in paths {
+            if glob::matches(g, p) {
+                return (1.0, Some(format!("{g} covers {p}")));
+            }
+            let dirs: Vec<&str> = p.split('/').collect();
+            let dirs = &dirs[..dirs.len().saturating_sub(1)];
+            if dirs.is_empty() {
+                continue;
+            }
+            let literal: Vec<&str> = g.split('/').take_while(|part| !part.contains(['*', '?', '['])).collect();
+            let shared = dirs.iter().zip(&literal).take_while(|(a, b)| a == b).count();
+            #[allow(clippy::cast_precision_loss)]
+            let near = 0.8 * shared as f64 / dirs.len() as f64;
+            if near > best.0 {
+                best = (near, Some(format!("{g} is near {p}")));
+            }
+        }
+    }
+    best
+}
+
+/// The ranking blend.
+pub fn blend(text: f64, path: f64, confidence: f64) -> f64 {
+    TEXT_WEIGHT * text + PATH_WEIGHT * path + CONFIDENCE_WEIGHT * confidence
+}
+
+/// Confidence `days` after the entry was last confirmed at `base`.
+pub fn decayed(base: f64, days: f64) -> f64 {
+    base * 0.5f64.powf(days.max(0.0) / HALF_LIFE_DAYS)
+}
+
+/// About how many tokens a text costs an agent (four characters each).
+pub fn tokens(text: &str) -> u64 {
+    (text.chars().count() as u64).div_ceil(4)
+}
+
+/// The question's terms that `text` contains (for `why`).
+pub fn matched_terms(question: &str, text: &str) -> Vec<String> {
+    let text = text.to_lowercase();
+    terms(question).into_iter().filter(|t| text.contains(t.as_str())).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn questions_become_quoted_prefix_queries() {
+        assert_eq!(fts_query("How do we format the Rust code?").unwrap(), r#""format"* OR "rust"* OR "code"*"#);
+        assert_eq!(fts_query("the a of ?"), None);
+        // FTS syntax in a question is only ever a quoted word.
+        assert_eq!(fts_query(r#"NEAR("x" y) OR -zz"#).unwrap(), r#""near"* OR "zz"*"#);
+    }
+
+    #[test]
+    fn path_proximity_prefers_a_covering_glob_then_a_shared_directory() {
+        let globs = vec!["src/billing/**".to_owned()];
+        assert_eq!(path_proximity(&globs, &["src/billing/totals.py".into()]).0, 1.0);
+        let (near, why) = path_proximity(&globs, &["src/cart/add.py".into()]);
+        assert!((near - 0.4).abs() < 1e-9, "{near}");
+        assert!(why.unwrap().contains("near"));
+        assert_eq!(path_proximity(&globs, &["docs/README.md".into()]).0, 0.0);
+        assert_eq!(path_proximity(&[], &["src/x.rs".into()]).0, 0.0);
+    }
+
+    #[test]
+    fn confidence_halves_every_half_life_and_scores_blend() {
+        assert!((decayed(0.8, 0.0) - 0.8).abs() < 1e-9);
+        assert!((decayed(0.8, HALF_LIFE_DAYS) - 0.4).abs() < 1e-9);
+        assert!(decayed(0.8, 2.0 * HALF_LIFE_DAYS) < FLOOR + 1e-9);
+        assert_eq!(text_score(0.0), 0.0);
+        assert!((text_score(-3.0) - 0.75).abs() < 1e-9);
+        assert!((blend(1.0, 1.0, 1.0) - 1.0).abs() < 1e-9);
+        assert_eq!(tokens("12345"), 2);
+        assert_eq!(matched_terms("rustfmt config width", "Use rustfmt with max_width 120"), ["rustfmt", "width"]);
+    }
+}

@@ -1,0 +1,136 @@
+//! The context engine (issue 14, first part): entries in five dimensions,
+//! ranked for a question and paths (BM25 full text, path proximity,
+//! confidence), confirmed, retired, and decayed by the tick until stale.
+
+use serde_json::{Value, json};
+use switchyard_tests::{ApiResponse, Tenant, TestApp, spawn_app_without_schedules};
+
+async fn post(app: &TestApp, tenant: &Tenant, name: &str, body: Value) -> ApiResponse {
+    app.call(name).token(&tenant.token).json(&body).send().await
+}
+
+async fn entry(app: &TestApp, tenant: &Tenant, body: Value) -> String {
+    let r = post(app, tenant, "context-entry-create", body).await;
+    assert_eq!(r.status, 201, "{}", r.text());
+    r.json()["id"].as_str().unwrap().to_owned()
+}
+
+fn titles(answer: &Value) -> Vec<String> {
+    answer["ranked"].as_array().unwrap().iter().map(|r| r["entry"]["title"].as_str().unwrap().to_owned()).collect()
+}
+
+#[tokio::test]
+async fn entries_rank_by_text_paths_and_confidence_and_decay_until_stale() {
+    let app = spawn_app_without_schedules().await;
+    let acme = app.bootstrap("acme", "us-east-1", "enterprise").await;
+    let style = entry(
+        &app,
+        &acme,
+        json!({"dimension": "style", "title": "Rust formatting", "body": "Format Rust code with rustfmt; max_width is 120.",
+            "paths": ["**/*.rs"], "source_path": "rustfmt.toml", "source_commit": "abc123", "confidence": 0.9}),
+    )
+    .await;
+    let owners = entry(
+        &app,
+        &acme,
+        json!({"dimension": "policy", "title": "Billing owners", "body": "Changes under src/billing need a review by @acme/billing.",
+            "paths": ["src/billing/**"], "source_path": "CODEOWNERS", "evidence": "CODEOWNERS line 3"}),
+    )
+    .await;
+    entry(
+        &app,
+        &acme,
+        json!({"dimension": "product", "title": "What the shop sells", "body": "A shop for used bicycles in Europe."}),
+    )
+    .await;
+    let python = entry(
+        &app,
+        &acme,
+        json!({"dimension": "style", "title": "Python formatting", "body": "Format Python code with black.",
+            "paths": ["**/*.py"], "confidence": 0.6}),
+    )
+    .await;
+    for (body, field) in [
+        (json!({"dimension": "style", "title": "x", "body": "y", "confidence": 1.5}), "confidence"),
+        (json!({"dimension": "taste", "title": "x", "body": "y"}), "dimension"),
+        (json!({"dimension": "style", "title": "x", "body": "y", "run_id": "lane_nosuchlane"}), "run_id"),
+    ] {
+        let r = post(&app, &acme, "context-entry-create", body).await;
+        assert_eq!((r.status, r.json()["error"]["field"].as_str()), (422, Some(field)), "{}", r.text());
+    }
+
+    // A question and the file about to change: the Rust style ranks first, with why.
+    let q = json!({"question": "How should I format this code?", "paths": ["src/billing/totals.rs"]});
+    let answer = post(&app, &acme, "bmad-query", q.clone()).await.json();
+    let ranked = titles(&answer);
+    assert_eq!(ranked[0], "Rust formatting", "{answer}");
+    assert_eq!(ranked.len(), 3, "the policy for the path and the other style by its text: {ranked:?}");
+    let top = &answer["ranked"][0];
+    assert_eq!(top["path"], 1.0);
+    assert!(top["text"].as_f64().unwrap() > 0.0);
+    let why = top["why"].as_array().unwrap().iter().map(|w| w.as_str().unwrap()).collect::<Vec<_>>().join("; ");
+    assert!(why.contains("mentions format") && why.contains("**/*.rs covers src/billing/totals.rs"), "{why}");
+    assert_eq!(top["entry"]["source"]["path"], "rustfmt.toml");
+    assert!(!ranked.contains(&"What the shop sells".to_owned()), "matches neither text nor path");
+    let dims: Vec<&str> =
+        answer["dimensions"].as_array().unwrap().iter().map(|d| d["dimension"].as_str().unwrap()).collect();
+    assert_eq!(dims, ["style", "policy"]);
+    // Only policy; a tight budget leaves entries out.
+    let policy =
+        post(&app, &acme, "bmad-query", json!({"paths": ["src/billing/a.rs"], "dimensions": ["policy"]})).await.json();
+    assert_eq!(titles(&policy), ["Billing owners"]);
+    assert_eq!(policy["ranked"][0]["entry"]["id"], owners.as_str());
+    let tight = post(&app, &acme, "bmad-query", json!({"question": "format code", "token_budget": 20})).await.json();
+    assert!(tight["tokens_used"].as_u64().unwrap() <= 20 && tight["left_out"].as_u64().unwrap() >= 1, "{tight}");
+    let empty = post(&app, &acme, "bmad-query", json!({"question": "the of a"})).await;
+    assert_eq!((empty.status, empty.json()["error"]["field"].as_str()), (422, Some("question")));
+    // A product question finds the product entry by its stem.
+    let product =
+        post(&app, &acme, "bmad-query", json!({"question": "Which bicycle does the shop sell?"})).await.json();
+    assert_eq!(titles(&product)[0], "What the shop sells");
+
+    // Retired: never served again, and it changes no more.
+    let retired = post(&app, &acme, "context-entry-update", json!({"entry_id": python, "retire": true})).await;
+    assert_eq!(retired.json()["status"], "retired", "{}", retired.text());
+    assert!(
+        !titles(&post(&app, &acme, "bmad-query", q.clone()).await.json()).contains(&"Python formatting".to_owned())
+    );
+    let again = post(&app, &acme, "context-entry-update", json!({"entry_id": python, "confirm": true})).await;
+    assert_eq!(again.status, 409);
+
+    // Time passes: the Rust style, unconfirmed for 200 days, decays below the floor.
+    app.db()
+        .execute(
+            "UPDATE context_entries SET last_confirmed_at = '2026-05-16T00:00:00.000Z' WHERE id = ?1",
+            [style.as_str()],
+        )
+        .unwrap();
+    let tick = post(&app, &acme, "bmad-confidence-decay-tick", json!({})).await;
+    assert_eq!(tick.status, 200, "{}", tick.text());
+    assert_eq!(tick.json()["stale"], 1);
+    let listed = post(&app, &acme, "context-entry-list", json!({"status": "stale"})).await.json();
+    assert_eq!(listed["data"][0]["id"], style.as_str());
+    assert!(listed["data"][0]["confidence"].as_f64().unwrap() < 0.2);
+    assert_eq!(titles(&post(&app, &acme, "bmad-query", q.clone()).await.json())[0], "Billing owners");
+    // Confirmed: back to its base and served again.
+    let confirmed = post(
+        &app,
+        &acme,
+        "context-entry-update",
+        json!({"entry_id": style, "confirm": true, "source_commit": "def456"}),
+    )
+    .await
+    .json();
+    assert_eq!((confirmed["status"].as_str(), confirmed["confidence"].as_f64()), (Some("active"), Some(0.9)));
+    assert_eq!(titles(&post(&app, &acme, "bmad-query", q).await.json())[0], "Rust formatting");
+
+    // Another workspace sees none of it.
+    let other = app.bootstrap("other", "us-east-1", "free").await;
+    let theirs =
+        post(&app, &other, "bmad-query", json!({"question": "format code", "paths": ["src/a.rs"]})).await.json();
+    assert!(theirs["ranked"].as_array().unwrap().is_empty());
+    let actions: Vec<String> = app.audit_entries(&acme.workspace_id).into_iter().map(|e| e.action).collect();
+    for action in ["context-entry-create", "context-entry-update", "bmad-confidence-decay-tick"] {
+        assert!(actions.iter().any(|a| a == action), "{action}: {actions:?}");
+    }
+}
