@@ -134,3 +134,41 @@ async fn entries_rank_by_text_paths_and_confidence_and_decay_until_stale() {
         assert!(actions.iter().any(|a| a == action), "{action}: {actions:?}");
     }
 }
+
+#[tokio::test]
+async fn lanes_leave_memories_that_later_briefs_recall_with_the_lanes_outcome() {
+    let app = spawn_app_without_schedules().await;
+    let acme = app.bootstrap("acme", "us-east-1", "enterprise").await;
+    let run_id = app.run_lane(&acme, switchyard_tests::lane_body("acme/shop", &["src/checkout/**"])).await;
+    let learned = json!({"title": "Checkout tests need a Stripe key", "run_id": run_id, "paths": ["src/checkout/**"],
+        "body": "The checkout tests fail without STRIPE_KEY; set it to sk_test_dummy before running them."});
+    let memory = post(&app, &acme, "ai-memory-embed", learned).await;
+    assert_eq!(memory.status, 201, "{}", memory.text());
+    assert_eq!(
+        (memory.json()["dimension"].as_str(), memory.json()["source"]["run_id"].as_str()),
+        (Some("memory"), Some(run_id.as_str()))
+    );
+    let other =
+        json!({"title": "Invoices render slowly", "body": "The invoice PDF takes 4 s to render; cache the fonts."});
+    assert_eq!(post(&app, &acme, "ai-memory-embed", other).await.status, 201);
+    entry(
+        &app,
+        &acme,
+        json!({"dimension": "style", "title": "Checkout tests style", "body": "Name checkout tests after the step."}),
+    )
+    .await;
+    let bad =
+        post(&app, &acme, "ai-memory-embed", json!({"title": "x", "body": "y", "run_id": "lane_nosuchlane"})).await;
+    assert_eq!(bad.json()["error"]["field"], "run_id");
+    assert_eq!(post(&app, &acme, "agent-cancel", json!({"run_id": run_id})).await.status, 200);
+
+    let recall = json!({"brief": "Fix the flaky checkout tests", "paths": ["src/checkout/pay.rs"]});
+    let recalled = post(&app, &acme, "ai-memory-recall", recall).await.json();
+    let data = recalled["data"].as_array().unwrap();
+    assert_eq!(data.len(), 1, "only memories, and only relevant ones: {recalled}");
+    assert_eq!(data[0]["entry"]["title"], "Checkout tests need a Stripe key");
+    assert_eq!(data[0]["lane_state"], "cancelled");
+    assert_eq!(data[0]["path"], 1.0);
+    let empty = post(&app, &acme, "ai-memory-recall", json!({"brief": "the a of"})).await;
+    assert_eq!((empty.status, empty.json()["error"]["field"].as_str()), (422, Some("brief")));
+}

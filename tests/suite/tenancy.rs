@@ -107,7 +107,9 @@ fn crossing(name: &str) -> Option<Crossing> {
         | "context-entry-create"
         | "context-entry-list"
         | "bmad-query"
-        | "bmad-confidence-decay-tick" => Some(Crossing::OwnWorkspaceOnly),
+        | "bmad-confidence-decay-tick"
+        | "ai-memory-embed"
+        | "ai-memory-recall" => Some(Crossing::OwnWorkspaceOnly),
         _ => None,
     }
 }

@@ -227,3 +227,53 @@ pub struct DecayReport {
     /// Entries that fell below the floor and are no longer served.
     pub stale: u64,
 }
+
+// ---------------------------------------------------------------- memory
+
+/// `ai-memory-embed`: what a lane (or a person) learned, as a `memory` entry.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EmbedMemory {
+    pub title: Description,
+    pub body: Brief,
+    /// The lane it was learned in: recall shows how that lane ended.
+    #[serde(default)]
+    pub run_id: Option<LaneId>,
+    /// The paths it is about (globs).
+    #[serde(default)]
+    pub paths: List<Glob, 0, 50>,
+    #[serde(default)]
+    pub project_id: Option<ProjectId>,
+    /// 0–1 (default 0.8).
+    #[serde(default)]
+    pub confidence: Option<f64>,
+}
+
+/// `ai-memory-recall`: the memories relevant to a brief.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RecallMemory {
+    /// What the next lane is asked to do.
+    pub brief: Brief,
+    #[serde(default)]
+    pub paths: List<RelPath, 0, 100>,
+    #[serde(default)]
+    pub project_id: Option<ProjectId>,
+    /// At most this many (default 5).
+    #[serde(default)]
+    pub limit: Option<Ranged<1, 50>>,
+}
+
+/// A memory as recalled, with how the lane it came from ended.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct RecalledMemory {
+    #[serde(flatten)]
+    pub ranked: RankedEntry,
+    /// The state of the lane it was learned in (`merged`, `failed`, …), if any.
+    pub lane_state: Option<crate::lanes::LaneState>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct MemoryRecall {
+    pub data: Vec<RecalledMemory>,
+}

@@ -249,15 +249,39 @@ pub fn page(
 /// within a token budget. An entry that matches neither the text nor a path
 /// is not returned.
 pub fn query(db: &Db, workspace: &WorkspaceId, input: &QueryContext) -> Result<ContextAnswer, ApiError> {
-    let question = input.question.as_ref().map(|q| q.as_str().to_owned()).unwrap_or_default();
-    let paths = input.paths.strings();
-    if rules::fts_query(&question).is_none() && paths.is_empty() {
-        return Err(ApiError::validation("question", "ask a question with words in it, or name paths"));
+    let ask = Ask {
+        question: input.question.as_ref().map_or("", |q| q.as_str()),
+        question_field: "question",
+        paths: input.paths.strings(),
+        dimensions: input.dimensions.as_ref().map(|d| d.iter().copied().collect()),
+        project: input.project_id.as_ref(),
+        token_budget: input.token_budget.map_or(2_000, |b| b.get()),
+    };
+    rank(db, workspace, &ask)
+}
+
+/// A ranked lookup: `bmad-query`'s, or memory recall's (memory only, for a brief).
+pub struct Ask<'a> {
+    pub question: &'a str,
+    /// The request field a question without words is refused on.
+    pub question_field: &'a str,
+    pub paths: Vec<String>,
+    pub dimensions: Option<Vec<Dimension>>,
+    pub project: Option<&'a ProjectId>,
+    pub token_budget: u64,
+}
+
+/// Ranks the served entries for `ask` (see [`query`]).
+pub fn rank(db: &Db, workspace: &WorkspaceId, ask: &Ask<'_>) -> Result<ContextAnswer, ApiError> {
+    let question = ask.question;
+    let paths = &ask.paths;
+    if rules::fts_query(question).is_none() && paths.is_empty() {
+        return Err(ApiError::validation(ask.question_field, "give words to match, or name paths"));
     }
-    let project = input.project_id.as_ref().map(ProjectId::as_str);
+    let project = ask.project.map(ProjectId::as_str);
     // Candidates: the index's best text matches, with their relevance ...
     let mut candidates: HashMap<i64, (Stored, f64)> = HashMap::new();
-    if let Some(fts) = rules::fts_query(&question) {
+    if let Some(fts) = rules::fts_query(question) {
         for row in db.query(
             &format!(
                 "SELECT {}, bm25(context_fts) AS rank FROM context_fts JOIN context_entries e ON e.seq = context_fts.rowid
@@ -286,14 +310,14 @@ pub fn query(db: &Db, workspace: &WorkspaceId, input: &QueryContext) -> Result<C
             candidates.entry(stored.seq).or_insert((stored, 0.0));
         }
     }
-    let wanted = input.dimensions.as_ref().map(|d| d.iter().copied().collect::<Vec<_>>());
+    let wanted = ask.dimensions.as_ref();
     let mut ranked = Vec::new();
     for (stored, text_score) in candidates.into_values() {
         let entry = stored.entry;
         if wanted.as_ref().is_some_and(|w| !w.contains(&entry.dimension)) {
             continue;
         }
-        let (path_score, path_why) = rules::path_proximity(&entry.paths, &paths);
+        let (path_score, path_why) = rules::path_proximity(&entry.paths, paths);
         if text_score == 0.0 && path_score == 0.0 {
             continue;
         }
@@ -312,7 +336,7 @@ pub fn query(db: &Db, workspace: &WorkspaceId, input: &QueryContext) -> Result<C
         ranked.push(RankedEntry { score, text: text_score, path: path_score, why, entry });
     }
     ranked.sort_by(|a, b| b.score.total_cmp(&a.score).then_with(|| a.entry.id.cmp(&b.entry.id)));
-    let budget = input.token_budget.map_or(2_000, |b| b.get());
+    let budget = ask.token_budget;
     let mut used = 0u64;
     let mut kept = Vec::new();
     let mut left_out = 0u64;
@@ -372,4 +396,53 @@ pub fn decay(tx: &Db, workspace: Option<&WorkspaceId>) -> Result<switchyard_api:
         }
     }
     Ok(report)
+}
+
+/// Stores what a lane (or a person) learned as a `memory` entry.
+pub fn embed_memory(
+    tx: &Db,
+    workspace: &WorkspaceId,
+    input: &switchyard_api::EmbedMemory,
+    by: &str,
+) -> Result<ContextEntry, ApiError> {
+    let entry = CreateContextEntry {
+        dimension: Dimension::Memory,
+        title: input.title.clone(),
+        body: input.body.clone(),
+        project_id: input.project_id.clone(),
+        paths: input.paths.clone(),
+        source_path: None,
+        source_commit: None,
+        run_id: input.run_id.clone(),
+        evidence: None,
+        confidence: input.confidence,
+    };
+    create(tx, workspace, &entry, by)
+}
+
+/// The memories relevant to a brief, best first, each with how its lane ended.
+pub fn recall(
+    db: &Db,
+    workspace: &WorkspaceId,
+    input: &switchyard_api::RecallMemory,
+) -> Result<switchyard_api::MemoryRecall, ApiError> {
+    let ask = Ask {
+        question: input.brief.as_str(),
+        question_field: "brief",
+        paths: input.paths.strings(),
+        dimensions: Some(vec![Dimension::Memory]),
+        project: input.project_id.as_ref(),
+        token_budget: 100_000,
+    };
+    let limit = usize::try_from(input.limit.map_or(5, |l| l.get())).unwrap_or(5);
+    let data = rank(db, workspace, &ask)?
+        .ranked
+        .into_iter()
+        .take(limit)
+        .map(|ranked| {
+            let lane_state = ranked.entry.source.run_id.as_ref().map(|l| crate::lanes::state_of(db, l)).transpose()?;
+            Ok(switchyard_api::RecalledMemory { ranked, lane_state })
+        })
+        .collect::<Result<Vec<_>, ApiError>>()?;
+    Ok(switchyard_api::MemoryRecall { data })
 }
