@@ -247,6 +247,18 @@ async fn a_sprint_builds_its_goals_issues_under_one_budget_and_is_cancelled_and_
     );
     assert_eq!(board["queue"]["claimed"], 2, "the chore's claim and the sprint's third issue");
     assert_eq!(board["sprints"]["build"], 1);
+
+    // Label filters take a label's `_` literally (issues and lanes alike).
+    made(&app, &acme, "issue-create", json!({"title": "Labelled", "labels": ["needs_review"]})).await;
+    let mut lane = switchyard_tests::lane_body("acme/other", &["docs/**"]);
+    lane["labels"] = json!(["needs_review"]);
+    app.run_lane(&acme, lane).await;
+    for name in ["issue-list", "lane-list"] {
+        let found = post(&app, &acme, name, json!({"label": "needs_review"})).await.json();
+        assert_eq!(found["data"].as_array().unwrap().len(), 1, "{name}: {found}");
+        let none = post(&app, &acme, name, json!({"label": "needsxreview"})).await.json();
+        assert!(none["data"].as_array().unwrap().is_empty(), "{name}: `_` is no wildcard");
+    }
 }
 
 #[tokio::test]

@@ -14,6 +14,6 @@ fn handle(req: Request) -> Response {
         let before = cursor::start(input.cursor.as_deref(), ENDPOINT.name)?;
         let filter = SprintFilter { project: input.project_id.as_ref(), state: input.state };
         let found = sprints::page(&ctx.db, ctx.workspace_id()?, &filter, &before, limit + 1)?;
-        Ok(sprints::to_page(found, limit))
+        Ok(cursor::page(found, limit, |s| (s.created_at.as_str(), s.id.as_str())))
     })
 }

@@ -38,7 +38,13 @@ impl DbError {
 
 #[cfg(test)]
 mod tests {
-    use super::DbError;
+    use super::{DbError, json_word_pattern};
+
+    #[test]
+    fn a_label_pattern_takes_wildcards_literally() {
+        assert_eq!(json_word_pattern("needs_review"), r#"%"needs\_review"%"#);
+        assert_eq!(json_word_pattern("ui"), r#"%"ui"%"#);
+    }
 
     #[test]
     fn passing_storage_conditions_are_told_apart_from_bugs() {
@@ -116,6 +122,14 @@ impl<T: Sql> Sql for Option<T> {
     fn to_value(&self) -> Value {
         self.as_ref().map_or(Value::Null, Sql::to_value)
     }
+}
+
+/// A `LIKE … ESCAPE '\'` pattern that matches one whole word in a column
+/// holding a JSON array of words (lane and issue labels): the word in its
+/// quotes, with `%` and `_` (a label may hold `_`) taken literally.
+pub fn json_word_pattern(word: &str) -> String {
+    let literal = word.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
+    format!("%\"{literal}\"%")
 }
 
 /// One result row; columns are looked up by name.

@@ -474,13 +474,12 @@ pub fn page(
     limit: u64,
 ) -> Result<Vec<LaneRow>, ApiError> {
     let state = filter.state.map(LaneState::as_str);
-    // Labels are stored as a JSON array of words (no `%`, `_` or `"` in a word).
-    let label = filter.label.map(|l| format!("%\"{}\"%", l.replace(['%', '_', '"'], "")));
+    let label = filter.label.map(crate::db::json_word_pattern);
     let found = db.query(
         &format!(
             "SELECT {LANE_COLUMNS} FROM lanes WHERE workspace_id = $1
                AND ($2 IS NULL OR state = $3) AND ($4 IS NULL OR repository = $5)
-               AND ($6 IS NULL OR harness_kind = $7) AND ($8 IS NULL OR labels LIKE $9)
+               AND ($6 IS NULL OR harness_kind = $7) AND ($8 IS NULL OR labels LIKE $9 ESCAPE '\\')
                AND (created_at < $10 OR (created_at = $11 AND id < $12))
              ORDER BY created_at DESC, id DESC LIMIT $13"
         ),

@@ -300,13 +300,12 @@ pub fn page_issues(
     let issue_type = filter.issue_type.map(IssueType::as_str);
     let priority = filter.priority.map(Priority::as_str);
     let project = filter.project.map(ProjectId::as_str);
-    // Labels are a JSON array of plain words: `"label"` with its quotes matches one whole label.
-    let label = filter.label.map(|l| format!("%\"{l}\"%"));
+    let label = filter.label.map(crate::db::json_word_pattern);
     let rows = db.query(
         &format!(
             "SELECT {} FROM issues WHERE workspace_id = $1
                AND ($2 IS NULL OR status = $3) AND ($4 IS NULL OR type = $5) AND ($6 IS NULL OR priority = $7)
-               AND ($8 IS NULL OR project_id = $9) AND ($10 IS NULL OR labels LIKE $11)
+               AND ($8 IS NULL OR project_id = $9) AND ($10 IS NULL OR labels LIKE $11 ESCAPE '\\')
                AND (created_at < $12 OR (created_at = $13 AND id < $14))
              ORDER BY created_at DESC, id DESC LIMIT $15",
             issue_columns()

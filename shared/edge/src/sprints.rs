@@ -7,8 +7,8 @@
 
 use serde_json::{Value, json};
 use switchyard_api::{
-    ErrorCode, GoalId, ItemDispatch, LaneId, LaneState, NextStep, Page, PlanSprint, ProjectId, RunAgent, Sprint,
-    SprintEvent, SprintId, SprintItem, SprintPhase, SprintState, SprintSummary, WorkspaceId,
+    ErrorCode, GoalId, ItemDispatch, LaneId, LaneState, NextStep, PlanSprint, ProjectId, RunAgent, Sprint, SprintEvent,
+    SprintId, SprintItem, SprintPhase, SprintState, SprintSummary, WorkspaceId,
 };
 use switchyard_domain::lane::Event;
 use switchyard_domain::sprint::{self, ItemView, Move};
@@ -446,6 +446,10 @@ pub fn transition(tx: &Db, sprint: &SprintRow, t: &Transition<'_>) -> Result<Mov
     if kind == Move::Forward {
         moved.overridden = check_guard(tx, sprint, &current, t)?;
     }
+    if kind == Move::Retry && current.is_empty() && t.to != SprintState::Review {
+        return Err(ApiError::conflict(format!("sprint {id} has no issues to retry; plan a new one"))
+            .with_details(json!({"sprint_id": id, "state": from.as_str(), "to": t.to.as_str()})));
+    }
     // The state first: lanes moved below report to a sprint already in it
     // (a lane cancelled with its sprint does not dispatch the next issue).
     let finished = t.to.is_finished().then(now_rfc3339);
@@ -474,10 +478,6 @@ pub fn transition(tx: &Db, sprint: &SprintRow, t: &Transition<'_>) -> Result<Mov
             SprintState::Complete => release_issues(tx, sprint)?,
             _ => {}
         },
-        Move::Retry if current.is_empty() && t.to != SprintState::Review => {
-            return Err(ApiError::conflict(format!("sprint {id} has no issues to retry; plan a new one"))
-                .with_details(json!({"sprint_id": id, "state": from.as_str(), "to": t.to.as_str()})));
-        }
         Move::Retry => {
             event(tx, id, "sprint.retried", &json!({"from": from.as_str(), "to": t.to.as_str()}), t.actor)?;
             if matches!(t.to, SprintState::Plan | SprintState::Build) {
@@ -856,9 +856,4 @@ pub fn counts(
     .iter()
     .map(|r| Ok((r.text("state")?, u64::try_from(r.int("n")?).unwrap_or_default())))
     .collect()
-}
-
-/// Checks a sprint's page of summaries into a `Page`.
-pub fn to_page(found: Vec<SprintSummary>, limit: u64) -> Page<SprintSummary> {
-    crate::cursor::page(found, limit, |s| (s.created_at.as_str(), s.id.as_str()))
 }
