@@ -322,7 +322,7 @@ pub fn rank(db: &Db, workspace: &WorkspaceId, ask: &Ask<'_>) -> Result<ContextAn
             continue;
         }
         let mut why = Vec::new();
-        let matched = rules::matched_terms(&question, &format!("{} {}", entry.title, entry.body));
+        let matched = rules::matched_terms(question, &format!("{} {}", entry.title, entry.body));
         if text_score > 0.0 {
             why.push(if matched.is_empty() {
                 "the text matches the question".to_owned()
