@@ -52,7 +52,11 @@ fn crossing(name: &str) -> Option<Crossing> {
         | "sprint-get"
         | "sprint-events"
         | "sdlc-transition"
-        | "context-entry-update" => Some(Crossing::ForeignId),
+        | "context-entry-update"
+        | "lane-diff-timeline"
+        | "lane-snapshot-compare"
+        | "lane-snapshot-restore"
+        | "lane-plain-english-summary" => Some(Crossing::ForeignId),
         "api-token-issue"
         | "sso-config-update"
         | "sso-domain-verify"
@@ -109,7 +113,9 @@ fn crossing(name: &str) -> Option<Crossing> {
         | "bmad-query"
         | "bmad-confidence-decay-tick"
         | "ai-memory-embed"
-        | "ai-memory-recall" => Some(Crossing::OwnWorkspaceOnly),
+        | "ai-memory-recall"
+        | "bmad-extract-from-repo"
+        | "repo-map-extract" => Some(Crossing::OwnWorkspaceOnly),
         _ => None,
     }
 }
@@ -144,7 +150,9 @@ async fn cross_call(app: &TestApp, doc: &Endpoint, a: &Tenant, b: &Foreign) -> A
     let body = match doc.name {
         "api-token-revoke" => json!({"token_id": b.tenant.token_id}),
         "agent-cancel" | "agent-pause" | "agent-resume" | "lane-get" | "lane-events" | "lane-approve"
-        | "lane-reject" => run,
+        | "lane-reject" | "lane-diff-timeline" | "lane-plain-english-summary" => run,
+        "lane-snapshot-compare" => json!({"run_id": b.run_id, "from": 0, "to": 1}),
+        "lane-snapshot-restore" => json!({"run_id": b.run_id, "seq": 1}),
         "harness-action" => json!({"run_id": b.run_id, "action": {"kind": "commit"}}),
         "inbox-get" => json!({"item_id": b.item_id}),
         "member-update" => json!({"member_id": b.member_id, "role": "viewer"}),

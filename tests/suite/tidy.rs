@@ -147,6 +147,7 @@ fn no_handler_validates_fields_by_hand() {
         "harness-event",
         "lane-events",
         "lane-list",
+        "lane-snapshot-restore",
         "posthog-webhook",
         "sentry-webhook",
         "sso-domain-verify",

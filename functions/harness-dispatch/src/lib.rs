@@ -1,10 +1,15 @@
 //! Atomically claim the oldest queued lane this harness can run and return it hydrated; 204 when there is none.
+//!
+//! Hydrated: its pending interrupts, the context entries ranked for its brief
+//! and claim (recorded as given), and for an extraction job or a restored
+//! snapshot, the job and the commit to start from.
 
 use switchyard_api::{Dispatched, DispatchedLane, NoInput};
 use switchyard_domain::lane::Event;
 use switchyard_edge::lanes::{self, LaneRow, apply, pending_interrupts};
 use switchyard_edge::prelude::*;
 use switchyard_edge::rfc3339_after;
+use switchyard_edge::{context, insight};
 
 const ENDPOINT: Endpoint = endpoints::HARNESS_DISPATCH;
 
@@ -63,6 +68,10 @@ fn first_fit(
         lanes::assign(tx, &mut lane, &harness.harness_id, &rfc3339_after(harness.lease_seconds))?;
         ctx.audit_in(tx, &harness.workspace.id, "harness-dispatch", Some(lane.run_id.as_str()))?;
         let interrupts = pending_interrupts(tx, &lane.run_id)?;
+        let job = insight::job_of(tx, &lane.run_id)?.map(|(job, _)| job);
+        // An extraction job reads the repository; an agent gets the context for its brief.
+        let context = if job.is_some() { Vec::new() } else { context::attach_to_lane(tx, &lane)? };
+        let start_commit = insight::start_commit(tx, &lane.run_id)?;
         let lane = lane.lane;
         return Ok(Some(DispatchedLane {
             lane_id: lane.run_id.clone(),
@@ -75,6 +84,9 @@ fn first_fit(
             cost_budget_cents: lane.cost_budget_cents,
             attempt: lane.attempt,
             interrupts,
+            context,
+            job,
+            start_commit,
         }));
     }
     Ok(None)

@@ -1,4 +1,5 @@
-//! Record what a harness reports about a lane it holds: output, file changes, tokens used, questions, completion, failure.
+//! Record what a harness reports about a lane it holds: output, file changes, tokens used, questions, diff
+//! checkpoints, an extraction job's findings, completion, failure.
 //!
 //! Output and file changes become lane events; completion, failure and a
 //! budget pause also change the lane's state and are audited. A completion
@@ -13,7 +14,7 @@ use switchyard_api::{
 use switchyard_domain::lane::{Event, LaneState};
 use switchyard_edge::lanes::{self, LaneRow, append_event, apply, load_lane};
 use switchyard_edge::prelude::*;
-use switchyard_edge::{budgets, checks, governance, inbox, mandates, sprints};
+use switchyard_edge::{budgets, checks, context, governance, inbox, insight, mandates, sprints};
 
 const ENDPOINT: Endpoint = endpoints::HARNESS_EVENT;
 
@@ -122,6 +123,23 @@ fn apply_report(ctx: &Ctx, tx: &Db, lane: &mut LaneRow, report: &HarnessReport) 
             ctx.audit_in(tx, &lane.workspace_id, "harness-event:question", Some(item.item_id.as_str()))?;
         }
         HarnessReport::Branch { branch } => on_branch(tx, lane, branch)?,
+        HarnessReport::Context { job, commit, entries } => {
+            let Some((expected, project)) = insight::job_of(tx, &lane.run_id)? else {
+                return Err(ApiError::validation("events.type", "context is reported by extraction jobs only"));
+            };
+            if expected != *job {
+                return Err(ApiError::validation("events.job", format!("this lane is a {} job", expected.as_str())));
+            }
+            let counts =
+                context::fold_extraction(tx, lane, *job, project.as_ref(), commit, entries, &ctx.caller.actor())?;
+            let event = LaneEventData::ContextExtracted { job: *job, commit: commit.to_string(), counts };
+            append_event(tx, lane, &event)?;
+            ctx.audit_in(tx, &lane.workspace_id, "harness-event:context_extracted", Some(lane.run_id.as_str()))?;
+        }
+        HarnessReport::Checkpoint { seq, commit, files, total } => {
+            let seq = u32::try_from(seq.get()).map_err(|_| ApiError::validation("events.seq", "too large"))?;
+            insight::record_checkpoint(tx, lane, seq, commit.as_str(), files, total)?;
+        }
         HarnessReport::Completed { exit_code, summary, diff_stat, changes, branch } => {
             finish(tx, lane, Some(*exit_code), summary.as_deref())?;
             if let Some(branch) = branch {

@@ -1,9 +1,9 @@
-//! One lane: its state, budget use, result, tool log, interrupts not yet delivered and CI checks.
+//! One lane: its state, budget use, result, tool log, interrupts not yet delivered, CI checks and the context its agent was given.
 
 use switchyard_api::{GetLane, LaneDetail};
-use switchyard_edge::checks;
 use switchyard_edge::lanes::{self, load_lane, pending_interrupts};
 use switchyard_edge::prelude::*;
+use switchyard_edge::{checks, context};
 
 const ENDPOINT: Endpoint = endpoints::LANE_GET;
 
@@ -17,5 +17,6 @@ fn get(ctx: &Ctx, input: GetLane) -> Result<LaneDetail, ApiError> {
     let tool_calls = lanes::tool_calls(&ctx.db, &lane.run_id)?;
     let pending_interrupts = pending_interrupts(&ctx.db, &lane.run_id)?;
     let checks = checks::of_lane(&ctx.db, &lane.run_id)?;
-    Ok(LaneDetail { lane: lane.to_api(), tool_calls, pending_interrupts, checks })
+    let context = context::given_to_lane(&ctx.db, &lane)?;
+    Ok(LaneDetail { lane: lane.to_api(), tool_calls, pending_interrupts, checks, context })
 }

@@ -277,3 +277,102 @@ pub struct RecalledMemory {
 pub struct MemoryRecall {
     pub data: Vec<RecalledMemory>,
 }
+
+// ---------------------------------------------------------------- extraction
+
+/// What an extraction job looks for in a repository.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ExtractJob {
+    /// Everything (`bmad-extract-from-repo`): product, system, style and policy entries.
+    Context,
+    /// The repository map only (`repo-map-extract`): languages, frameworks and modules (`system`).
+    Map,
+}
+
+impl ExtractJob {
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Context => "context",
+            Self::Map => "map",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        [Self::Context, Self::Map].into_iter().find(|j| j.as_str() == s)
+    }
+}
+
+/// `bmad-extract-from-repo` / `repo-map-extract`: a harness that has the
+/// repository reads it and sends what it finds as context entries.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ExtractFromRepo {
+    /// The repository (a name the harness resolves locally, as for `agent-run`).
+    pub repository: crate::valid::Repository,
+    /// The entries' project.
+    #[serde(default)]
+    pub project_id: Option<ProjectId>,
+    /// Which kind of harness runs the job (default `script`: no agent CLI is needed).
+    #[serde(default)]
+    pub harness_kind: Option<Word>,
+    /// Only a harness holding every one of these labels may run it.
+    #[serde(default)]
+    pub labels: List<Word, 0, 20>,
+}
+
+/// The extraction job: a lane that edits nothing and holds no claim.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct ExtractionStarted {
+    pub run_id: LaneId,
+    pub job: ExtractJob,
+    pub repository: String,
+    pub project_id: Option<ProjectId>,
+    pub state: crate::lanes::LaneState,
+}
+
+/// One entry an extraction found, keyed so a later run can confirm, update or retire it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct FoundEntry {
+    /// Stable across runs for the same fact, e.g. `style:rustfmt` or `module:src/billing`.
+    pub key: crate::valid::Name,
+    pub dimension: Dimension,
+    pub title: Description,
+    pub body: Brief,
+    #[serde(default)]
+    pub paths: List<Glob, 0, 50>,
+    /// The file it was read from.
+    pub source_path: RelPath,
+    #[serde(default)]
+    pub evidence: Option<Message>,
+    /// 0–1 (default 0.8).
+    #[serde(default)]
+    pub confidence: Option<f64>,
+}
+
+/// What one extraction did to the workspace's entries.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct ExtractionCounts {
+    pub created: u64,
+    /// Found again unchanged: confirmed (decay starts again).
+    pub confirmed: u64,
+    /// Found again with a different text: updated and confirmed.
+    pub updated: u64,
+    /// Found before, not any more: retired.
+    pub retired: u64,
+}
+
+/// An entry handed to a lane with its brief.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct BriefEntry {
+    pub entry_id: ContextId,
+    pub dimension: Dimension,
+    pub title: String,
+    pub body: String,
+    pub confidence: f64,
+    /// How it ranked for the lane's brief and claim.
+    pub score: f64,
+    pub source_path: Option<String>,
+    pub source_commit: Option<String>,
+}

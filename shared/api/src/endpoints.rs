@@ -11,27 +11,29 @@ use schemars::{JsonSchema, Schema, SchemaGenerator};
 use crate::{
     ActionAnswer, Approval, BadgeQuery, BootstrapWorkspace, BootstrappedWorkspace, BudgetGranted, CeilingTickReport,
     Changelog, ChangelogEntry, ChangelogQuery, CheckMandates, CiEventRecorded, ClaimIssue, ClaimedIssue, CommentIssue,
-    ConnectionList, ConnectionWithSecret, ContextAnswer, ContextEntry, CostSummary, CostSummaryQuery, CreateConnection,
-    CreateContextEntry, CreateEndpoint, CreateGoal, CreateIssue, CreateProject, CreateSignalSource, CreateTemplate,
-    DashboardQuery, DashboardSummary, DecayReport, DecideApproval, DeleteEndpoint, DispatchTickReport, Dispatched,
-    EmbedMemory, EndpointDeleted, EndpointList, EndpointWithSecret, EnqueueWebhook, EventPage, ExportAudit,
-    ExportDocument, ExportLogRange, FirstRun, FirstRunDispatched, FixDispatched, Forge, ForgeDeliveryAccepted,
-    ForgePayload, ForgeTickReport, GetInboxItem, GetIssue, GetLane, GetPolicy, GetSprint, GetTemplate, Goal, GoalList,
-    GrantBudget, HarnessAction, HarnessEvents, HarnessEventsAccepted, HarnessRevoked, Health, Heartbeat,
-    HeartbeatAnswer, InboxItem, InboxResolved, IngestCiEvent, IngestSignal, InterruptLane, InterruptQueued,
-    InviteMember, InvokeTool, Issue, IssueComment, IssueDetail, IssueToken, IssuedToken, Jwks, Lane, LaneAction,
-    LaneDecision, LaneDetail, LaneEventsQuery, LaneVerification, ListApprovals, ListContext, ListDeliveries, ListGoals,
-    ListInbox, ListIssues, ListLanes, ListSprints, ListTools, MaintenanceReport, MandateReport, Mandates, MemberList,
-    MemberPermission, MemberRemoved, MemberView, MemoryRecall, NoInput, Page, PipelineTickReport, PlanSprint, Policy,
-    PolicyTested, PosthogPayload, PreviewQueue, Project, ProjectList, PromoteTemplate, Proof, ProofQuery,
-    ProvidersForEmail, ProvidersForEmailResult, PublishChangelog, PublishedHead, QueryContext, QueuePreview,
-    RateFamily, RecallMemory, Redeliver, RegisterHarness, RegisterTool, RegisteredHarness, RelateIssues, RemoveMember,
-    ResolveInboxItem, ResumeLane, ReviewTemplate, RevokeHarness, RevokeToken, RevokedToken, RotateConnection, RunAgent,
-    Scope, SentryPayload, SignalIgnored, SignalIngested, SignalProvider, SignalSource, Sprint, SprintEventPage,
-    SprintEventsQuery, SprintSummary, SsoConfigUpdated, SsoDomainVerified, Template, TestPolicy, Tool, ToolCall,
-    TraceToFix, TransitionSprint, UpdateBudget, UpdateContextEntry, UpdateEndpoint, UpdateGoal, UpdateIssue,
-    UpdateMandates, UpdateMember, UpdatePolicy, UpdateSsoConfig, VerifyAnswer, VerifyLane, VerifyRequest,
-    VerifySsoDomain, WebhookDelivery, WebhookEndpoint, WebhookEnqueued, WebhookTickReport, WorkspaceBudget,
+    CompareSnapshots, ConnectionList, ConnectionWithSecret, ContextAnswer, ContextEntry, CostSummary, CostSummaryQuery,
+    CreateConnection, CreateContextEntry, CreateEndpoint, CreateGoal, CreateIssue, CreateProject, CreateSignalSource,
+    CreateTemplate, DashboardQuery, DashboardSummary, DecayReport, DecideApproval, DeleteEndpoint, DiffTimeline,
+    DispatchTickReport, Dispatched, EmbedMemory, EndpointDeleted, EndpointList, EndpointWithSecret, EnqueueWebhook,
+    EventPage, ExportAudit, ExportDocument, ExportLogRange, ExtractFromRepo, ExtractionStarted, FirstRun,
+    FirstRunDispatched, FixDispatched, Forge, ForgeDeliveryAccepted, ForgePayload, ForgeTickReport, GetInboxItem,
+    GetIssue, GetLane, GetPolicy, GetSprint, GetTemplate, Goal, GoalList, GrantBudget, HarnessAction, HarnessEvents,
+    HarnessEventsAccepted, HarnessRevoked, Health, Heartbeat, HeartbeatAnswer, InboxItem, InboxResolved, IngestCiEvent,
+    IngestSignal, InterruptLane, InterruptQueued, InviteMember, InvokeTool, Issue, IssueComment, IssueDetail,
+    IssueToken, IssuedToken, Jwks, Lane, LaneAction, LaneDecision, LaneDetail, LaneEventsQuery, LaneInsightQuery,
+    LaneSummary, LaneVerification, ListApprovals, ListContext, ListDeliveries, ListGoals, ListInbox, ListIssues,
+    ListLanes, ListSprints, ListTools, MaintenanceReport, MandateReport, Mandates, MemberList, MemberPermission,
+    MemberRemoved, MemberView, MemoryRecall, NoInput, Page, PipelineTickReport, PlanSprint, Policy, PolicyTested,
+    PosthogPayload, PreviewQueue, Project, ProjectList, PromoteTemplate, Proof, ProofQuery, ProvidersForEmail,
+    ProvidersForEmailResult, PublishChangelog, PublishedHead, QueryContext, QueuePreview, RateFamily, RecallMemory,
+    Redeliver, RegisterHarness, RegisterTool, RegisteredHarness, RelateIssues, RemoveMember, ResolveInboxItem,
+    RestoreSnapshot, RestoredLane, ResumeLane, ReviewTemplate, RevokeHarness, RevokeToken, RevokedToken,
+    RotateConnection, RunAgent, Scope, SentryPayload, SignalIgnored, SignalIngested, SignalProvider, SignalSource,
+    SnapshotComparison, Sprint, SprintEventPage, SprintEventsQuery, SprintSummary, SsoConfigUpdated, SsoDomainVerified,
+    Template, TestPolicy, Tool, ToolCall, TraceToFix, TransitionSprint, UpdateBudget, UpdateContextEntry,
+    UpdateEndpoint, UpdateGoal, UpdateIssue, UpdateMandates, UpdateMember, UpdatePolicy, UpdateSsoConfig, VerifyAnswer,
+    VerifyLane, VerifyRequest, VerifySsoDomain, WebhookDelivery, WebhookEndpoint, WebhookEnqueued, WebhookTickReport,
+    WorkspaceBudget,
 };
 
 /// An HTTP method an endpoint answers.
@@ -335,6 +337,12 @@ endpoints! {
         request: NoInput,
         responses: [200 Json(DecayReport): "How many entries decayed, and how many went stale."],
     }
+    BMAD_EXTRACT_FROM_REPO {
+        name: "bmad-extract-from-repo", methods: [Post], auth: Auth::Bearer(Scope::ContextWrite), rate: Some(Write), mutation: true,
+        summary: "Bootstrap the Context Engine from a connected repo: an extraction job (a lane that edits nothing and holds no claim) that a harness with the repository runs without an agent, sending product, system, style and policy entries with their file and commit as evidence; a later run confirms, updates or retires them.",
+        request: ExtractFromRepo,
+        responses: [201 Json(ExtractionStarted): "The extraction job's lane (queued, or awaiting approval when a policy rule requires it)."],
+    }
     BMAD_QUERY {
         name: "bmad-query", methods: [Post], auth: Auth::Bearer(Scope::ContextRead), rate: Some(Read), mutation: false,
         summary: "Query the Context Engine (BMAD): five-dimension product / system / style / policy / memory. Served entries ranked for a question (full-text BM25) and paths (proximity), blended with confidence, each with why it matched, within a token budget.",
@@ -617,6 +625,12 @@ endpoints! {
         request: DecideApproval,
         responses: [200 Json(LaneDecision): "The decided request and the lane after it."],
     }
+    LANE_DIFF_TIMELINE {
+        name: "lane-diff-timeline", methods: [Post], auth: Auth::Bearer(Scope::LanesRead), rate: Some(Read), mutation: false,
+        summary: "A lane's diff checkpoints in order: what each step changed (files, hunks, lines) and the snapshot commit the harness kept for it.",
+        request: LaneInsightQuery,
+        responses: [200 Json(DiffTimeline): "The checkpoints of the lane's latest attempt, oldest first."],
+    }
     LANE_EVENTS {
         name: "lane-events", methods: [Get, Post], auth: Auth::Bearer(Scope::LanesRead), rate: Some(Read), mutation: false,
         summary: "A lane's events with monotonically increasing ids: JSON backfill, or Server-Sent Events with `Accept: text/event-stream`.",
@@ -638,11 +652,29 @@ endpoints! {
         request: ListLanes,
         responses: [200 Json(Page<Lane>): "A page of lanes; pass `next_cursor` as `cursor` for the next."],
     }
+    LANE_PLAIN_ENGLISH_SUMMARY {
+        name: "lane-plain-english-summary", methods: [Post], auth: Auth::Bearer(Scope::LanesRead), rate: Some(Read), mutation: false,
+        summary: "A lane in plain English: changed files, tests run and their result, risks (edits outside the claim, large deletions, sensitive paths, failing or missing tests, mandate violations) and open questions, written by deterministic rules.",
+        request: LaneInsightQuery,
+        responses: [200 Json(LaneSummary): "The summary."],
+    }
     LANE_REJECT {
         name: "lane-reject", methods: [Post], auth: Auth::Bearer(Scope::ApprovalsWrite), rate: Some(Write), mutation: true,
         summary: "Reject a lane's pending request; its agent is told no and goes on (a held dispatch is cancelled). Exactly one decision is taken per request.",
         request: DecideApproval,
         responses: [200 Json(LaneDecision): "The decided request and the lane after it."],
+    }
+    LANE_SNAPSHOT_COMPARE {
+        name: "lane-snapshot-compare", methods: [Post], auth: Auth::Bearer(Scope::LanesRead), rate: Some(Read), mutation: false,
+        summary: "What changed between two snapshots of a lane (`from: 0` is where it started): every file the steps in between touched, with its net change and their lines.",
+        request: CompareSnapshots,
+        responses: [200 Json(SnapshotComparison): "The files changed between the two snapshots."],
+    }
+    LANE_SNAPSHOT_RESTORE {
+        name: "lane-snapshot-restore", methods: [Post], auth: Auth::Bearer(Scope::LanesWrite), rate: Some(Write), mutation: true,
+        summary: "Restore a lane's snapshot into a new lane: the same repository, harness kind, labels and budgets (claim and brief may be replaced), its worktree starting from the snapshot's commit; dispatched through agent-run's policy, budget and claim checks.",
+        request: RestoreSnapshot,
+        responses: [201 Json(RestoredLane): "The new lane and the snapshot it starts from."],
     }
     MAINTENANCE_TICK {
         name: "maintenance-tick", methods: [Post], auth: Auth::ServiceRole, rate: None, mutation: false,
@@ -751,6 +783,12 @@ endpoints! {
         summary: "Start the workspace's scheduled sprints whose time has come: each takes its goal's open issues and moves through plan to build; a recurring one plans its successor. Also runs on a cron schedule for every workspace.",
         request: NoInput,
         responses: [200 Json(PipelineTickReport): "The sprints started, scheduled next and skipped."],
+    }
+    REPO_MAP_EXTRACT {
+        name: "repo-map-extract", methods: [Post], auth: Auth::Bearer(Scope::ContextWrite), rate: Some(Write), mutation: true,
+        summary: "Extract a repository's map (languages, frameworks, modules) into the Context Engine as system entries: an extraction job a harness with the repository runs without an agent.",
+        request: ExtractFromRepo,
+        responses: [201 Json(ExtractionStarted): "The extraction job's lane."],
     }
     SDLC_TRANSITION {
         name: "sdlc-transition", methods: [Post], auth: Auth::Bearer(Scope::LanesWrite), rate: Some(Write), mutation: true,

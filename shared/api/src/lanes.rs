@@ -335,6 +335,9 @@ pub struct LaneDetail {
     /// The latest status of each CI check reported for it.
     #[serde(default)]
     pub checks: Vec<crate::integrations::LaneCheck>,
+    /// The context entries its agent was given with the brief, best first.
+    #[serde(default)]
+    pub context: Vec<crate::context::BriefEntry>,
 }
 
 // ---------------------------------------------------------------- events
@@ -417,6 +420,12 @@ pub enum LaneEventData {
     Check(crate::integrations::LaneCheck),
     /// `verify-lane` decided whether its result is verified.
     Verification { verified: bool, failing: Vec<String>, missing: Vec<String>, pending: Vec<String> },
+    /// The context entries handed to its agent with the brief (see `lane-get`'s `context`).
+    ContextGiven { entry_ids: Vec<crate::ids::ContextId>, tokens: u64 },
+    /// Its extraction job's findings were folded into the context engine.
+    ContextExtracted { job: crate::context::ExtractJob, commit: String, counts: crate::context::ExtractionCounts },
+    /// The harness took a snapshot of its worktree (see `lane-diff-timeline`).
+    Checkpoint { seq: u32, commit: String, files: u64, insertions: u64, deletions: u64 },
 }
 
 impl LaneEventData {
@@ -440,6 +449,9 @@ impl LaneEventData {
             Self::Push { .. } => LaneEventType::Push,
             Self::Check(_) => LaneEventType::Check,
             Self::Verification { .. } => LaneEventType::Verification,
+            Self::ContextGiven { .. } => LaneEventType::ContextGiven,
+            Self::ContextExtracted { .. } => LaneEventType::ContextExtracted,
+            Self::Checkpoint { .. } => LaneEventType::Checkpoint,
         }
     }
 
@@ -486,6 +498,9 @@ pub enum LaneEventType {
     Push,
     Check,
     Verification,
+    ContextGiven,
+    ContextExtracted,
+    Checkpoint,
 }
 
 impl LaneEventType {
@@ -509,6 +524,9 @@ impl LaneEventType {
             Self::Push => "push",
             Self::Check => "check",
             Self::Verification => "verification",
+            Self::ContextGiven => "context_given",
+            Self::ContextExtracted => "context_extracted",
+            Self::Checkpoint => "checkpoint",
         }
     }
 }
@@ -588,6 +606,15 @@ pub struct DispatchedLane {
     pub cost_budget_cents: Option<u64>,
     pub attempt: u32,
     pub interrupts: Vec<Interrupt>,
+    /// The context entries for its brief and claim, best first (the harness hands them to the agent).
+    #[serde(default)]
+    pub context: Vec<crate::context::BriefEntry>,
+    /// Set for an extraction job: the harness reads the repository itself and runs no agent.
+    #[serde(default)]
+    pub job: Option<crate::context::ExtractJob>,
+    /// Start the worktree from this commit instead of the repository's HEAD (a restored snapshot).
+    #[serde(default)]
+    pub start_commit: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
@@ -673,6 +700,23 @@ pub enum HarnessReport {
     /// request, pushes, checks) reach the lane from now on.
     Branch {
         branch: Name,
+    },
+    /// An extraction job's findings, read at `commit`: folded into the context
+    /// engine (created, confirmed, updated, or — when no longer found — retired).
+    Context {
+        job: crate::context::ExtractJob,
+        commit: Word,
+        entries: List<crate::context::FoundEntry, 0, 500>,
+    },
+    /// A snapshot of the worktree (a git commit kept by the harness) and what
+    /// changed since the previous one.
+    Checkpoint {
+        seq: Ranged<1, 100_000>,
+        commit: Word,
+        /// The files changed since the previous checkpoint (or the start).
+        files: List<crate::insight::CheckpointFile, 0, 2000>,
+        /// Everything changed since the lane started.
+        total: DiffStat,
     },
 }
 

@@ -13,6 +13,7 @@ pub mod endpoints;
 mod error;
 mod governance;
 mod ids;
+mod insight;
 mod integrations;
 mod lanes;
 mod planning;
@@ -31,6 +32,7 @@ pub use ids::{
     ID_BODY_LEN, InboxId, IssueId, LaneId, MemberId, MessageId, ProjectId, ProviderId, RequestId, SignalSourceId,
     SprintId, TemplateId, TokenId, ToolCallId, ToolId, WorkspaceId,
 };
+pub use insight::*;
 pub use integrations::*;
 pub use lanes::*;
 pub use planning::*;

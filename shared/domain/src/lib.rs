@@ -14,6 +14,7 @@ pub mod export;
 pub mod forge;
 pub mod glob;
 pub mod input;
+pub mod insight;
 pub mod lane;
 pub mod mandate;
 pub mod merkle;

@@ -25,6 +25,9 @@ fn columns_of(alias: &str) -> String {
 
 /// Default confidence of an entry recorded without one.
 const DEFAULT_CONFIDENCE: f64 = 0.8;
+/// The path part of an entry whose globs overlap a lane's claim (a glob
+/// covering a named path scores 1).
+const CLAIM_OVERLAP: f64 = 0.9;
 /// Candidates read per query before ranking.
 const CANDIDATES: i64 = 200;
 
@@ -256,6 +259,7 @@ pub fn query(db: &Db, workspace: &WorkspaceId, input: &QueryContext) -> Result<C
         dimensions: input.dimensions.as_ref().map(|d| d.iter().copied().collect()),
         project: input.project_id.as_ref(),
         token_budget: input.token_budget.map_or(2_000, |b| b.get()),
+        claim: Vec::new(),
     };
     rank(db, workspace, &ask)
 }
@@ -269,13 +273,15 @@ pub struct Ask<'a> {
     pub dimensions: Option<Vec<Dimension>>,
     pub project: Option<&'a ProjectId>,
     pub token_budget: u64,
+    /// A lane's claim: an entry whose globs overlap it is about the lane's files.
+    pub claim: Vec<String>,
 }
 
 /// Ranks the served entries for `ask` (see [`query`]).
 pub fn rank(db: &Db, workspace: &WorkspaceId, ask: &Ask<'_>) -> Result<ContextAnswer, ApiError> {
     let question = ask.question;
     let paths = &ask.paths;
-    if rules::fts_query(question).is_none() && paths.is_empty() {
+    if rules::fts_query(question).is_none() && paths.is_empty() && ask.claim.is_empty() {
         return Err(ApiError::validation(ask.question_field, "give words to match, or name paths"));
     }
     let project = ask.project.map(ProjectId::as_str);
@@ -298,7 +304,7 @@ pub fn rank(db: &Db, workspace: &WorkspaceId, ask: &Ask<'_>) -> Result<ContextAn
         }
     }
     // ... and, for paths, the served entries that name paths.
-    if !paths.is_empty() {
+    if !paths.is_empty() || !ask.claim.is_empty() {
         for row in db.query(
             &format!(
                 "SELECT {COLUMNS} FROM context_entries WHERE workspace_id = $1 AND status = 'active' AND paths != '[]'
@@ -317,7 +323,15 @@ pub fn rank(db: &Db, workspace: &WorkspaceId, ask: &Ask<'_>) -> Result<ContextAn
         if wanted.as_ref().is_some_and(|w| !w.contains(&entry.dimension)) {
             continue;
         }
-        let (path_score, path_why) = rules::path_proximity(&entry.paths, paths);
+        let (mut path_score, mut path_why) = rules::path_proximity(&entry.paths, paths);
+        if path_score < CLAIM_OVERLAP
+            && let Some((glob, claimed)) = entry
+                .paths
+                .iter()
+                .find_map(|g| ask.claim.iter().find(|c| switchyard_domain::glob::overlap(g, c)).map(|c| (g, c)))
+        {
+            (path_score, path_why) = (CLAIM_OVERLAP, Some(format!("{glob} overlaps the claim {claimed}")));
+        }
         if text_score == 0.0 && path_score == 0.0 {
             continue;
         }
@@ -433,6 +447,7 @@ pub fn recall(
         dimensions: Some(vec![Dimension::Memory]),
         project: input.project_id.as_ref(),
         token_budget: 100_000,
+        claim: Vec::new(),
     };
     let limit = usize::try_from(input.limit.map_or(5, |l| l.get())).unwrap_or(5);
     let data = rank(db, workspace, &ask)?
@@ -445,4 +460,220 @@ pub fn recall(
         })
         .collect::<Result<Vec<_>, ApiError>>()?;
     Ok(switchyard_api::MemoryRecall { data })
+}
+
+// ---------------------------------------------------------------- extraction
+
+/// `<repository>#<key>`: an extracted entry's identity across runs.
+fn extract_key(repository: &str, key: &str) -> String {
+    format!("{repository}#{key}")
+}
+
+/// Folds an extraction job's findings at `commit` into the workspace's
+/// entries: a fact found for the first time is created; one found again is
+/// confirmed (unchanged) or updated and confirmed (its text or paths
+/// changed); one found before but not now is retired. A `map` job only looks
+/// at the repository map, so it only retires `system` entries.
+pub fn fold_extraction(
+    tx: &Db,
+    lane: &crate::lanes::LaneRow,
+    job: switchyard_api::ExtractJob,
+    project: Option<&ProjectId>,
+    commit: &switchyard_api::Word,
+    found: &[switchyard_api::FoundEntry],
+    by: &str,
+) -> Result<switchyard_api::ExtractionCounts, ApiError> {
+    let mut counts = switchyard_api::ExtractionCounts::default();
+    let mut keys = std::collections::BTreeSet::new();
+    for (i, f) in found.iter().enumerate() {
+        let key = extract_key(&lane.repository, f.key.as_str());
+        if !keys.insert(key.clone()) {
+            return Err(ApiError::validation(format!("events.entries[{i}].key"), "is repeated"));
+        }
+        if job == switchyard_api::ExtractJob::Map && f.dimension != Dimension::System {
+            return Err(ApiError::validation(
+                format!("events.entries[{i}].dimension"),
+                "a map job finds system entries",
+            ));
+        }
+        confidence(&format!("events.entries[{i}].confidence"), f.confidence)?;
+        let existing = tx.query_one(
+            &format!(
+                "SELECT {COLUMNS} FROM context_entries WHERE workspace_id = $1 AND extract_key = $2 AND status != 'retired'
+                 ORDER BY seq DESC LIMIT 1"
+            ),
+            &[&lane.workspace_id.as_str(), &key],
+        )?;
+        let paths = f.paths.strings();
+        match existing.as_ref().map(from_row).transpose()? {
+            None => {
+                let input = CreateContextEntry {
+                    dimension: f.dimension,
+                    title: f.title.clone(),
+                    body: f.body.clone(),
+                    project_id: project.cloned(),
+                    paths: f.paths.clone(),
+                    source_path: Some(f.source_path.clone()),
+                    source_commit: Some(commit.clone()),
+                    run_id: Some(lane.run_id.clone()),
+                    evidence: f.evidence.clone(),
+                    confidence: f.confidence,
+                };
+                let entry = create(tx, &lane.workspace_id, &input, by)?;
+                tx.exec("UPDATE context_entries SET extract_key = $1 WHERE id = $2", &[&key, &entry.id.as_str()])?;
+                counts.created += 1;
+            }
+            Some(stored) => {
+                let e = &stored.entry;
+                let same = e.title == f.title.as_str() && e.body == f.body.as_str() && e.paths == paths;
+                let refresh = UpdateContextEntry {
+                    entry_id: e.id.clone(),
+                    title: Some(f.title.clone()),
+                    body: Some(f.body.clone()),
+                    paths: Some(f.paths.clone()),
+                    source_commit: Some(commit.clone()),
+                    evidence: f.evidence.clone(),
+                    confidence: None,
+                    confirm: true,
+                    retire: false,
+                };
+                update(tx, &lane.workspace_id, &refresh)?;
+                tx.exec(
+                    "UPDATE context_entries SET source_path = $1, lane_id = $2 WHERE seq = $3",
+                    &[&f.source_path.as_str(), &lane.run_id.as_str(), &stored.seq],
+                )?;
+                if same {
+                    counts.confirmed += 1;
+                } else {
+                    counts.updated += 1;
+                }
+            }
+        }
+    }
+    // What an earlier run found and this one did not: retired.
+    let (low, high) = (format!("{}#", lane.repository), format!("{}$", lane.repository));
+    let project = project.map(ProjectId::as_str);
+    let map_only = job == switchyard_api::ExtractJob::Map;
+    for row in tx.query(
+        &format!(
+            "SELECT {COLUMNS}, extract_key FROM context_entries WHERE workspace_id = $1 AND extract_key >= $2 AND extract_key < $3
+               AND status != 'retired' AND (($4 IS NULL AND project_id IS NULL) OR project_id = $5)
+               AND ($6 = 0 OR dimension = 'system')
+             ORDER BY seq"
+        ),
+        &[&lane.workspace_id.as_str(), &low, &high, &project, &project, &i64::from(map_only)],
+    )? {
+        if keys.contains(&row.text("extract_key")?) {
+            continue;
+        }
+        let stored = from_row(&row)?;
+        let retire = UpdateContextEntry {
+            entry_id: stored.entry.id.clone(),
+            title: None,
+            body: None,
+            paths: None,
+            source_commit: Some(commit.clone()),
+            evidence: Some(retired_evidence(commit)?),
+            confidence: None,
+            confirm: false,
+            retire: true,
+        };
+        update(tx, &lane.workspace_id, &retire)?;
+        counts.retired += 1;
+    }
+    Ok(counts)
+}
+
+fn retired_evidence(commit: &switchyard_api::Word) -> Result<switchyard_api::Message, ApiError> {
+    serde_json::from_value(serde_json::Value::String(format!("no longer found at {commit}")))
+        .map_err(ApiError::internal)
+}
+
+// ---------------------------------------------------------------- briefs
+
+/// How much context a lane's agent is handed beside its brief.
+pub const BRIEF_TOKENS: u64 = 1_500;
+/// At most this many entries.
+pub const BRIEF_ENTRIES: usize = 8;
+
+/// Ranks the served entries for a lane's brief and claim (within
+/// [`BRIEF_TOKENS`]), records them as given to this attempt, and returns them.
+pub fn attach_to_lane(tx: &Db, lane: &crate::lanes::LaneRow) -> Result<Vec<switchyard_api::BriefEntry>, ApiError> {
+    let ask = Ask {
+        question: &lane.brief,
+        question_field: "brief",
+        paths: Vec::new(),
+        dimensions: None,
+        project: None,
+        token_budget: BRIEF_TOKENS,
+        claim: lane.claim.clone(),
+    };
+    let ranked = match rank(tx, &lane.workspace_id, &ask) {
+        Ok(answer) => answer.ranked,
+        // A brief with no usable word and no claim: nothing to rank for.
+        Err(e) if e.code == switchyard_api::ErrorCode::ValidationFailed => Vec::new(),
+        Err(e) => return Err(e),
+    };
+    let given: Vec<switchyard_api::BriefEntry> = ranked
+        .into_iter()
+        .take(BRIEF_ENTRIES)
+        .map(|r| switchyard_api::BriefEntry {
+            entry_id: r.entry.id,
+            dimension: r.entry.dimension,
+            title: r.entry.title,
+            body: r.entry.body,
+            confidence: r.entry.confidence,
+            score: r.score,
+            source_path: r.entry.source.path,
+            source_commit: r.entry.source.commit,
+        })
+        .collect();
+    let attempt = i64::from(lane.attempt);
+    tx.exec("DELETE FROM lane_context WHERE lane_id = $1 AND attempt = $2", &[&lane.run_id.as_str(), &attempt])?;
+    let mut tokens = 0;
+    for (position, entry) in given.iter().enumerate() {
+        tokens += rules::tokens(&entry.title) + rules::tokens(&entry.body);
+        tx.exec(
+            "INSERT INTO lane_context (lane_id, attempt, position, entry_id, score_milli) VALUES ($1, $2, $3, $4, $5)",
+            &[
+                &lane.run_id.as_str(),
+                &attempt,
+                &i64::try_from(position).map_err(ApiError::internal)?,
+                &entry.entry_id.as_str(),
+                &milli(entry.score),
+            ],
+        )?;
+    }
+    if !given.is_empty() {
+        let entry_ids = given.iter().map(|e| e.entry_id.clone()).collect();
+        crate::lanes::append_event(tx, lane, &switchyard_api::LaneEventData::ContextGiven { entry_ids, tokens })?;
+    }
+    Ok(given)
+}
+
+/// The entries the lane's latest attempt was given, best first (as they read now).
+pub fn given_to_lane(db: &Db, lane: &crate::lanes::LaneRow) -> Result<Vec<switchyard_api::BriefEntry>, ApiError> {
+    db.query(
+        &format!(
+            "SELECT {}, g.score_milli AS score_milli FROM lane_context g JOIN context_entries e ON e.id = g.entry_id
+             WHERE g.lane_id = $1 AND g.attempt = $2 ORDER BY g.position",
+            columns_of("e")
+        ),
+        &[&lane.run_id.as_str(), &i64::from(lane.attempt)],
+    )?
+    .iter()
+    .map(|row| {
+        let e = from_row(row)?.entry;
+        Ok(switchyard_api::BriefEntry {
+            entry_id: e.id,
+            dimension: e.dimension,
+            title: e.title,
+            body: e.body,
+            confidence: e.confidence,
+            score: unit(row.int("score_milli")?),
+            source_path: e.source.path,
+            source_commit: e.source.commit,
+        })
+    })
+    .collect()
 }

@@ -21,6 +21,8 @@ pub struct Checked {
     subject: PolicySubject,
     /// Under the policy in force when the request arrived.
     pub decision: Decision,
+    /// A job that edits nothing (context extraction): it holds no claim.
+    read_only: bool,
 }
 
 /// Why a dispatch is refused: by a policy rule (the caller audits and words
@@ -41,6 +43,17 @@ impl From<ApiError> for Refusal {
 /// active lane's — all before the write transaction opens, so none holds up
 /// another writer.
 pub fn check(db: &Db, workspace: &WorkspaceId, input: RunAgent) -> Result<Checked, Refusal> {
+    checked(db, workspace, input, false)
+}
+
+/// [`check`] for a job that reads the repository and edits nothing: the
+/// policy decides it as a dispatch claiming what it reads (`input.claim`),
+/// but the lane holds no claim, so it never waits for or blocks another lane.
+pub fn check_read_only(db: &Db, workspace: &WorkspaceId, input: RunAgent) -> Result<Checked, Refusal> {
+    checked(db, workspace, input, true)
+}
+
+fn checked(db: &Db, workspace: &WorkspaceId, input: RunAgent, read_only: bool) -> Result<Checked, Refusal> {
     let subject = PolicySubject::Dispatch {
         repository: input.repository.clone(),
         claim: input.claim.clone(),
@@ -58,8 +71,10 @@ pub fn check(db: &Db, workspace: &WorkspaceId, input: RunAgent) -> Result<Checke
         return Err(Refusal::Other(budgets::exhausted(&budget)));
     }
     let mut compared = ClaimsCompared::default();
-    lanes::check_claim(db, workspace, &input.repository, &input.claim.strings(), &mut compared)?;
-    Ok(Checked { input, compared, subject, decision })
+    if !read_only {
+        lanes::check_claim(db, workspace, &input.repository, &input.claim.strings(), &mut compared)?;
+    }
+    Ok(Checked { input, compared, subject, decision, read_only })
 }
 
 /// Inserts the lane (queued, or awaiting approval when the policy asks for
@@ -71,12 +86,13 @@ pub fn create(
     checked: Checked,
     actor: &str,
 ) -> Result<(LaneRow, Option<ApprovalId>), ApiError> {
-    let Checked { input, mut compared, subject, decision } = checked;
+    let Checked { input, mut compared, subject, decision, read_only } = checked;
+    let claim = if read_only { Vec::new() } else { input.claim.strings() };
     let issue = input.issue_id.clone();
     let held = decision.outcome() == PolicyEffect::RequireApproval;
     // Inside the write transaction, only lanes that claimed since: a racing
     // dispatch sees this check and our claim in order.
-    lanes::check_claim(tx, workspace, &input.repository, &input.claim.strings(), &mut compared)?;
+    lanes::check_claim(tx, workspace, &input.repository, &claim, &mut compared)?;
     let now = now_rfc3339();
     let lane = LaneRow {
         workspace_id: workspace.clone(),
@@ -87,7 +103,7 @@ pub fn create(
             harness_kind: input.harness_kind.into_string(),
             brief: input.brief.into_string(),
             repository: input.repository.into_string(),
-            claim: input.claim.strings(),
+            claim,
             labels: input.labels.strings(),
             token_budget: input.token_budget.map(|b| b.get()),
             cost_budget_cents: input.cost_budget_cents.map(|b| b.get()),

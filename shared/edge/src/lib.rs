@@ -34,6 +34,7 @@ pub mod governance;
 pub mod harnesses;
 pub mod idempotency;
 pub mod inbox;
+pub mod insight;
 pub mod lanes;
 pub mod mandates;
 pub mod members;
