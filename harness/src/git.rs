@@ -9,7 +9,7 @@ use std::process::Stdio;
 use anyhow::{Context, Result, bail};
 use tokio::process::Command;
 
-use crate::protocol::{AddedLine, Change, ChangedFile, DiffStat};
+use crate::protocol::{AddedLine, Change, ChangedFile, CheckpointFile, DiffStat};
 
 /// Variables that would point git (ours or the agent's) at another repository
 /// than the worktree it runs in, e.g. when the harness itself runs from a hook.
@@ -19,10 +19,18 @@ pub const GIT_LOCATION_VARS: [&str; 5] =
 /// Runs `git <args>` in `dir` and returns its stdout; a non-zero exit is an
 /// error carrying git's stderr.
 async fn git(dir: &Path, args: &[&str]) -> Result<Vec<u8>> {
+    git_with(dir, args, &[]).await
+}
+
+/// [`git`] with extra variables (a private index, a commit identity).
+async fn git_with(dir: &Path, args: &[&str], env: &[(&str, &std::ffi::OsStr)]) -> Result<Vec<u8>> {
     let mut cmd = Command::new("git");
     cmd.arg("-C").arg(dir).args(args).stdin(Stdio::null()).kill_on_drop(true);
     for var in GIT_LOCATION_VARS {
         cmd.env_remove(var);
+    }
+    for (var, value) in env {
+        cmd.env(var, value);
     }
     let out = cmd.output().await.with_context(|| format!("cannot run git {}", args.join(" ")))?;
     if !out.status.success() {
@@ -33,17 +41,18 @@ async fn git(dir: &Path, args: &[&str]) -> Result<Vec<u8>> {
     Ok(out.stdout)
 }
 
-/// `git -C <repo> worktree add --detach <dest> HEAD`: a fresh checkout of the
-/// repository's current commit that the agent may change freely.
+/// `git -C <repo> worktree add --detach <dest> <start>`: a fresh checkout of
+/// `start` (the repository's `HEAD`, or a restored snapshot's commit) that the
+/// agent may change freely.
 ///
 /// A worktree whose directory was deleted by hand stays registered and makes
 /// git refuse the path; then the add is retried with `--force`, which
 /// overrides exactly that (the caller has checked the path does not exist).
-pub async fn add_worktree(repo: &Path, dest: &Path) -> Result<()> {
+pub async fn add_worktree(repo: &Path, dest: &Path, start: &str) -> Result<()> {
     let dest = dest.to_str().context("worktree path is not UTF-8")?;
-    match git(repo, &["worktree", "add", "--detach", dest, "HEAD"]).await {
+    match git(repo, &["worktree", "add", "--detach", dest, start]).await {
         Err(e) if e.to_string().contains("missing but already registered worktree") => {
-            git(repo, &["worktree", "add", "--force", "--detach", dest, "HEAD"]).await.map(|_| ())
+            git(repo, &["worktree", "add", "--force", "--detach", dest, start]).await.map(|_| ())
         }
         other => other.map(|_| ()),
     }
@@ -120,6 +129,129 @@ impl StatusTracker {
         self.last = now;
         changes
     }
+}
+
+/// Snapshots of a lane's worktree: each a commit of everything in it (a
+/// private index, so the agent's own staging is untouched), chained from the
+/// commit the lane started at and kept under `refs/switchyard/snapshots/<lane>/<seq>`
+/// in the repository, so a later lane can start from one.
+#[derive(Debug)]
+pub struct Snapshots {
+    index: std::path::PathBuf,
+    refs: String,
+    base_tree: String,
+    last_commit: String,
+    last_tree: String,
+    seq: u32,
+}
+
+/// Who the snapshot commits are by.
+const IDENTITY: [(&str, &str); 4] = [
+    ("GIT_AUTHOR_NAME", "Switchyard harness"),
+    ("GIT_AUTHOR_EMAIL", "harness@switchyard.invalid"),
+    ("GIT_COMMITTER_NAME", "Switchyard harness"),
+    ("GIT_COMMITTER_EMAIL", "harness@switchyard.invalid"),
+];
+
+/// A snapshot just taken and what changed since the previous one.
+#[derive(Debug)]
+pub struct Snapshot {
+    pub seq: u32,
+    pub commit: String,
+    pub files: Vec<CheckpointFile>,
+    pub total: DiffStat,
+}
+
+impl Snapshots {
+    /// Snapshots of `worktree` from `base`, with the private index at `index`, named after `name`.
+    pub async fn new(worktree: &Path, base: &str, index: std::path::PathBuf, name: &str) -> Result<Self> {
+        let tree = String::from_utf8_lossy(&git(worktree, &["rev-parse", &format!("{base}^{{tree}}")]).await?)
+            .trim()
+            .to_owned();
+        let _ = std::fs::remove_file(&index);
+        Ok(Self {
+            index,
+            refs: format!("refs/switchyard/snapshots/{name}"),
+            base_tree: tree.clone(),
+            last_commit: base.to_owned(),
+            last_tree: tree,
+            seq: 0,
+        })
+    }
+
+    /// Takes a snapshot if anything changed since the last one.
+    pub async fn take(&mut self, worktree: &Path) -> Result<Option<Snapshot>> {
+        let index = [("GIT_INDEX_FILE", self.index.as_os_str())];
+        git_with(worktree, &["add", "-A"], &index).await?;
+        let tree = String::from_utf8_lossy(&git_with(worktree, &["write-tree"], &index).await?).trim().to_owned();
+        if tree == self.last_tree {
+            return Ok(None);
+        }
+        let seq = self.seq + 1;
+        let identity: Vec<(&str, &std::ffi::OsStr)> =
+            IDENTITY.iter().map(|(k, v)| (*k, std::ffi::OsStr::new(*v))).collect();
+        let message = format!("switchyard checkpoint {seq}");
+        let commit =
+            git_with(worktree, &["commit-tree", &tree, "-p", &self.last_commit, "-m", &message], &identity).await?;
+        let commit = String::from_utf8_lossy(&commit).trim().to_owned();
+        git(worktree, &["update-ref", &format!("{}/{seq}", self.refs), &commit]).await?;
+        let files = changed_files(worktree, &self.last_tree, &tree).await?;
+        let total = parse_numstat(&String::from_utf8_lossy(
+            &git(worktree, &["diff-tree", "-r", "--no-renames", "--numstat", &self.base_tree, &tree]).await?,
+        ));
+        (self.seq, self.last_commit, self.last_tree) = (seq, commit.clone(), tree);
+        Ok(Some(Snapshot { seq, commit, files, total }))
+    }
+}
+
+/// The files that differ between two trees, with lines and hunks.
+async fn changed_files(dir: &Path, from: &str, to: &str) -> Result<Vec<CheckpointFile>> {
+    let status = git(dir, &["diff-tree", "-r", "--no-renames", "--name-status", "-z", from, to]).await?;
+    let numstat = git(dir, &["diff-tree", "-r", "--no-renames", "--numstat", "-z", from, to]).await?;
+    let patch = git(dir, &["diff-tree", "-r", "--no-renames", "-U0", "--no-color", "--no-ext-diff", from, to]).await?;
+    Ok(parse_changed(&status, &numstat, &String::from_utf8_lossy(&patch)))
+}
+
+/// Joins `--name-status -z`, `--numstat -z` and a `-U0` patch into files.
+pub fn parse_changed(status: &[u8], numstat: &[u8], patch: &str) -> Vec<CheckpointFile> {
+    let mut files: BTreeMap<String, CheckpointFile> = BTreeMap::new();
+    let mut fields = status.split(|b| *b == 0).filter(|f| !f.is_empty());
+    while let (Some(code), Some(path)) = (fields.next(), fields.next()) {
+        let change = match code.first() {
+            Some(b'A') => Change::Added,
+            Some(b'D') => Change::Deleted,
+            _ => Change::Modified,
+        };
+        let path = String::from_utf8_lossy(path).into_owned();
+        files.insert(
+            path.clone(),
+            CheckpointFile { path, change, insertions: 0, deletions: 0, hunks: 0, binary: false },
+        );
+    }
+    for record in numstat.split(|b| *b == 0).filter(|f| !f.is_empty()) {
+        let record = String::from_utf8_lossy(record);
+        let mut cols = record.splitn(3, '\t');
+        let (Some(ins), Some(del), Some(path)) = (cols.next(), cols.next(), cols.next()) else { continue };
+        if let Some(f) = files.get_mut(path) {
+            f.binary = ins == "-";
+            f.insertions = ins.parse().unwrap_or(0);
+            f.deletions = del.parse().unwrap_or(0);
+        }
+    }
+    let mut current: Option<String> = None;
+    let mut old: Option<String> = None;
+    for line in patch.lines() {
+        if let Some(p) = line.strip_prefix("--- ") {
+            old = p.strip_prefix("a/").map(str::to_owned);
+        } else if let Some(p) = line.strip_prefix("+++ ") {
+            current = p.strip_prefix("b/").map(str::to_owned).or_else(|| old.clone());
+        } else if line.starts_with("@@ ")
+            && let Some(f) = current.as_ref().and_then(|p| files.get_mut(p))
+        {
+            f.hunks += 1;
+        }
+    }
+    files.into_values().collect()
 }
 
 /// The commit a worktree starts from (`git rev-parse HEAD`).
@@ -312,8 +444,11 @@ mod tests {
 
         let wt = tmp.path().join("work").join("lane_1");
         std::fs::create_dir_all(wt.parent().unwrap()).unwrap();
-        add_worktree(&repo, &wt).await.unwrap();
+        add_worktree(&repo, &wt, "HEAD").await.unwrap();
         assert!(wt.join("a.txt").exists());
+        let base = head(&wt).await.unwrap();
+        let mut snaps = Snapshots::new(&wt, &base, tmp.path().join("snap.index"), "lane_1").await.unwrap();
+        assert!(snaps.take(&wt).await.unwrap().is_none(), "nothing changed yet");
 
         std::fs::write(wt.join("a.txt"), "one\nTWO\nthree\n").unwrap();
         std::fs::remove_file(wt.join("gone.txt")).unwrap();
@@ -329,14 +464,38 @@ mod tests {
                 ("gone.txt".to_owned(), Change::Deleted),
             ]
         );
+        let snap = snaps.take(&wt).await.unwrap().unwrap();
+        assert_eq!(snap.seq, 1);
+        let got: Vec<(&str, Change, u64, u64, u64, bool)> = snap
+            .files
+            .iter()
+            .map(|f| (f.path.as_str(), f.change, f.insertions, f.deletions, f.hunks, f.binary))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                ("a.txt", Change::Modified, 2, 1, 1, false),
+                ("dir/new.bin", Change::Added, 0, 0, 0, true),
+                ("gone.txt", Change::Deleted, 0, 1, 1, false),
+            ]
+        );
+        assert_eq!(snap.total, DiffStat { files_changed: 3, insertions: 2, deletions: 2 });
+        std::fs::write(wt.join("a.txt"), "one\nTWO\nthree\nfour\n").unwrap();
+        let second = snaps.take(&wt).await.unwrap().unwrap();
+        assert_eq!((second.seq, second.files.len(), second.total.insertions), (2, 1, 3));
+        // The snapshot is a commit in the repository that a new worktree can start from.
+        let wt2 = tmp.path().join("work").join("lane_2");
+        add_worktree(&repo, &wt2, &snap.commit).await.unwrap();
+        assert_eq!(std::fs::read_to_string(wt2.join("a.txt")).unwrap(), "one\nTWO\nthree\n");
+        assert!(wt2.join("dir/new.bin").exists() && !wt2.join("gone.txt").exists());
         let stat = diff_stat(&wt, "HEAD").await.unwrap();
-        assert_eq!(stat, DiffStat { files_changed: 3, insertions: 2, deletions: 2 });
+        assert_eq!(stat, DiffStat { files_changed: 3, insertions: 3, deletions: 2 });
         // A second worktree at the same path is refused, with git's reason.
-        let err = add_worktree(&repo, &wt).await.unwrap_err().to_string();
+        let err = add_worktree(&repo, &wt, "HEAD").await.unwrap_err().to_string();
         assert!(err.contains("worktree add"), "{err}");
         // A worktree deleted by hand does not block its path.
         std::fs::remove_dir_all(&wt).unwrap();
-        add_worktree(&repo, &wt).await.unwrap();
+        add_worktree(&repo, &wt, "HEAD").await.unwrap();
         assert!(wt.join("a.txt").exists());
     }
 }

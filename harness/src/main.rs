@@ -74,6 +74,7 @@ macro_rules! log {
     };
 }
 
+mod extract;
 mod gate;
 mod git;
 mod interrupts;

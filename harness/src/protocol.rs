@@ -80,6 +80,30 @@ pub struct DispatchedLane {
     pub attempt: u32,
     #[serde(default)]
     pub interrupts: Vec<Interrupt>,
+    /// Context entries for the brief, best first: written to the agent's context file.
+    #[serde(default)]
+    pub context: Vec<ContextEntry>,
+    /// `context` or `map` for an extraction job: no agent runs, the harness reads the repository.
+    #[serde(default)]
+    pub job: Option<String>,
+    /// Start the worktree from this commit (a restored snapshot) instead of HEAD.
+    #[serde(default)]
+    pub start_commit: Option<String>,
+}
+
+/// A context entry handed over with a lane's brief.
+#[derive(Debug, Clone, Deserialize)]
+pub struct ContextEntry {
+    pub entry_id: String,
+    pub dimension: String,
+    pub title: String,
+    pub body: String,
+    #[serde(default)]
+    pub confidence: f64,
+    #[serde(default)]
+    pub source_path: Option<String>,
+    #[serde(default)]
+    pub source_commit: Option<String>,
 }
 
 fn first_attempt() -> u32 {
@@ -163,8 +187,19 @@ pub struct DiffStat {
     pub deletions: u64,
 }
 
-/// One report about a lane (`harness-event` carries up to 100 of them).
+/// One file of a diff checkpoint.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CheckpointFile {
+    pub path: String,
+    pub change: Change,
+    pub insertions: u64,
+    pub deletions: u64,
+    pub hunks: u64,
+    pub binary: bool,
+}
+
+/// One report about a lane (`harness-event` carries up to 100 of them).
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum Event {
     Output {
@@ -199,6 +234,19 @@ pub enum Event {
     /// The lane's work is being pushed to this branch (forge events for it reach the lane).
     Branch {
         branch: String,
+    },
+    /// An extraction job's findings at `commit`.
+    Context {
+        job: String,
+        commit: String,
+        entries: Vec<crate::extract::Found>,
+    },
+    /// A snapshot of the worktree and what changed since the previous one.
+    Checkpoint {
+        seq: u32,
+        commit: String,
+        files: Vec<CheckpointFile>,
+        total: DiffStat,
     },
 }
 

@@ -149,8 +149,15 @@ async fn cross_call(app: &TestApp, doc: &Endpoint, a: &Tenant, b: &Foreign) -> A
     let run = json!({"run_id": b.run_id});
     let body = match doc.name {
         "api-token-revoke" => json!({"token_id": b.tenant.token_id}),
-        "agent-cancel" | "agent-pause" | "agent-resume" | "lane-get" | "lane-events" | "lane-approve"
-        | "lane-reject" | "lane-diff-timeline" | "lane-plain-english-summary" => run,
+        "agent-cancel"
+        | "agent-pause"
+        | "agent-resume"
+        | "lane-get"
+        | "lane-events"
+        | "lane-approve"
+        | "lane-reject"
+        | "lane-diff-timeline"
+        | "lane-plain-english-summary" => run,
         "lane-snapshot-compare" => json!({"run_id": b.run_id, "from": 0, "to": 1}),
         "lane-snapshot-restore" => json!({"run_id": b.run_id, "seq": 1}),
         "harness-action" => json!({"run_id": b.run_id, "action": {"kind": "commit"}}),

@@ -41,6 +41,7 @@ pub(super) fn agent_command(cfg: &LaneConfig, lane: &DispatchedLane, p: &Prepare
         .env("SWITCHYARD_REPOSITORY", lane.repository.as_deref().unwrap_or_default())
         .env("SWITCHYARD_CLAIM", serde_json::to_string(&lane.claim).unwrap_or_else(|_| "[]".into()))
         .env("SWITCHYARD_INTERRUPTS_FILE", &p.interrupts_file)
+        .env("SWITCHYARD_CONTEXT_FILE", &p.context_file)
         .env("SWITCHYARD_LABELS", serde_json::to_string(&lane.labels).unwrap_or_else(|_| "[]".into()))
         .env("SWITCHYARD_ATTEMPT", lane.attempt.to_string())
         .env("SWITCHYARD_WORKTREE", &p.worktree)

@@ -62,6 +62,10 @@ struct Prepared {
     worktree: PathBuf,
     interrupts_file: PathBuf,
     brief_file: Option<PathBuf>,
+    /// The context entries for the brief, as markdown (`SWITCHYARD_CONTEXT_FILE`).
+    context_file: PathBuf,
+    /// The private index snapshots are taken with.
+    snapshot_index: PathBuf,
     /// The agent's git hooks (`core.hooksPath`): they ask the approval gate.
     hooks_dir: PathBuf,
     /// The approval gate's socket, served while the agent runs (see `gate.rs`).
@@ -77,12 +81,17 @@ pub async fn run(cfg: Arc<LaneConfig>, client: Client, shared: Arc<LaneShared>, 
     let id = &lane.lane_id;
     let gate_client = client.clone();
     let outbox = Outbox::spawn(client, shared.clone());
-    let (outcome, done) = match prepare(&cfg, &shared, &lane).await {
-        Err(error) => {
+    let prepared = match &lane.job {
+        Some(job) => Err(extraction_job(&cfg, &lane, job, &outbox).await),
+        None => Ok(prepare(&cfg, &shared, &lane).await),
+    };
+    let (outcome, done) = match prepared {
+        Err(finished) => finished,
+        Ok(Err(error)) => {
             outbox.push(Event::Failed { exit_code: None, error: error.clone() });
             (Outcome::Failed, format!("lane {id} failed: {error}"))
         }
-        Ok(mut prepared) => {
+        Ok(Ok(mut prepared)) => {
             let gate = prepared
                 .gate
                 .take()
@@ -134,12 +143,21 @@ async fn prepare(cfg: &LaneConfig, shared: &LaneShared, lane: &DispatchedLane) -
     if worktree.exists() {
         return Err(format!("worktree path {} already exists", worktree.display()));
     }
-    git::add_worktree(&repo, &worktree)
+    let start = match lane.start_commit.as_deref() {
+        Some(commit) if is_commit(commit) => commit,
+        Some(other) => return Err(format!("the lane's start commit {other:?} is not a commit id")),
+        None => "HEAD",
+    };
+    git::add_worktree(&repo, &worktree, start)
         .await
         .map_err(|e| format!("cannot create a worktree of {repository:?}: {e:#}"))?;
     log!("lane {}: worktree {}", lane.lane_id, worktree.display());
     let base = git::head(&worktree).await.ok();
 
+    let context_file = cfg.work_dir.join(format!("{name}.context.md"));
+    std::fs::write(&context_file, context_markdown(&lane.context))
+        .map_err(|e| format!("cannot write {}: {e}", context_file.display()))?;
+    let snapshot_index = cfg.work_dir.join(format!("{name}.snapshot-index"));
     let brief_file = if cfg.brief_via == BriefVia::File {
         let path = cfg.work_dir.join(format!("{name}.brief.md"));
         std::fs::write(&path, &lane.brief).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
@@ -164,7 +182,88 @@ async fn prepare(cfg: &LaneConfig, shared: &LaneShared, lane: &DispatchedLane) -
             None
         }
     };
-    Ok(Prepared { worktree, interrupts_file, brief_file, hooks_dir, gate, gate_socket: socket, base })
+    Ok(Prepared {
+        worktree,
+        interrupts_file,
+        brief_file,
+        context_file,
+        snapshot_index,
+        hooks_dir,
+        gate,
+        gate_socket: socket,
+        base,
+    })
+}
+
+/// A commit id as git prints it (abbreviated or full, SHA-1 or SHA-256).
+fn is_commit(s: &str) -> bool {
+    (7..=64).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_hexdigit())
+}
+
+/// An extraction job: no agent. A worktree of the repository's HEAD is read
+/// by [`crate::extract`] and what it finds is sent as one `context` report.
+async fn extraction_job(cfg: &LaneConfig, lane: &DispatchedLane, job: &str, outbox: &Outbox) -> (Outcome, String) {
+    let id = &lane.lane_id;
+    let read = async {
+        let repository = lane.repository.as_deref().ok_or("the lane names no repository")?;
+        check_repository(repository)?;
+        check_name("lane", &lane.lane_id)?;
+        let repo = cfg.repos_dir.join(repository);
+        if !repo.is_dir() {
+            return Err(format!("repository {repository:?} not found: {} is not a directory", repo.display()));
+        }
+        let worktree = cfg.work_dir.join(worktree_name(&lane.lane_id, lane.attempt));
+        if worktree.exists() {
+            return Err(format!("worktree path {} already exists", worktree.display()));
+        }
+        git::add_worktree(&repo, &worktree, "HEAD")
+            .await
+            .map_err(|e| format!("cannot create a worktree of {repository:?}: {e:#}"))?;
+        let commit = git::head(&worktree).await.map_err(|e| format!("{e:#}"))?;
+        let (root, job_name, at) = (worktree.clone(), job.to_owned(), commit.clone());
+        let found = tokio::task::spawn_blocking(move || crate::extract::extract(&root, &job_name, &at))
+            .await
+            .map_err(|e| format!("the extraction stopped: {e}"))?;
+        Ok((commit, found))
+    };
+    match read.await {
+        Ok((commit, found)) => {
+            let n = found.len();
+            let short = commit[..commit.len().min(12)].to_owned();
+            outbox.push(Event::Context { job: job.to_owned(), commit, entries: found });
+            let summary = format!("extracted {n} {job} entries at {short}");
+            outbox.push(Event::Completed { exit_code: 0, summary: summary.clone(), diff_stat: None, changes: None });
+            (Outcome::Completed, format!("lane {id} (extraction job) completed: {summary}"))
+        }
+        Err(error) => {
+            outbox.push(Event::Failed { exit_code: None, error: error.clone() });
+            (Outcome::Failed, format!("lane {id} (extraction job) failed: {error}"))
+        }
+    }
+}
+
+/// The context file: each entry as a markdown section, best first.
+fn context_markdown(entries: &[protocol::ContextEntry]) -> String {
+    let mut out = String::from(
+        "# Context for this lane\n\nWhat Switchyard's context engine knows that bears on this brief, best first.\n",
+    );
+    if entries.is_empty() {
+        out.push_str("\nNo context entries matched this lane.\n");
+    }
+    for e in entries {
+        out.push_str(&format!(
+            "\n## {} ({}, confidence {:.2})\n\n{}\n",
+            e.title,
+            e.dimension,
+            e.confidence,
+            e.body.trim()
+        ));
+        if let Some(path) = &e.source_path {
+            let at = e.source_commit.as_deref().map(|c| format!(" at {}", &c[..c.len().min(12)])).unwrap_or_default();
+            out.push_str(&format!("\nSource: {path}{at} (entry {})\n", e.entry_id));
+        }
+    }
+    out
 }
 
 /// `<work-dir>/<name>.gate.sock`.

@@ -56,6 +56,20 @@ pub(super) async fn supervise(
     let mut status_tick = tokio::time::interval(STATUS_EVERY);
     status_tick.set_missed_tick_behavior(MissedTickBehavior::Delay);
     let mut tracker = StatusTracker::default();
+    let mut snapshots = match &p.base {
+        Some(base) => {
+            match git::Snapshots::new(&p.worktree, base, p.snapshot_index.clone(), &worktree_name(id, lane.attempt))
+                .await
+            {
+                Ok(s) => Some(s),
+                Err(e) => {
+                    log!("lane {id}: no snapshots: {e:#}");
+                    None
+                }
+            }
+        }
+        None => None,
+    };
     let mut summary = Summary::default();
     let mut stopped = false;
     let mut lines_open = true;
@@ -92,7 +106,11 @@ pub(super) async fn supervise(
                 }
                 None => lines_open = false,
             },
-            _ = status_tick.tick() => report_changes(&p.worktree, &mut tracker, outbox, id).await,
+            _ = status_tick.tick() => {
+                if report_changes(&p.worktree, &mut tracker, outbox, id).await {
+                    checkpoint(&p.worktree, snapshots.as_mut(), outbox, id).await;
+                }
+            }
         }
     };
 
@@ -115,6 +133,7 @@ pub(super) async fn supervise(
     }
     readers.iter().for_each(JoinHandle::abort);
     report_changes(&p.worktree, &mut tracker, outbox, id).await;
+    checkpoint(&p.worktree, snapshots.as_mut(), outbox, id).await;
     finish_exited(lane, p, status, summary, outbox).await
 }
 
@@ -169,15 +188,42 @@ pub(super) async fn finish_exited(
     }
 }
 
-/// Queues a `file_change` event for each path whose status appeared or changed.
-pub(super) async fn report_changes(worktree: &Path, tracker: &mut StatusTracker, outbox: &Outbox, lane_id: &str) {
+/// Queues a `file_change` event for each path whose status appeared or
+/// changed; true when there was one.
+pub(super) async fn report_changes(
+    worktree: &Path,
+    tracker: &mut StatusTracker,
+    outbox: &Outbox,
+    lane_id: &str,
+) -> bool {
     match git::status(worktree).await {
         Ok(now) => {
-            for (path, change) in tracker.update(now) {
+            let changes = tracker.update(now);
+            let any = !changes.is_empty();
+            for (path, change) in changes {
                 outbox.push(Event::FileChange { path, change });
             }
+            any
         }
-        Err(e) => log!("lane {lane_id}: git status failed: {e:#}"),
+        Err(e) => {
+            log!("lane {lane_id}: git status failed: {e:#}");
+            false
+        }
+    }
+}
+
+/// Takes a snapshot when the worktree changed and queues it as a `checkpoint`.
+pub(super) async fn checkpoint(
+    worktree: &Path,
+    snapshots: Option<&mut git::Snapshots>,
+    outbox: &Outbox,
+    lane_id: &str,
+) {
+    let Some(snapshots) = snapshots else { return };
+    match snapshots.take(worktree).await {
+        Ok(Some(s)) => outbox.push(Event::Checkpoint { seq: s.seq, commit: s.commit, files: s.files, total: s.total }),
+        Ok(None) => {}
+        Err(e) => log!("lane {lane_id}: snapshot failed: {e:#}"),
     }
 }
 
