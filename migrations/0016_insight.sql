@@ -48,3 +48,17 @@ CREATE TABLE IF NOT EXISTS lane_restores (
     seq          INTEGER NOT NULL,
     commit_sha   TEXT NOT NULL
 );
+
+-- Where a language model is configured: each served entry's embedding (of
+-- its title and body), by the model that made it; little-endian f32s.
+CREATE TABLE IF NOT EXISTS context_embeddings (
+    seq    INTEGER PRIMARY KEY REFERENCES context_entries (seq),
+    model  TEXT NOT NULL,
+    vector BLOB NOT NULL
+);
+
+-- The index now holds each entry's dimension with its title (a question that
+-- says "style" finds style entries): rebuilt for the entries already served.
+DELETE FROM context_fts;
+INSERT INTO context_fts (rowid, title, body, paths)
+    SELECT seq, dimension || ' ' || title, body, paths FROM context_entries WHERE status = 'active';

@@ -46,7 +46,8 @@ pub fn files(root: &Path) -> Vec<String> {
             let name = entry.file_name().to_string_lossy().into_owned();
             let Ok(kind) = entry.file_type() else { continue };
             if kind.is_dir() {
-                if !(name.starts_with('.') && name != ".github") && !SKIP_DIRS.contains(&name.as_str()) {
+                let hidden = name.starts_with('.') && name != ".github";
+                if !hidden && !SKIP_DIRS.contains(&name.as_str()) {
                     stack.push(entry.path());
                 }
             } else if kind.is_file()
@@ -235,7 +236,7 @@ fn manifest_entry(root: &Path, manifest: &str, files: &[String], ev: Evidence<'_
             deps.sort();
             deps.dedup();
             let typescript = deps.iter().any(|d| d == "typescript")
-                || files.iter().any(|f| f == &format!("{dir}/tsconfig.json").trim_start_matches('/'));
+                || files.iter().any(|f| f == format!("{dir}/tsconfig.json").trim_start_matches('/'));
             let lang = if typescript { "TypeScript" } else { "JavaScript" };
             let scripts: Vec<String> = ["build", "test", "lint"]
                 .iter()
@@ -305,11 +306,26 @@ fn manifest_entry(root: &Path, manifest: &str, files: &[String], ev: Evidence<'_
         dimension: "system",
         title,
         body: clip(&body),
-        paths: vec![manifest.to_owned(), under(dir)],
+        paths: manifest_paths(manifest, dir, name),
         source_path: manifest.to_owned(),
         evidence: ev(manifest),
         confidence: 0.9,
     })
+}
+
+/// What a manifest is about: its directory, or at the root (which would be
+/// every path) the files of its language.
+fn manifest_paths(manifest: &str, dir: &str, name: &str) -> Vec<String> {
+    if !dir.is_empty() {
+        return vec![manifest.to_owned(), under(dir)];
+    }
+    let code: &[&str] = match name {
+        "Cargo.toml" => &["**/*.rs"],
+        "package.json" => &["**/*.ts", "**/*.tsx", "**/*.js"],
+        "go.mod" => &["**/*.go"],
+        _ => &["**/*.py"],
+    };
+    std::iter::once(manifest).chain(code.iter().copied()).map(str::to_owned).collect()
 }
 
 /// The first line of a module's own description: a `//!` or `#` doc line,
@@ -459,7 +475,7 @@ fn style(root: &Path, files: &[String], ev: Evidence<'_>, found: &mut Vec<Found>
             ".editorconfig",
             "style:editorconfig",
             "Editor settings (.editorconfig)",
-            "Indentation, line endings and final newlines follow .editorconfig.",
+            "Formatting of every file (indentation, line endings, final newlines) follows .editorconfig.",
             &Vec::new(),
         ),
     ];
@@ -479,7 +495,6 @@ fn style(root: &Path, files: &[String], ev: Evidence<'_>, found: &mut Vec<Found>
                 .take(if paths.is_empty() { 1 } else { 5 })
                 .collect()
         };
-        let paths = if paths.is_empty() { vec!["**".to_owned()] } else { paths };
         let set = settings(&text);
         let body =
             if set.is_empty() { (*lead).to_owned() } else { format!("{lead} Settings in {f}: {}.", set.join("; ")) };
@@ -717,5 +732,30 @@ mod tests {
         assert!(!keys.iter().any(|k| k.contains("node_modules")));
         // The map job finds only system entries.
         assert!(extract(root, "map", "c").iter().all(|f| f.dimension == "system"));
+    }
+
+    /// The fixture the HTTP tests extract from (`tests/fixtures/context-repo`).
+    #[test]
+    fn the_fixture_repository_yields_every_kind_of_entry() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures/context-repo");
+        let found = extract(&root, "context", "feedc0ffee");
+        for f in &found {
+            println!("{:<28} {:<8} {:<40} {:?} {}", f.key, f.dimension, f.title, f.paths, f.body);
+        }
+        let keys: Vec<&str> = found.iter().map(|f| f.key.as_str()).collect();
+        for key in [
+            "manifest:Cargo.toml",
+            "manifest:web/package.json",
+            "module:src/billing",
+            "style:rustfmt",
+            "style:editorconfig",
+            "style:prettier:web",
+            "owners:/src/billing/",
+            "contributing:commit-messages",
+            "security:reporting-a-vulnerability",
+            "product:readme",
+        ] {
+            assert!(keys.contains(&key), "{key} missing from {keys:?}");
+        }
     }
 }

@@ -84,6 +84,10 @@ struct AppArgs {
     /// loopback or link-local destination of such a request is refused.
     #[arg(long, global = true, env = "SWITCHYARD_OUTBOUND_PRIVATE", default_value = "")]
     outbound_private: String,
+    /// A Spin runtime config file; its `[llm_compute]` (type `remote_http`: an
+    /// OpenAI-compatible server) serves `fermyon:spin/llm`.
+    #[arg(long, global = true, env = "SWITCHYARD_RUNTIME_CONFIG_FILE")]
+    runtime_config_file: Option<PathBuf>,
     #[arg(long, global = true, env = "SWITCHYARD_COMPILER", value_enum, default_value = "tiered")]
     compiler: compile::Compiler,
     #[command(flatten)]
@@ -195,11 +199,20 @@ fn load(args: &AppArgs, purpose: Purpose<'_>) -> Result<Loaded> {
     };
     let outbound_private = factors::outbound::PrivateExceptions::parse(&args.outbound_private)
         .context("--outbound-private (SWITCHYARD_OUTBOUND_PRIVATE)")?;
+    let llm = match &args.runtime_config_file {
+        Some(path) => {
+            let text = std::fs::read_to_string(path)
+                .with_context(|| format!("cannot read the runtime config {}", path.display()))?;
+            factors::llm::load(&text).with_context(|| format!("runtime config {}", path.display()))?
+        }
+        None => None,
+    };
     let app = Arc::new(App {
         storage,
         max_memory: limits.max_memory,
         listening: std::sync::OnceLock::new(),
         outbound_private: Arc::new(outbound_private),
+        llm,
     });
     let runtime = Runtime::new(&manifest, app, limits, Some(args.cache_dir.clone()), args.compiler, purpose)?;
     println!(

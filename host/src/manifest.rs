@@ -74,6 +74,8 @@ struct RawComponent {
     #[serde(default)]
     sqlite_databases: Vec<String>,
     #[serde(default)]
+    ai_models: Vec<String>,
+    #[serde(default)]
     variables: BTreeMap<String, String>,
     #[serde(default)]
     environment: BTreeMap<String, String>,
@@ -124,6 +126,8 @@ pub struct Component {
     pub allowed_outbound_hosts: Vec<String>,
     pub key_value_stores: Vec<String>,
     pub sqlite_databases: Vec<String>,
+    /// Models the component may use through `fermyon:spin/llm`.
+    pub ai_models: Vec<String>,
     /// Component variable name → template such as `"Bearer {{ api_key }}"`.
     pub variables: BTreeMap<String, String>,
     pub environment: BTreeMap<String, String>,
@@ -233,6 +237,7 @@ impl Manifest {
             allowed_outbound_hosts,
             key_value_stores: c.key_value_stores,
             sqlite_databases: c.sqlite_databases,
+            ai_models: c.ai_models,
             variables: c.variables,
             environment: c.environment,
             build_command: c.build.and_then(|b| b.command),

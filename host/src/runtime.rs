@@ -348,6 +348,7 @@ fn prepare(manifest: &Manifest, id: &str, resolve_grants: bool) -> Result<Slot> 
             allowed_outbound_hosts: AllowList::default(),
             key_value_stores: Vec::new(),
             sqlite_databases: Vec::new(),
+            ai_models: Vec::new(),
             variables: variables::Resolved::default(),
             environment: Vec::new(),
         };
@@ -365,6 +366,7 @@ fn prepare(manifest: &Manifest, id: &str, resolve_grants: bool) -> Result<Slot> 
         allowed_outbound_hosts: outbound,
         key_value_stores: c.key_value_stores.clone(),
         sqlite_databases: c.sqlite_databases.clone(),
+        ai_models: c.ai_models.clone(),
         variables: variables::resolve(&manifest.variables, &c.variables, &variables::Environment)
             .with_context(|| format!("component `{id}`"))?,
         environment: c.environment.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),

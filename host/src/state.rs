@@ -23,6 +23,8 @@ pub struct App {
     pub listening: std::sync::OnceLock<std::net::SocketAddr>,
     /// Non-public addresses wildcard-allowed requests may still reach.
     pub outbound_private: Arc<crate::factors::outbound::PrivateExceptions>,
+    /// The runtime config's `[llm_compute]`, if any.
+    pub llm: Option<crate::factors::llm::Compute>,
 }
 
 /// The store data of one instance.

@@ -8,6 +8,9 @@
 #   ship         change a file, git commit, git push to origin (both may wait for approval)
 #   leak         write a file holding a cloud key (a mandate must stop it), exit 0
 #   ask          ask a person which colour to use, wait for the answer, print it, exit 0
+#   context      print the headings of its context file ($SWITCHYARD_CONTEXT_FILE), change a file, exit 0
+#   steps        three steps 2.5 s apart (each a diff checkpoint), run the "tests", ask an open question, exit 0
+#   resume       check that the worktree holds step 2 of `steps` (a restored snapshot), exit 0
 set -u
 brief=$(cat)
 mode=$(printf '%s\n' "$brief" | sed -n 's/^mode: *//p' | head -n 1)
@@ -69,6 +72,36 @@ case "$mode" in
     done
     answer=$(grep '"kind":"answer"' "$SWITCHYARD_INTERRUPTS_FILE" | head -n 1 | sed 's/.*"message":"\([^"]*\)".*/\1/')
     echo "agent: the answer is $answer"
+    ;;
+  context)
+    sed -n 's/^## /context: /p' "$SWITCHYARD_CONTEXT_FILE"
+    echo "context change" >> src/feature.txt
+    echo "agent: read the context"
+    ;;
+  steps)
+    printf 'pub fn parse() {}\n' > src/parser.rs
+    echo "step 1: parser"
+    sleep 2.5
+    printf 'pub fn parse() -> u32 {\n    1\n}\n' > src/parser.rs
+    printf 'pub fn lex() {}\n' > src/lexer.rs
+    echo "step 2: lexer"
+    sleep 2.5
+    rm src/lib.rs
+    mkdir -p docs && echo "notes" > docs/NOTES.md
+    echo "step 3: cleanup"
+    sleep 2.5
+    echo "test result: ok. 3 passed; 0 failed"
+    echo "Open question: should the old parser stay for one release?"
+    echo "agent: three steps done"
+    ;;
+  resume)
+    if [ -f src/lexer.rs ] && grep -q "1" src/parser.rs && [ -f src/lib.rs ]; then
+      echo "agent: resumed from step 2"
+      echo "resumed" >> src/lexer.rs
+    else
+      echo "agent: the worktree is not step 2" >&2
+      exit 6
+    fi
     ;;
   hang)
     while true; do echo "still working"; sleep 0.2; done

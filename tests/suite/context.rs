@@ -172,3 +172,155 @@ async fn lanes_leave_memories_that_later_briefs_recall_with_the_lanes_outcome() 
     let empty = post(&app, &acme, "ai-memory-recall", json!({"brief": "the a of"})).await;
     assert_eq!((empty.status, empty.json()["error"]["field"].as_str()), (422, Some("brief")));
 }
+
+/// A stand-in for an OpenAI-compatible model server: `POST /v1/embeddings`
+/// embeds each text as a bag of concepts (synonyms share a dimension, other
+/// words hash into the rest), so texts that share no word can still be
+/// close in meaning. Returns its base URL and the models it was asked for.
+async fn model_server() -> (String, std::sync::Arc<std::sync::Mutex<Vec<String>>>) {
+    use http_body_util::{BodyExt, Full};
+    const CONCEPTS: [&[&str]; 6] = [
+        &["tax", "taxes", "vat", "levy", "duty"],
+        &["invoice", "invoices", "bill", "purchase", "order", "orders"],
+        &["format", "formatting", "style", "indent", "width"],
+        &["review", "reviews", "owner", "owners", "approve"],
+        &["money", "amount", "amounts", "price", "cents", "currency"],
+        &["abroad", "country", "foreign", "international"],
+    ];
+    fn embed(text: &str) -> Vec<f32> {
+        let mut v = vec![0f32; 64];
+        for word in text.to_lowercase().split(|c: char| !c.is_alphanumeric()).filter(|w| w.len() > 2) {
+            let dim = CONCEPTS.iter().position(|c| c.contains(&word)).unwrap_or_else(|| {
+                8 + word.bytes().fold(7usize, |h, b| h.wrapping_mul(31).wrapping_add(usize::from(b))) % 56
+            });
+            v[dim] += 1.0;
+        }
+        let norm = v.iter().map(|x| x * x).sum::<f32>().sqrt().max(1e-6);
+        v.iter().map(|x| x / norm).collect()
+    }
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let models = seen.clone();
+    tokio::spawn(async move {
+        loop {
+            let (stream, _) = listener.accept().await.unwrap();
+            let models = models.clone();
+            tokio::spawn(async move {
+                let service = hyper::service::service_fn(move |req: hyper::Request<hyper::body::Incoming>| {
+                    let models = models.clone();
+                    async move {
+                        let path = req.uri().path().to_owned();
+                        let body = req.into_body().collect().await.unwrap().to_bytes();
+                        let msg: Value = serde_json::from_slice(&body).unwrap_or_default();
+                        models.lock().unwrap().push(msg["model"].as_str().unwrap_or_default().to_owned());
+                        let reply = if path == "/v1/embeddings" {
+                            let data: Vec<Value> = msg["input"]
+                                .as_array()
+                                .unwrap()
+                                .iter()
+                                .enumerate()
+                                .map(|(i, t)| json!({"index": i, "embedding": embed(t.as_str().unwrap())}))
+                                .collect();
+                            json!({"data": data, "usage": {"prompt_tokens": 1}})
+                        } else if path == "/v1/chat/completions" {
+                            let prompt = msg["messages"][0]["content"].as_str().unwrap_or_default();
+                            let facts = prompt.split("Facts: ").nth(1).unwrap_or_default();
+                            json!({"choices": [{"message": {"role": "assistant", "content": format!("In short: {facts}")}}],
+                                "usage": {"prompt_tokens": 10, "completion_tokens": 5}})
+                        } else {
+                            json!({"error": "no such route"})
+                        };
+                        let mut r = hyper::Response::new(Full::new(bytes::Bytes::from(reply.to_string())));
+                        r.headers_mut().insert("content-type", "application/json".parse().unwrap());
+                        Ok::<_, std::convert::Infallible>(r)
+                    }
+                });
+                let _ = hyper::server::conn::http1::Builder::new()
+                    .serve_connection(hyper_util::rt::TokioIo::new(stream), service)
+                    .await;
+            });
+        }
+    });
+    (format!("http://{addr}/v1"), seen)
+}
+
+#[tokio::test]
+async fn a_configured_model_blends_meaning_into_the_ranking_and_its_absence_falls_back_to_words() {
+    let (url, models) = model_server().await;
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("runtime-config.toml");
+    std::fs::write(&config, format!("[llm_compute]\ntype = \"remote_http\"\nurl = \"{url}\"\n")).unwrap();
+    let app = switchyard_tests::spawn_app_without_schedules_with(&[(
+        "SWITCHYARD_RUNTIME_CONFIG_FILE",
+        config.to_str().unwrap(),
+    )])
+    .await;
+    let acme = app.bootstrap("acme", "us-east-1", "enterprise").await;
+    entry(
+        &app,
+        &acme,
+        json!({"dimension": "policy", "title": "Sales tax rounding", "body": "Round the sales tax per invoice line, half-even, by the buyer's country."}),
+    )
+    .await;
+    entry(
+        &app,
+        &acme,
+        json!({"dimension": "style", "title": "Rust formatting", "body": "Format Rust code with rustfmt."}),
+    )
+    .await;
+    entry(
+        &app,
+        &acme,
+        json!({"dimension": "product", "title": "Who uses it", "body": "Shop owners and their accountants."}),
+    )
+    .await;
+
+    // No word of the question is in any entry, but the meaning is close.
+    let q = json!({"question": "Which levy applies to a purchase abroad?"});
+    let answer = post(&app, &acme, "bmad-query", q.clone()).await.json();
+    assert_eq!(answer["semantic"], true, "{answer}");
+    assert_eq!(titles(&answer)[0], "Sales tax rounding", "{answer}");
+    let top = &answer["ranked"][0];
+    assert_eq!(top["text"], 0.0);
+    assert!(top["semantic"].as_f64().unwrap() > 0.5, "{top}");
+    assert!(
+        top["why"].as_array().unwrap().iter().any(|w| w.as_str().unwrap().starts_with("close in meaning")),
+        "{top}"
+    );
+    assert!(!titles(&answer).contains(&"Rust formatting".to_owned()), "{answer}");
+    assert!(!models.lock().unwrap().is_empty() && models.lock().unwrap().iter().all(|m| m == "all-minilm-l6-v2"));
+    // A lexical match still counts: the blend keeps the words.
+    let words = post(&app, &acme, "bmad-query", json!({"question": "How do I format Rust code?"})).await.json();
+    assert_eq!(titles(&words)[0], "Rust formatting");
+    assert!(words["ranked"][0]["text"].as_f64().unwrap() > 0.0);
+
+    // A lane's summary is written by the model from the rules' facts.
+    let run_id = app.run_lane(&acme, switchyard_tests::lane_body("acme/shop", &["src/**"])).await;
+    let summary = post(&app, &acme, "lane-plain-english-summary", json!({"run_id": run_id})).await.json();
+    assert_eq!(summary["written_by"], "model:llama2-chat", "{summary}");
+    assert!(summary["text"].as_str().unwrap().starts_with("In short: The lane changed no files"), "{summary}");
+    assert!(models.lock().unwrap().iter().any(|m| m == "llama2-chat"));
+
+    // A model server that cannot be reached: answers are lexical, and say so.
+    let dead = dir.path().join("dead.toml");
+    std::fs::write(&dead, "[llm_compute]\ntype = \"remote_http\"\nurl = \"http://127.0.0.1:9/v1\"\n").unwrap();
+    let app_without = switchyard_tests::spawn_app_without_schedules_with(&[(
+        "SWITCHYARD_RUNTIME_CONFIG_FILE",
+        dead.to_str().unwrap(),
+    )])
+    .await;
+    let other = app_without.bootstrap("acme", "us-east-1", "enterprise").await;
+    entry(
+        &app_without,
+        &other,
+        json!({"dimension": "policy", "title": "Sales tax rounding", "body": "Round the sales tax per invoice line."}),
+    )
+    .await;
+    let lexical = post(&app_without, &other, "bmad-query", q).await.json();
+    assert_eq!(lexical["semantic"], false);
+    assert!(lexical["ranked"].as_array().unwrap().is_empty(), "{lexical}");
+    let run_id = app_without.run_lane(&other, switchyard_tests::lane_body("acme/shop", &["src/**"])).await;
+    let summary = post(&app_without, &other, "lane-plain-english-summary", json!({"run_id": run_id})).await.json();
+    assert_eq!(summary["written_by"], "rules", "{summary}");
+}

@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 use switchyard_tests::{ApiResponse, Tenant, TestApp, harness_binary, spawn_app, workspace_root};
 
 /// A git repository `shop` with one commit, under a fresh `repos/` directory.
-fn repos() -> tempfile::TempDir {
+pub(crate) fn repos() -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     let repo = dir.path().join("repos/shop");
     std::fs::create_dir_all(repo.join("src")).unwrap();
@@ -30,13 +30,13 @@ fn repos() -> tempfile::TempDir {
 }
 
 /// A running reference harness; killed on drop.
-struct Harness {
+pub(crate) struct Harness {
     child: Child,
     log: PathBuf,
 }
 
 impl Harness {
-    fn start(app: &TestApp, token: &str, dir: &Path, name: &str) -> Self {
+    pub(crate) fn start(app: &TestApp, token: &str, dir: &Path, name: &str) -> Self {
         let log = dir.join(format!("{name}.log"));
         let out = std::fs::File::create(&log).unwrap();
         let child = Command::new(harness_binary())
@@ -55,11 +55,11 @@ impl Harness {
         Self { child, log }
     }
 
-    fn log(&self) -> String {
+    pub(crate) fn log(&self) -> String {
         std::fs::read_to_string(&self.log).unwrap_or_default()
     }
 
-    async fn wait_for(&self, needle: &str) {
+    pub(crate) async fn wait_for(&self, needle: &str) {
         let deadline = Instant::now() + Duration::from_secs(45);
         while !self.log().contains(needle) {
             assert!(Instant::now() < deadline, "harness never logged `{needle}`:\n{}", self.log());
@@ -99,7 +99,7 @@ async fn lane_with_mode(app: &TestApp, acme: &Tenant, mode: &str, claim: &str) -
     .await
 }
 
-async fn wait_state(app: &TestApp, acme: &Tenant, run_id: &str, state: &str) -> Value {
+pub(crate) async fn wait_state(app: &TestApp, acme: &Tenant, run_id: &str, state: &str) -> Value {
     let deadline = Instant::now() + Duration::from_secs(45);
     loop {
         let lane = app.lane(acme, run_id).await;
@@ -111,7 +111,7 @@ async fn wait_state(app: &TestApp, acme: &Tenant, run_id: &str, state: &str) -> 
     }
 }
 
-async fn output_lines(app: &TestApp, acme: &Tenant, run_id: &str) -> Vec<String> {
+pub(crate) async fn output_lines(app: &TestApp, acme: &Tenant, run_id: &str) -> Vec<String> {
     let page = app
         .call("lane-events")
         .token(&acme.token)

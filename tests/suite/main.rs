@@ -10,6 +10,7 @@ mod edge;
 mod governance;
 mod harness;
 mod host;
+mod insight;
 mod integrations;
 mod lanes;
 mod live;

@@ -7,7 +7,9 @@
 //!   and [`wasi_key_value`] — `wasi:keyvalue/{store,atomics}` over the same stores;
 //! - [`variables`] — `fermyon:spin/variables`: `[variables]`, component
 //!   templates and `SPIN_VARIABLE_*`, granted by `[component.<id>.variables]`;
-//! - [`outbound`] — `wasi:http/outgoing-handler`, granted by `allowed_outbound_hosts`.
+//! - [`outbound`] — `wasi:http/outgoing-handler`, granted by `allowed_outbound_hosts`;
+//! - [`llm`] — `fermyon:spin/llm`, granted by `ai_models`, served by the
+//!   runtime config's `[llm_compute]` (an OpenAI-compatible server).
 //!
 //! To add a capability: put its WIT in `host/wit/` (and in the `bindgen!`
 //! world below if it is a Spin platform interface), add a module here with
@@ -17,6 +19,7 @@
 //! and call its `add_to_linker` from [`add_to_linker`].
 
 pub mod key_value;
+pub mod llm;
 pub mod outbound;
 pub mod sqlite;
 pub mod variables;
@@ -34,6 +37,9 @@ wasmtime::component::bindgen!({
         "fermyon:spin/sqlite.[method]connection.execute": async | trappable,
         "fermyon:spin/key-value.[method]store.set": async | trappable,
         "fermyon:spin/key-value.[method]store.delete": async | trappable,
+        // The model server is called without holding a thread.
+        "fermyon:spin/llm.generate-embeddings": async | trappable,
+        "fermyon:spin/llm.infer": async | trappable,
         default: trappable,
     },
     with: {
@@ -49,6 +55,7 @@ pub struct Grants {
     pub allowed_outbound_hosts: outbound::AllowList,
     pub key_value_stores: key_value::Grant,
     pub sqlite_databases: sqlite::Grant,
+    pub ai_models: llm::Grant,
     pub variables: variables::Resolved,
     pub environment: Vec<(String, String)>,
 }
@@ -59,5 +66,6 @@ pub fn add_to_linker(linker: &mut Linker<RequestState>) -> wasmtime::Result<()> 
     key_value::add_to_linker(linker)?;
     wasi_key_value::add_to_linker(linker)?;
     variables::add_to_linker(linker)?;
+    llm::add_to_linker(linker)?;
     Ok(())
 }

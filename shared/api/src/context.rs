@@ -191,12 +191,16 @@ pub struct QueryContext {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct RankedEntry {
     pub entry: ContextEntry,
-    /// The blend that ranks it: 0.5 × text + 0.3 × path + 0.2 × confidence.
+    /// The blend that ranks it: 0.5 × text + 0.3 × path + 0.2 × confidence, or with a model
+    /// 0.35 × text + 0.25 × semantic + 0.25 × path + 0.15 × confidence.
     pub score: f64,
     /// Full-text relevance (BM25, scaled to 0–1).
     pub text: f64,
     /// Path proximity (1 when a glob covers a queried path; less for a shared directory).
     pub path: f64,
+    /// Closeness in meaning (cosine of the embeddings, 0–1) when a model is configured.
+    #[serde(default)]
+    pub semantic: Option<f64>,
     /// Why it matched, one line each.
     pub why: Vec<String>,
 }
@@ -217,6 +221,9 @@ pub struct ContextAnswer {
     pub tokens_used: u64,
     /// Entries that matched but did not fit the budget.
     pub left_out: u64,
+    /// Whether a language model's embeddings were blended in (see docs/CONTEXT.md).
+    #[serde(default)]
+    pub semantic: bool,
 }
 
 /// What `bmad-confidence-decay-tick` did.

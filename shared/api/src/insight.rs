@@ -157,6 +157,7 @@ pub struct LaneSummary {
     pub open_questions: Vec<String>,
     /// The whole summary as a short paragraph.
     pub text: String,
-    /// `rules`: written by the deterministic summariser.
+    /// `rules` (the deterministic summariser), or `model:<name>` when a configured model
+    /// rewrote `text` from the same facts (the other fields are always the rules').
     pub written_by: String,
 }

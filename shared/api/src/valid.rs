@@ -456,7 +456,10 @@ impl<'de, const MIN: u64, const MAX: u64> Deserialize<'de> for Ranged<MIN, MAX> 
             Text(String),
         }
         let not_integer = || serde::de::Error::custom("expected a non-negative integer");
-        let value = match Number::deserialize(d).map_err(|_| not_integer())? {
+        // A missing field keeps serde's own message, which names it.
+        let value = match Number::deserialize(d)
+            .map_err(|e: D::Error| if e.to_string().starts_with("missing field") { e } else { not_integer() })?
+        {
             Number::Integer(n) => n,
             Number::Float(f) if f.fract() == 0.0 && f >= 0.0 && f < u64::MAX as f64 => f as u64,
             Number::Float(_) => return Err(not_integer()),

@@ -78,6 +78,39 @@ pub fn blend(text: f64, path: f64, confidence: f64) -> f64 {
     TEXT_WEIGHT * text + PATH_WEIGHT * path + CONFIDENCE_WEIGHT * confidence
 }
 
+/// The blend when a model's embeddings are in: meaning takes a share from each part.
+pub fn blend_semantic(text: f64, semantic: f64, path: f64, confidence: f64) -> f64 {
+    0.35 * text + 0.25 * semantic + 0.25 * path + 0.15 * confidence
+}
+
+/// Below this cosine an entry is not close enough in meaning to be a candidate by meaning alone.
+pub const SEMANTIC_FLOOR: f64 = 0.35;
+
+/// Cosine similarity of two embeddings, clamped to 0–1 (0 for mismatched or empty vectors).
+pub fn cosine(a: &[f32], b: &[f32]) -> f64 {
+    if a.len() != b.len() || a.is_empty() {
+        return 0.0;
+    }
+    let (mut dot, mut na, mut nb) = (0f64, 0f64, 0f64);
+    for (x, y) in a.iter().zip(b) {
+        let (x, y) = (f64::from(*x), f64::from(*y));
+        dot += x * y;
+        na += x * x;
+        nb += y * y;
+    }
+    if na == 0.0 || nb == 0.0 { 0.0 } else { (dot / (na.sqrt() * nb.sqrt())).clamp(0.0, 1.0) }
+}
+
+/// An embedding as stored: little-endian `f32`s.
+pub fn vector_to_bytes(v: &[f32]) -> Vec<u8> {
+    v.iter().flat_map(|x| x.to_le_bytes()).collect()
+}
+
+/// [`vector_to_bytes`] back; `None` for a length that is not whole `f32`s.
+pub fn vector_from_bytes(b: &[u8]) -> Option<Vec<f32>> {
+    b.len().is_multiple_of(4).then(|| b.chunks_exact(4).map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect())
+}
+
 /// Confidence `days` after the entry was last confirmed at `base`.
 pub fn decayed(base: f64, days: f64) -> f64 {
     base * 0.5f64.powf(days.max(0.0) / HALF_LIFE_DAYS)
@@ -125,6 +158,14 @@ mod tests {
         assert_eq!(text_score(0.0), 0.0);
         assert!((text_score(-3.0) - 0.75).abs() < 1e-9);
         assert!((blend(1.0, 1.0, 1.0) - 1.0).abs() < 1e-9);
+        assert!((blend_semantic(1.0, 1.0, 1.0, 1.0) - 1.0).abs() < 1e-9);
+        assert!((cosine(&[1.0, 0.0], &[2.0, 0.0]) - 1.0).abs() < 1e-9);
+        assert_eq!(cosine(&[1.0, 0.0], &[0.0, 1.0]), 0.0);
+        assert_eq!(cosine(&[1.0, 0.0], &[-1.0, 0.0]), 0.0);
+        assert_eq!(cosine(&[1.0], &[1.0, 2.0]), 0.0);
+        let v = [0.5f32, -1.25, 3.0];
+        assert_eq!(vector_from_bytes(&vector_to_bytes(&v)).unwrap(), v);
+        assert!(vector_from_bytes(&[1, 2, 3]).is_none());
         assert_eq!(tokens("12345"), 2);
         assert_eq!(matched_terms("rustfmt config width", "Use rustfmt with max_width 120"), ["rustfmt", "width"]);
     }

@@ -87,15 +87,79 @@ fn from_row(row: &Row) -> Result<Stored, ApiError> {
 }
 
 /// Puts a served entry in the index (or takes one that is not out of it).
+/// The dimension's name is indexed with the title, so a question that says
+/// "style" or "policy" finds those. Where a model is configured, a served
+/// entry without an embedding of its current text gets one.
 fn reindex(tx: &Db, stored: &Stored) -> Result<(), ApiError> {
     tx.exec("DELETE FROM context_fts WHERE rowid = $1", &[&stored.seq])?;
     if stored.entry.status == ContextStatus::Active {
+        let title = format!("{} {}", stored.entry.dimension.as_str(), stored.entry.title);
         tx.exec(
             "INSERT INTO context_fts (rowid, title, body, paths) VALUES ($1, $2, $3, $4)",
-            &[&stored.seq, &stored.entry.title, &stored.entry.body, &stored.entry.paths.join(" ")],
+            &[&stored.seq, &title, &stored.entry.body, &stored.entry.paths.join(" ")],
+        )?;
+        embed_entries(tx, &[stored])?;
+    }
+    Ok(())
+}
+
+// ---------------------------------------------------------------- meaning
+
+/// The embedding model (`embedding_model` variable; its name must be in the
+/// component's `ai_models`). Whether one is *configured* is the host's
+/// runtime config: without `[llm_compute]` every call fails and ranking is
+/// lexical.
+fn embedding_model() -> Option<String> {
+    spin_sdk::variables::get("embedding_model").ok().filter(|m| !m.trim().is_empty())
+}
+
+/// Embeddings of `texts`, or `None` when no model answers (then everything is lexical).
+fn embed(texts: &[String]) -> Option<(String, Vec<Vec<f32>>)> {
+    let model = embedding_model()?;
+    let got = spin_sdk::llm::generate_embeddings(spin_sdk::llm::EmbeddingModel::Other(&model), texts).ok()?;
+    (got.embeddings.len() == texts.len()).then_some((model, got.embeddings))
+}
+
+fn embedding_text(e: &ContextEntry) -> String {
+    format!("{}\n{}", e.title, e.body)
+}
+
+/// Stores the embeddings of entries' current text (one call for all of them).
+fn embed_entries(tx: &Db, entries: &[&Stored]) -> Result<(), ApiError> {
+    if entries.is_empty() {
+        return Ok(());
+    }
+    let texts: Vec<String> = entries.iter().map(|s| embedding_text(&s.entry)).collect();
+    let Some((model, vectors)) = embed(&texts) else { return Ok(()) };
+    for (stored, vector) in entries.iter().zip(vectors) {
+        tx.exec("DELETE FROM context_embeddings WHERE seq = $1", &[&stored.seq])?;
+        tx.exec(
+            "INSERT INTO context_embeddings (seq, model, vector) VALUES ($1, $2, $3)",
+            &[&stored.seq, &model, &rules::vector_to_bytes(&vector)],
         )?;
     }
     Ok(())
+}
+
+/// Cosine of the question's embedding with every served entry's (of the same
+/// model) in the workspace: seq → closeness. `None` when no model answers.
+fn closeness(db: &Db, workspace: &WorkspaceId, question: &str) -> Result<Option<HashMap<i64, f64>>, ApiError> {
+    if question.trim().is_empty() {
+        return Ok(None);
+    }
+    let Some((model, mut asked)) = embed(&[question.to_owned()]) else { return Ok(None) };
+    let Some(asked) = asked.pop() else { return Ok(None) };
+    let mut near = HashMap::new();
+    for row in db.query(
+        "SELECT m.seq AS seq, m.vector AS vector FROM context_embeddings m JOIN context_entries e ON e.seq = m.seq
+         WHERE e.workspace_id = $1 AND e.status = 'active' AND m.model = $2 LIMIT 20000",
+        &[&workspace.as_str(), &model],
+    )? {
+        if let Some(v) = rules::vector_from_bytes(&row.blob("vector")?) {
+            near.insert(row.int("seq")?, rules::cosine(&asked, &v));
+        }
+    }
+    Ok(Some(near))
 }
 
 fn load_stored(db: &Db, workspace: &WorkspaceId, id: &ContextId) -> Result<Stored, ApiError> {
@@ -316,9 +380,31 @@ pub fn rank(db: &Db, workspace: &WorkspaceId, ask: &Ask<'_>) -> Result<ContextAn
             candidates.entry(stored.seq).or_insert((stored, 0.0));
         }
     }
+    // ... and, where a model answers, the entries close in meaning.
+    let near = closeness(db, workspace, question)?;
+    if let Some(near) = &near {
+        let close: Vec<i64> = near
+            .iter()
+            .filter(|(seq, c)| **c >= rules::SEMANTIC_FLOOR && !candidates.contains_key(*seq))
+            .map(|(seq, _)| *seq)
+            .collect();
+        for seq in close {
+            let row = db.query_one(
+                &format!(
+                    "SELECT {COLUMNS} FROM context_entries WHERE seq = $1 AND workspace_id = $2 AND status = 'active'
+                       AND ($3 IS NULL OR project_id = $4)"
+                ),
+                &[&seq, &workspace.as_str(), &project, &project],
+            )?;
+            if let Some(row) = row {
+                candidates.insert(seq, (from_row(&row)?, 0.0));
+            }
+        }
+    }
     let wanted = ask.dimensions.as_ref();
     let mut ranked = Vec::new();
     for (stored, text_score) in candidates.into_values() {
+        let semantic = near.as_ref().map(|n| n.get(&stored.seq).copied().unwrap_or(0.0));
         let entry = stored.entry;
         if wanted.as_ref().is_some_and(|w| !w.contains(&entry.dimension)) {
             continue;
@@ -332,7 +418,8 @@ pub fn rank(db: &Db, workspace: &WorkspaceId, ask: &Ask<'_>) -> Result<ContextAn
         {
             (path_score, path_why) = (CLAIM_OVERLAP, Some(format!("{glob} overlaps the claim {claimed}")));
         }
-        if text_score == 0.0 && path_score == 0.0 {
+        let close = semantic.is_some_and(|s| s >= rules::SEMANTIC_FLOOR);
+        if text_score == 0.0 && path_score == 0.0 && !close {
             continue;
         }
         let mut why = Vec::new();
@@ -344,10 +431,16 @@ pub fn rank(db: &Db, workspace: &WorkspaceId, ask: &Ask<'_>) -> Result<ContextAn
                 format!("mentions {}", matched.join(", "))
             });
         }
+        if close && let Some(s) = semantic {
+            why.push(format!("close in meaning ({s:.2})"));
+        }
         why.extend(path_why);
         why.push(format!("confidence {:.2}", entry.confidence));
-        let score = rules::blend(text_score, path_score, entry.confidence);
-        ranked.push(RankedEntry { score, text: text_score, path: path_score, why, entry });
+        let score = match semantic {
+            Some(s) => rules::blend_semantic(text_score, s, path_score, entry.confidence),
+            None => rules::blend(text_score, path_score, entry.confidence),
+        };
+        ranked.push(RankedEntry { score, text: text_score, path: path_score, semantic, why, entry });
     }
     ranked.sort_by(|a, b| b.score.total_cmp(&a.score).then_with(|| a.entry.id.cmp(&b.entry.id)));
     let budget = ask.token_budget;
@@ -370,7 +463,14 @@ pub fn rank(db: &Db, workspace: &WorkspaceId, ask: &Ask<'_>) -> Result<ContextAn
             (!entries.is_empty()).then_some(DimensionAnswer { dimension: *d, entries })
         })
         .collect();
-    Ok(ContextAnswer { ranked: kept, dimensions, token_budget: budget, tokens_used: used, left_out })
+    Ok(ContextAnswer {
+        ranked: kept,
+        dimensions,
+        token_budget: budget,
+        tokens_used: used,
+        left_out,
+        semantic: near.is_some(),
+    })
 }
 
 /// Brings confidences up to date (of one workspace, or all): each entry

@@ -259,17 +259,40 @@ pub fn summary(db: &Db, lane: &LaneRow) -> Result<LaneSummary, ApiError> {
         risks: &risks,
         open_questions: &open_questions,
     };
+    let headline = rules::headline(&facts);
+    let paragraph = rules::paragraph(&facts);
+    let (text, written_by) = match written_by_model(&paragraph, lane) {
+        Some((model, text)) => (text, format!("model:{model}")),
+        None => (paragraph, "rules".to_owned()),
+    };
     Ok(LaneSummary {
         run_id: lane.run_id.clone(),
         state: lane.state,
-        headline: rules::headline(&facts),
-        text: rules::paragraph(&facts),
+        headline,
+        text,
         changed_files: files,
         tests,
         risks,
         open_questions,
-        written_by: "rules".into(),
+        written_by,
     })
+}
+
+/// Where a model is configured (`summary_model`, served by the host's
+/// `[llm_compute]`), the paragraph rewritten by it from the rules' facts;
+/// `None` (the rules' paragraph stands) when no model answers.
+fn written_by_model(facts: &str, lane: &LaneRow) -> Option<(String, String)> {
+    let model = spin_sdk::variables::get("summary_model").ok().filter(|m| !m.trim().is_empty())?;
+    let prompt = format!(
+        "Summarise this coding agent's lane for a reviewer in at most five plain sentences. Keep every file name, \
+         test result, risk and open question; add nothing that is not in the facts.\n\nBrief: {}\n\nFacts: {facts}",
+        lane.brief.chars().take(2_000).collect::<String>()
+    );
+    let params = spin_sdk::llm::InferencingParams { max_tokens: 300, temperature: 0.2, ..Default::default() };
+    let answer =
+        spin_sdk::llm::infer_with_options(spin_sdk::llm::InferencingModel::Other(&model), &prompt, params).ok()?;
+    let text = answer.text.trim().to_owned();
+    (!text.is_empty()).then_some((model, text))
 }
 
 /// Starting an extraction job (`bmad-extract-from-repo`, `repo-map-extract`):
