@@ -283,7 +283,7 @@ async fn a_configured_model_blends_meaning_into_the_ranking_and_its_absence_fall
     assert_eq!(titles(&answer)[0], "Sales tax rounding", "{answer}");
     let top = &answer["ranked"][0];
     assert_eq!(top["text"], 0.0);
-    assert!(top["semantic"].as_f64().unwrap() > 0.5, "{top}");
+    assert!(top["semantic"].as_f64().unwrap() >= 0.35, "{top}");
     assert!(
         top["why"].as_array().unwrap().iter().any(|w| w.as_str().unwrap().starts_with("close in meaning")),
         "{top}"

@@ -1,8 +1,7 @@
 //! Dispatch a new agent lane: pick a harness kind, hand it a brief and a scope claim, return a run id.
 
 use switchyard_api::{Lane, RunAgent};
-use switchyard_edge::dispatch::{self, Checked, Refusal};
-use switchyard_edge::governance;
+use switchyard_edge::dispatch::{self, Checked};
 use switchyard_edge::prelude::*;
 
 const ENDPOINT: Endpoint = endpoints::AGENT_RUN;
@@ -14,13 +13,7 @@ fn handle(req: Request) -> Response {
 
 /// Policy, budget and claim checks before the transaction; a policy denial is audited here.
 fn check(ctx: &Ctx, input: RunAgent) -> Result<Checked, ApiError> {
-    let workspace = ctx.workspace_id()?;
-    dispatch::check(&ctx.db, workspace, input).map_err(|refusal| match refusal {
-        Refusal::Policy(decision) => {
-            governance::refuse(ctx, workspace, "agent-run:policy_denied", &decision, "Dispatch")
-        }
-        Refusal::Other(e) => e,
-    })
+    dispatch::check_or_refuse(ctx, input, false, ENDPOINT.name)
 }
 
 fn run(ctx: &Ctx, tx: &Db, checked: Checked) -> Result<Change<Lane>, ApiError> {

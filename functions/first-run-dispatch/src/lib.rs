@@ -5,8 +5,7 @@
 
 use serde_json::json;
 use switchyard_api::{CreateProject, FirstRun, FirstRunDispatched, IssueType, Priority, RunAgent, WorkspaceId};
-use switchyard_edge::dispatch::{self, Checked, Refusal};
-use switchyard_edge::governance;
+use switchyard_edge::dispatch::{self, Checked};
 use switchyard_edge::lanes::load_lane;
 use switchyard_edge::planning::{self, NewIssue};
 use switchyard_edge::prelude::*;
@@ -55,12 +54,7 @@ fn check(ctx: &Ctx, input: FirstRun) -> Result<Prepared, ApiError> {
         "token_budget": input.token_budget,
     }))
     .map_err(|e| ApiError::validation("brief", format!("does not make a lane: {e}")))?;
-    let checked = dispatch::check(&ctx.db, workspace, lane).map_err(|refusal| match refusal {
-        Refusal::Policy(decision) => {
-            governance::refuse(ctx, workspace, "first-run-dispatch:policy_denied", &decision, "Dispatch")
-        }
-        Refusal::Other(e) => e,
-    })?;
+    let checked = dispatch::check_or_refuse(ctx, lane, false, ENDPOINT.name)?;
     Ok(Prepared::New { checked: Box::new(checked), repository })
 }
 

@@ -3,10 +3,10 @@
 
 use serde_json::json;
 use switchyard_api::{RestoreSnapshot, RestoredFrom, RestoredLane, RunAgent};
-use switchyard_edge::dispatch::{self, Checked, Refusal};
+use switchyard_edge::dispatch::{self, Checked};
+use switchyard_edge::insight;
 use switchyard_edge::lanes::load_lane;
 use switchyard_edge::prelude::*;
-use switchyard_edge::{governance, insight};
 
 const ENDPOINT: Endpoint = endpoints::LANE_SNAPSHOT_RESTORE;
 
@@ -49,12 +49,7 @@ fn check(ctx: &Ctx, input: RestoreSnapshot) -> Result<Prepared, ApiError> {
         "max_attempts": old.max_attempts,
     }))
     .map_err(|e| ApiError::validation("claim", format!("the old lane's settings do not make a lane: {e}")))?;
-    let checked = dispatch::check(&ctx.db, workspace, lane).map_err(|refusal| match refusal {
-        Refusal::Policy(decision) => {
-            governance::refuse(ctx, workspace, "lane-snapshot-restore:policy_denied", &decision, "Dispatch")
-        }
-        Refusal::Other(e) => e,
-    })?;
+    let checked = dispatch::check_or_refuse(ctx, lane, false, ENDPOINT.name)?;
     Ok(Prepared { checked, from: RestoredFrom { run_id: old.run_id.clone(), seq, commit: snapshot.commit } })
 }
 

@@ -3,9 +3,9 @@
 //! brief the issue's prompt; the issue then follows the lane.
 
 use switchyard_api::{FixDispatched, RunAgent, TraceToFix};
-use switchyard_edge::dispatch::{self, Checked, Refusal};
+use switchyard_edge::dispatch::{self, Checked};
+use switchyard_edge::planning;
 use switchyard_edge::prelude::*;
-use switchyard_edge::{governance, planning};
 
 const ENDPOINT: Endpoint = endpoints::TRACE_TO_FIX;
 
@@ -42,12 +42,7 @@ fn check(ctx: &Ctx, input: TraceToFix) -> Result<Checked, ApiError> {
         "issue_id": issue.id,
     }))
     .map_err(|e| ApiError::validation("issue_id", format!("the issue's trace does not make a lane: {e}")))?;
-    dispatch::check(&ctx.db, workspace, lane).map_err(|refusal| match refusal {
-        Refusal::Policy(decision) => {
-            governance::refuse(ctx, workspace, "trace-to-fix:policy_denied", &decision, "Dispatch")
-        }
-        Refusal::Other(e) => e,
-    })
+    dispatch::check_or_refuse(ctx, lane, false, ENDPOINT.name)
 }
 
 fn run(ctx: &Ctx, tx: &Db, checked: Checked) -> Result<Change<FixDispatched>, ApiError> {

@@ -25,9 +25,29 @@ fn columns_of(alias: &str) -> String {
 
 /// Default confidence of an entry recorded without one.
 const DEFAULT_CONFIDENCE: f64 = 0.8;
-/// The path part of an entry whose globs overlap a lane's claim (a glob
-/// covering a named path scores 1).
-const CLAIM_OVERLAP: f64 = 0.9;
+/// The path part of an entry whose globs overlap a lane's claim in the
+/// claimed area itself (`src/billing/**` for a claim `src/billing/**`), and
+/// of one that overlaps it only as a pattern over the whole repository
+/// (`**/*.rs`). A glob covering a named path scores 1.
+const CLAIM_AREA: f64 = 0.9;
+const CLAIM_PATTERN: f64 = 0.6;
+
+/// How an entry's globs meet a lane's claim: the best overlap and why.
+fn claim_overlap(globs: &[String], claim: &[String]) -> Option<(f64, String)> {
+    use switchyard_domain::glob;
+    let mut best: Option<(f64, String)> = None;
+    for g in globs {
+        for c in claim.iter().filter(|c| glob::overlap(g, c)) {
+            let area = !glob::literal_prefix(g).is_empty()
+                && glob::prefixes_compatible(glob::literal_prefix(g), glob::literal_prefix(c));
+            let score = if area { CLAIM_AREA } else { CLAIM_PATTERN };
+            if best.as_ref().is_none_or(|(b, _)| score > *b) {
+                best = Some((score, format!("{g} overlaps the claim {c}")));
+            }
+        }
+    }
+    best
+}
 /// Candidates read per query before ranking.
 const CANDIDATES: i64 = 200;
 
@@ -410,13 +430,10 @@ pub fn rank(db: &Db, workspace: &WorkspaceId, ask: &Ask<'_>) -> Result<ContextAn
             continue;
         }
         let (mut path_score, mut path_why) = rules::path_proximity(&entry.paths, paths);
-        if path_score < CLAIM_OVERLAP
-            && let Some((glob, claimed)) = entry
-                .paths
-                .iter()
-                .find_map(|g| ask.claim.iter().find(|c| switchyard_domain::glob::overlap(g, c)).map(|c| (g, c)))
+        if let Some((score, why)) = claim_overlap(&entry.paths, &ask.claim)
+            && score > path_score
         {
-            (path_score, path_why) = (CLAIM_OVERLAP, Some(format!("{glob} overlaps the claim {claimed}")));
+            (path_score, path_why) = (score, Some(why));
         }
         let close = semantic.is_some_and(|s| s >= rules::SEMANTIC_FLOOR);
         if text_score == 0.0 && path_score == 0.0 && !close {

@@ -53,6 +53,24 @@ pub fn check_read_only(db: &Db, workspace: &WorkspaceId, input: RunAgent) -> Res
     checked(db, workspace, input, true)
 }
 
+/// [`check`] (or [`check_read_only`]) for a member's request to `endpoint`:
+/// a policy denial is audited as `<endpoint>:policy_denied` and answered as
+/// the denial of a dispatch.
+pub fn check_or_refuse(
+    ctx: &crate::Ctx,
+    input: RunAgent,
+    read_only: bool,
+    endpoint: &str,
+) -> Result<Checked, ApiError> {
+    let workspace = ctx.workspace_id()?;
+    checked(&ctx.db, workspace, input, read_only).map_err(|refusal| match refusal {
+        Refusal::Policy(decision) => {
+            governance::refuse(ctx, workspace, &format!("{endpoint}:policy_denied"), &decision, "Dispatch")
+        }
+        Refusal::Other(e) => e,
+    })
+}
+
 fn checked(db: &Db, workspace: &WorkspaceId, input: RunAgent, read_only: bool) -> Result<Checked, Refusal> {
     let subject = PolicySubject::Dispatch {
         repository: input.repository.clone(),

@@ -302,7 +302,7 @@ pub mod extraction {
     use serde_json::json;
     use switchyard_api::{ExtractFromRepo, ExtractJob, ExtractionStarted, ProjectId, RunAgent};
 
-    use crate::dispatch::{self, Checked, Refusal};
+    use crate::dispatch::{self, Checked};
     use crate::prelude::*;
 
     pub struct Prepared {
@@ -330,12 +330,7 @@ pub mod extraction {
             "labels": input.labels.strings(),
         }))
         .map_err(|e| ApiError::validation("repository", format!("does not make a lane: {e}")))?;
-        let checked = dispatch::check_read_only(&ctx.db, workspace, lane).map_err(|refusal| match refusal {
-            Refusal::Policy(decision) => {
-                crate::governance::refuse(ctx, workspace, &format!("{name}:policy_denied"), &decision, "Dispatch")
-            }
-            Refusal::Other(e) => e,
-        })?;
+        let checked = dispatch::check_or_refuse(ctx, lane, true, name)?;
         Ok(Prepared { checked, job, project: input.project_id })
     }
 
