@@ -616,6 +616,92 @@ async fn sprints() -> String {
     )
 }
 
+/// The context engine at size: 2 000 entries written one by one, 200
+/// `bmad-query` calls (words and a path), the decay tick over all of them,
+/// and 50 `harness-dispatch` calls that each rank and attach a lane's context.
+async fn context() -> String {
+    use serde_json::json;
+    const WORDS: [&str; 24] = [
+        "billing",
+        "invoice",
+        "tax",
+        "format",
+        "review",
+        "owner",
+        "migration",
+        "database",
+        "email",
+        "retry",
+        "cache",
+        "login",
+        "session",
+        "token",
+        "search",
+        "index",
+        "export",
+        "report",
+        "queue",
+        "worker",
+        "upload",
+        "image",
+        "payment",
+        "refund",
+    ];
+    let app = switchyard_tests::spawn_app_without_schedules().await;
+    let acme = app.bootstrap("bench", "us-east-1", "enterprise").await;
+    let post = |name: &'static str, body: serde_json::Value| app.call(name).token(&acme.token).json(&body).send();
+    let dims = ["product", "system", "style", "policy", "memory"];
+    let t = Instant::now();
+    for i in 0..2000usize {
+        let w = |k: usize| WORDS[(i * 7 + k * 5) % WORDS.len()];
+        let body = json!({"dimension": dims[i % 5], "title": format!("{} {} rule {i}", w(0), w(1)),
+            "body": format!("When you touch {} code, {} the {} first; see module {}.", w(2), w(3), w(4), w(5)),
+            "paths": [format!("src/{}/**", w(i % 3))]});
+        let r = post("context-entry-create", body).await;
+        assert_eq!(r.status, 201, "{}", r.text());
+    }
+    let write_s = t.elapsed().as_secs_f64();
+    let mut queries = Vec::new();
+    for i in 0..200usize {
+        let q = json!({"question": format!("how do I change the {} {} safely", WORDS[i % 24], WORDS[(i * 5) % 24]),
+            "paths": [format!("src/{}/x.rs", WORDS[(i * 3) % 24])]});
+        let t = Instant::now();
+        let r = post("bmad-query", q).await;
+        queries.push(t.elapsed().as_secs_f64() * 1000.0);
+        assert_eq!(r.status, 200, "{}", r.text());
+    }
+    queries.sort_by(f64::total_cmp);
+    let t = Instant::now();
+    let tick = post("bmad-confidence-decay-tick", json!({})).await;
+    assert_eq!(tick.status, 200, "{}", tick.text());
+    let tick_ms = t.elapsed().as_secs_f64() * 1000.0;
+    for i in 0..50usize {
+        let lane = json!({"harness_kind": "script", "repository": "bench/shop", "claim": [format!("src/{}/lane{i}/**", WORDS[i % 24])],
+            "brief": format!("Fix the {} {} bug", WORDS[i % 24], WORDS[(i + 3) % 24])});
+        app.run_lane(&acme, lane).await;
+    }
+    let harness = app.register_harness(&acme, "script", &[], 60).await;
+    let mut dispatches = Vec::new();
+    let mut given = 0usize;
+    for _ in 0..50 {
+        let t = Instant::now();
+        let r = app.call("harness-dispatch").token(&harness.credential).json(&json!({})).send().await;
+        dispatches.push(t.elapsed().as_secs_f64() * 1000.0);
+        given += r.json()["lane"]["context"].as_array().map_or(0, Vec::len);
+    }
+    dispatches.sort_by(f64::total_cmp);
+    format!(
+        "context engine, 2 000 entries written in {write_s:.1} s ({:.1} ms each); bmad-query p50 {:.1} ms, p99 {:.1} ms; \
+         decay tick over 2 000 {tick_ms:.0} ms; harness-dispatch with context p50 {:.1} ms, p99 {:.1} ms ({:.1} entries given on average)",
+        write_s * 1000.0 / 2000.0,
+        queries[100],
+        queries[197],
+        dispatches[25],
+        dispatches[48],
+        given as f64 / 50.0
+    )
+}
+
 /// Signed GitHub deliveries (each stored, audited and processed before its
 /// answer) under load; then outbound webhook passes to a local receiver.
 async fn integrations(seconds: u64, concurrency: usize) -> String {
@@ -713,6 +799,12 @@ async fn main() {
     // `BENCH_ONLY=sprints`: a sprint building 50 issues one after another.
     if std::env::var("BENCH_ONLY").is_ok_and(|v| v == "sprints") {
         println!("{}", sprints().await);
+        return;
+    }
+
+    // `BENCH_ONLY=context`: ranking over 2 000 context entries, and dispatch with context attached.
+    if std::env::var("BENCH_ONLY").is_ok_and(|v| v == "context") {
+        println!("{}", context().await);
         return;
     }
 

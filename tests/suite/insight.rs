@@ -244,6 +244,13 @@ async fn context_is_extracted_from_a_repository_ranked_decayed_and_handed_to_a_l
         .await
         .json();
     assert_eq!(events["data"][0]["data"]["entry_ids"].as_array().unwrap().len(), recorded.len());
+    // An issue's hydrated prompt comes with its context too.
+    let issue = post(&app, &acme, "issue-create", json!({"title": "Tax is rounded per invoice, not per line"})).await;
+    assert_eq!(issue.status, 201, "{}", issue.text());
+    let claimed = post(&app, &acme, "dispatch-claim", json!({})).await.json();
+    let titles: Vec<&str> =
+        claimed["context"].as_array().unwrap().iter().map(|e| e["title"].as_str().unwrap()).collect();
+    assert!(titles.contains(&"Contributing: Money"), "{claimed}");
     let actions: Vec<String> = app.audit_entries(&acme.workspace_id).into_iter().map(|e| e.action).collect();
     for action in ["bmad-extract-from-repo", "repo-map-extract", "harness-event:context_extracted"] {
         assert!(actions.iter().any(|a| a == action), "{action}: {actions:?}");

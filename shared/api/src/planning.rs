@@ -449,6 +449,9 @@ pub struct ClaimedIssue {
     pub template: Option<TemplateRef>,
     /// Where to run it: the issue's project's repository, if any.
     pub repository: Option<String>,
+    /// The context entries for the prompt and the files of its stack trace, best first.
+    #[serde(default)]
+    pub context: Vec<crate::context::BriefEntry>,
 }
 
 /// `trace-to-fix`: dispatch a lane for an issue that came with a stack trace,

@@ -708,30 +708,31 @@ fn retired_evidence(commit: &switchyard_api::Word) -> Result<switchyard_api::Mes
 
 // ---------------------------------------------------------------- briefs
 
-/// How much context a lane's agent is handed beside its brief.
-pub const BRIEF_TOKENS: u64 = 1_500;
-/// At most this many entries.
-pub const BRIEF_ENTRIES: usize = 8;
-
-/// Ranks the served entries for a lane's brief and claim (within
-/// [`BRIEF_TOKENS`]), records them as given to this attempt, and returns them.
-pub fn attach_to_lane(tx: &Db, lane: &crate::lanes::LaneRow) -> Result<Vec<switchyard_api::BriefEntry>, ApiError> {
+/// The best entries (at most [`BRIEF_ENTRIES`], within [`BRIEF_TOKENS`]) for
+/// a brief, the paths it names and the globs it will claim.
+pub fn for_brief(
+    db: &Db,
+    workspace: &WorkspaceId,
+    brief: &str,
+    paths: Vec<String>,
+    claim: Vec<String>,
+) -> Result<Vec<switchyard_api::BriefEntry>, ApiError> {
     let ask = Ask {
-        question: &lane.brief,
+        question: brief,
         question_field: "brief",
-        paths: Vec::new(),
+        paths,
         dimensions: None,
         project: None,
         token_budget: BRIEF_TOKENS,
-        claim: lane.claim.clone(),
+        claim,
     };
-    let ranked = match rank(tx, &lane.workspace_id, &ask) {
+    let ranked = match rank(db, workspace, &ask) {
         Ok(answer) => answer.ranked,
-        // A brief with no usable word and no claim: nothing to rank for.
+        // A brief with no usable word and nothing to match by path: nothing to rank for.
         Err(e) if e.code == switchyard_api::ErrorCode::ValidationFailed => Vec::new(),
         Err(e) => return Err(e),
     };
-    let given: Vec<switchyard_api::BriefEntry> = ranked
+    Ok(ranked
         .into_iter()
         .take(BRIEF_ENTRIES)
         .map(|r| switchyard_api::BriefEntry {
@@ -744,7 +745,18 @@ pub fn attach_to_lane(tx: &Db, lane: &crate::lanes::LaneRow) -> Result<Vec<switc
             source_path: r.entry.source.path,
             source_commit: r.entry.source.commit,
         })
-        .collect();
+        .collect())
+}
+
+/// How much context a lane's agent is handed beside its brief.
+pub const BRIEF_TOKENS: u64 = 1_500;
+/// At most this many entries.
+pub const BRIEF_ENTRIES: usize = 8;
+
+/// Ranks the served entries for a lane's brief and claim (within
+/// [`BRIEF_TOKENS`]), records them as given to this attempt, and returns them.
+pub fn attach_to_lane(tx: &Db, lane: &crate::lanes::LaneRow) -> Result<Vec<switchyard_api::BriefEntry>, ApiError> {
+    let given = for_brief(tx, &lane.workspace_id, &lane.brief, Vec::new(), lane.claim.clone())?;
     let attempt = i64::from(lane.attempt);
     tx.exec("DELETE FROM lane_context WHERE lane_id = $1 AND attempt = $2", &[&lane.run_id.as_str(), &attempt])?;
     let mut tokens = 0;

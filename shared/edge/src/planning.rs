@@ -656,6 +656,8 @@ pub fn claim(
         score: head.score,
         prompt,
         template,
+        // Filled by the caller (`context::for_brief`), which ranks after the claim is taken.
+        context: Vec::new(),
     }))
 }
 
