@@ -1,10 +1,11 @@
 -- The rest of issue 14: context from repositories, context handed to lanes,
 -- and lane insight (diff checkpoints with a snapshot commit each, restores).
 
--- An entry an extraction found: `<repository>#<key>`, so a later run on the
+-- An entry an extraction found: its repository and key, so a later run on the
 -- same repository confirms, updates or retires it.
+ALTER TABLE context_entries ADD COLUMN extract_repository TEXT;
 ALTER TABLE context_entries ADD COLUMN extract_key TEXT;
-CREATE INDEX IF NOT EXISTS context_by_extract_key ON context_entries (workspace_id, extract_key);
+CREATE INDEX IF NOT EXISTS context_by_extract_key ON context_entries (workspace_id, extract_repository, extract_key);
 
 -- A lane that is an extraction job: the harness reads the repository, runs no agent.
 CREATE TABLE IF NOT EXISTS lane_jobs (
@@ -52,9 +53,10 @@ CREATE TABLE IF NOT EXISTS lane_restores (
 -- Where a language model is configured: each served entry's embedding (of
 -- its title and body), by the model that made it; little-endian f32s.
 CREATE TABLE IF NOT EXISTS context_embeddings (
-    seq    INTEGER PRIMARY KEY REFERENCES context_entries (seq),
-    model  TEXT NOT NULL,
-    vector BLOB NOT NULL
+    seq       INTEGER PRIMARY KEY REFERENCES context_entries (seq),
+    model     TEXT NOT NULL,
+    text_hash TEXT NOT NULL, -- SHA-256 of the text embedded: unchanged text is not embedded again
+    vector    BLOB NOT NULL
 );
 
 -- The index now holds each entry's dimension with its title (a question that

@@ -65,9 +65,55 @@ pub fn files(root: &Path) -> Vec<String> {
     out
 }
 
+/// The most a file read for extraction may hold.
+const MAX_READ: u64 = 1_000_000;
+
+/// A regular file's text (never through a symlink, which could point out of
+/// the repository, e.g. at the harness's own environment), or `None` when it
+/// is larger than [`MAX_READ`].
 fn read(root: &Path, rel: &str) -> Option<String> {
-    let text = std::fs::read(root.join(rel)).ok()?;
-    (text.len() <= 1_000_000).then(|| String::from_utf8_lossy(&text).into_owned())
+    use std::io::Read;
+    let path = root.join(rel);
+    if !std::fs::symlink_metadata(&path).ok()?.file_type().is_file() {
+        return None;
+    }
+    let mut text = Vec::new();
+    std::fs::File::open(&path).ok()?.take(MAX_READ + 1).read_to_end(&mut text).ok()?;
+    (text.len() as u64 <= MAX_READ).then(|| String::from_utf8_lossy(&text).into_owned())
+}
+
+/// Entries sent per extraction at most (one report stays well under the server's 1 MiB body).
+const MAX_ENTRIES: usize = 300;
+/// The server's limit on a key.
+const MAX_KEY_CHARS: usize = 100;
+
+/// Whether the server's glob rule will take `glob` (a conservative subset):
+/// relative, no empty or `..` segments, no `[ ] { } \` or control characters.
+fn sendable_glob(glob: &str) -> bool {
+    !glob.is_empty()
+        && glob.len() <= 512
+        && !glob.chars().any(|c| c.is_control() || "[]{}\\".contains(c))
+        && glob.split('/').all(|seg| !seg.is_empty() && seg != ".." && seg != ".")
+        && glob.split('/').all(|seg| seg == "**" || !seg.contains("**"))
+}
+
+/// Keeps what the server will take: keys cut to its limit, globs it would
+/// refuse dropped, paths with control characters skipped, at most [`MAX_ENTRIES`].
+fn sendable(found: Vec<Found>) -> Vec<Found> {
+    let mut seen = BTreeSet::new();
+    found
+        .into_iter()
+        .filter(|f| !f.source_path.chars().any(char::is_control) && !f.source_path.is_empty())
+        .map(|mut f| {
+            if f.key.chars().count() > MAX_KEY_CHARS {
+                f.key = f.key.chars().take(MAX_KEY_CHARS).collect();
+            }
+            f.paths.retain(|g| sendable_glob(g));
+            f
+        })
+        .filter(|f| seen.insert(f.key.clone()))
+        .take(MAX_ENTRIES)
+        .collect()
 }
 
 fn clip(text: &str) -> String {
@@ -155,12 +201,10 @@ pub fn extract(root: &Path, job: &str, commit: &str) -> Vec<Found> {
     if job == "context" {
         style(root, &files, &ev, &mut found);
         policy(root, &files, &ev, &mut found);
-        product(root, &ev, &mut found);
+        product(root, &files, &ev, &mut found);
     }
-    // Keys are unique by construction per kind; a repeated key keeps the first.
-    let mut seen = BTreeSet::new();
-    found.retain(|f| seen.insert(f.key.clone()));
-    found
+    // A repeated key keeps the first.
+    sendable(found)
 }
 
 type Evidence<'a> = &'a dyn Fn(&str) -> String;
@@ -611,7 +655,10 @@ fn policy(root: &Path, files: &[String], ev: Evidence<'_>, found: &mut Vec<Found
     }
 }
 
-fn product(root: &Path, ev: Evidence<'_>, found: &mut Vec<Found>) {
+fn product(root: &Path, files: &[String], ev: Evidence<'_>, found: &mut Vec<Found>) {
+    if !files.iter().any(|f| f == "README.md") {
+        return;
+    }
     let Some(text) = read(root, "README.md") else { return };
     let name = text.lines().find_map(|l| l.strip_prefix("# ")).map(str::trim).unwrap_or("the product").to_owned();
     for (heading, body) in sections(&text).into_iter().take(MAX_SECTIONS) {
@@ -730,6 +777,24 @@ mod tests {
         let style = found.iter().find(|f| f.key == "style:rustfmt").unwrap();
         assert!(style.body.contains("max_width = 110") && style.evidence == "read from rustfmt.toml at 0123456789ab");
         assert!(!keys.iter().any(|k| k.contains("node_modules")));
+        // A symlink is never read (it could point at the harness's secrets).
+        std::fs::remove_file(root.join("README.md")).unwrap();
+        std::os::unix::fs::symlink(root.join("Cargo.toml"), root.join("README.md")).unwrap();
+        assert!(!extract(root, "context", "c").iter().any(|f| f.dimension == "product"));
+        // Entries the server would refuse are cleaned, not sent.
+        let odd = Found {
+            key: "k".repeat(150),
+            dimension: "system",
+            title: "t".into(),
+            body: "b".into(),
+            paths: vec!["app/[slug]/**".into(), "app/**".into(), "a/../b".into()],
+            source_path: "x".into(),
+            evidence: "e".into(),
+            confidence: 0.8,
+        };
+        let cleaned = sendable(vec![odd.clone(), odd]);
+        assert_eq!(cleaned.len(), 1);
+        assert_eq!((cleaned[0].key.chars().count(), cleaned[0].paths.clone()), (100, vec!["app/**".to_owned()]));
         // The map job finds only system entries.
         assert!(extract(root, "map", "c").iter().all(|f| f.dimension == "system"));
     }

@@ -169,6 +169,12 @@ impl Snapshots {
             .trim()
             .to_owned();
         let _ = std::fs::remove_file(&index);
+        // Seeded from the worktree's own index, so the first snapshot hashes
+        // only what changed, not the whole checkout.
+        if let Ok(own) = git(worktree, &["rev-parse", "--path-format=absolute", "--git-path", "index"]).await {
+            let own = std::path::PathBuf::from(String::from_utf8_lossy(&own).trim());
+            let _ = std::fs::copy(own, &index);
+        }
         Ok(Self {
             index,
             refs: format!("refs/switchyard/snapshots/{name}"),
@@ -223,6 +229,10 @@ pub fn parse_changed(status: &[u8], numstat: &[u8], patch: &str) -> Vec<Checkpoi
             _ => Change::Modified,
         };
         let path = String::from_utf8_lossy(path).into_owned();
+        // The server takes no control characters in a path, and at most MAX_FILES files.
+        if path.chars().any(char::is_control) || files.len() >= MAX_FILES {
+            continue;
+        }
         files.insert(
             path.clone(),
             CheckpointFile { path, change, insertions: 0, deletions: 0, hunks: 0, binary: false },
@@ -252,6 +262,21 @@ pub fn parse_changed(status: &[u8], numstat: &[u8], patch: &str) -> Vec<Checkpoi
         }
     }
     files.into_values().collect()
+}
+
+/// Where the lane that took snapshot `commit` started: the first commit up
+/// its first-parent chain that is not a snapshot (a restored lane is checked
+/// against everything since then, not only what it changed itself).
+pub async fn snapshot_base(worktree: &Path, commit: &str) -> Result<String> {
+    let log = git(worktree, &["log", "--first-parent", "--format=%H %s", "-n", "100000", commit]).await?;
+    let log = String::from_utf8_lossy(&log);
+    for line in log.lines() {
+        let (hash, subject) = line.split_once(' ').unwrap_or((line, ""));
+        if !subject.starts_with("switchyard checkpoint ") {
+            return Ok(hash.to_owned());
+        }
+    }
+    bail!("no commit before the snapshots of {commit}")
 }
 
 /// The commit a worktree starts from (`git rev-parse HEAD`).
@@ -487,6 +512,7 @@ mod tests {
         let wt2 = tmp.path().join("work").join("lane_2");
         add_worktree(&repo, &wt2, &snap.commit).await.unwrap();
         assert_eq!(std::fs::read_to_string(wt2.join("a.txt")).unwrap(), "one\nTWO\nthree\n");
+        assert_eq!(snapshot_base(&wt2, &second.commit).await.unwrap(), base);
         assert!(wt2.join("dir/new.bin").exists() && !wt2.join("gone.txt").exists());
         let stat = diff_stat(&wt, "HEAD").await.unwrap();
         assert_eq!(stat, DiffStat { files_changed: 3, insertions: 3, deletions: 2 });

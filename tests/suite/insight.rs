@@ -81,7 +81,6 @@ fn keys_of(answer: &Value, app: &TestApp) -> Vec<String> {
             })
             .unwrap()
             .unwrap_or_default()
-            .trim_start_matches("ledger#")
             .to_owned()
         })
         .collect()
@@ -374,6 +373,11 @@ async fn a_lane_leaves_a_diff_timeline_a_summary_and_snapshots_a_new_lane_can_st
     assert_eq!(restored.json()["claim"], json!(["src/**"]));
     let lane = wait_state(&app, &acme, &new_id, "completed").await;
     assert_eq!(lane["summary"], "agent: resumed from step 2");
+    // It is measured from where the first lane started: the restored work counts as its own.
+    let summary = post(&app, &acme, "lane-plain-english-summary", json!({"run_id": new_id})).await.json();
+    let changed: Vec<&str> =
+        summary["changed_files"].as_array().unwrap().iter().map(|f| f["path"].as_str().unwrap()).collect();
+    assert_eq!(changed, ["src/lexer.rs", "src/parser.rs"], "{summary}");
     let missing = post(&app, &acme, "lane-snapshot-restore", json!({"run_id": run_id, "seq": 99})).await;
     assert_eq!((missing.status, missing.json()["error"]["field"].as_str()), (422, Some("seq")));
     let actions: Vec<String> = app.audit_entries(&acme.workspace_id).into_iter().map(|e| e.action).collect();

@@ -28,11 +28,13 @@ fn check(ctx: &Ctx, input: RestoreSnapshot) -> Result<Prepared, ApiError> {
         .into_iter()
         .find(|c| c.seq == seq)
         .ok_or_else(|| ApiError::validation("seq", format!("lane {} has no checkpoint {seq}", old.run_id)))?;
+    // The old brief, cut so that the note still fits a brief's 100 000 bytes.
+    let old_brief: String = old.brief.chars().take(20_000).collect();
     let brief = input.brief.as_ref().map_or_else(
         || {
             format!(
-                "{}\n\n(Restored from snapshot {seq} of lane {}: the worktree holds its work so far.)",
-                old.brief, old.run_id
+                "{old_brief}\n\n(Restored from snapshot {seq} of lane {}: the worktree holds its work so far.)",
+                old.run_id
             )
         },
         |b| b.to_string(),

@@ -26,6 +26,8 @@ const FLUSH_EVERY: Duration = Duration::from_millis(250);
 const FLUSH_AT: usize = 50;
 /// How often the worktree is checked for file changes.
 const STATUS_EVERY: Duration = Duration::from_secs(1);
+/// Without a status change, a snapshot is still tried every this many checks.
+const CHECKPOINT_EVERY_TICKS: u64 = 5;
 /// SIGTERM, then SIGKILL after this long.
 const KILL_AFTER: Duration = Duration::from_secs(5);
 /// After the agent exits, how long its pipes may stay open (held by children).
@@ -152,7 +154,12 @@ async fn prepare(cfg: &LaneConfig, shared: &LaneShared, lane: &DispatchedLane) -
         .await
         .map_err(|e| format!("cannot create a worktree of {repository:?}: {e:#}"))?;
     log!("lane {}: worktree {}", lane.lane_id, worktree.display());
-    let base = git::head(&worktree).await.ok();
+    // Diffs and mandates cover everything since the work began: for a restored
+    // snapshot, since the lane that took it started.
+    let base = match lane.start_commit.as_deref() {
+        Some(commit) => git::snapshot_base(&worktree, commit).await.ok(),
+        None => git::head(&worktree).await.ok(),
+    };
 
     let context_file = cfg.work_dir.join(format!("{name}.context.md"));
     std::fs::write(&context_file, context_markdown(&lane.context))

@@ -71,6 +71,7 @@ pub(super) async fn supervise(
         None => None,
     };
     let mut summary = Summary::default();
+    let mut ticks = 0u64;
     let mut stopped = false;
     let mut lines_open = true;
 
@@ -107,7 +108,11 @@ pub(super) async fn supervise(
                 None => lines_open = false,
             },
             _ = status_tick.tick() => {
-                if report_changes(&p.worktree, &mut tracker, outbox, id).await {
+                // A file changed again keeps its status code: look for new
+                // content every few ticks too (a snapshot of an unchanged tree is nothing).
+                ticks += 1;
+                let changed = report_changes(&p.worktree, &mut tracker, outbox, id).await;
+                if changed || ticks.is_multiple_of(CHECKPOINT_EVERY_TICKS) {
                     checkpoint(&p.worktree, snapshots.as_mut(), outbox, id).await;
                 }
             }

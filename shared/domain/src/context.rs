@@ -101,6 +101,12 @@ pub fn cosine(a: &[f32], b: &[f32]) -> f64 {
     if na == 0.0 || nb == 0.0 { 0.0 } else { (dot / (na.sqrt() * nb.sqrt())).clamp(0.0, 1.0) }
 }
 
+/// What identifies an embedded text (SHA-256, hex): unchanged text is not embedded again.
+pub fn text_hash(text: &str) -> String {
+    use sha2::Digest;
+    hex::encode(sha2::Sha256::digest(text.as_bytes()))
+}
+
 /// An embedding as stored: little-endian `f32`s.
 pub fn vector_to_bytes(v: &[f32]) -> Vec<u8> {
     v.iter().flat_map(|x| x.to_le_bytes()).collect()

@@ -48,6 +48,8 @@ fn claim_overlap(globs: &[String], claim: &[String]) -> Option<(f64, String)> {
     }
     best
 }
+/// Entries added as candidates by meaning alone, at most.
+const SEMANTIC_CANDIDATES: usize = 50;
 /// Candidates read per query before ranking.
 const CANDIDATES: i64 = 200;
 
@@ -144,18 +146,32 @@ fn embedding_text(e: &ContextEntry) -> String {
     format!("{}\n{}", e.title, e.body)
 }
 
-/// Stores the embeddings of entries' current text (one call for all of them).
+/// Stores the embeddings of entries' current text (one call for all of
+/// them); an entry whose text is already embedded by the model is skipped.
 fn embed_entries(tx: &Db, entries: &[&Stored]) -> Result<(), ApiError> {
-    if entries.is_empty() {
+    let Some(model) = embedding_model() else { return Ok(()) };
+    let mut todo = Vec::new();
+    for stored in entries {
+        let text = embedding_text(&stored.entry);
+        let hash = rules::text_hash(&text);
+        let current = tx.query_one(
+            "SELECT seq FROM context_embeddings WHERE seq = $1 AND model = $2 AND text_hash = $3",
+            &[&stored.seq, &model, &hash],
+        )?;
+        if current.is_none() {
+            todo.push((stored.seq, text, hash));
+        }
+    }
+    if todo.is_empty() {
         return Ok(());
     }
-    let texts: Vec<String> = entries.iter().map(|s| embedding_text(&s.entry)).collect();
+    let texts: Vec<String> = todo.iter().map(|(_, text, _)| text.clone()).collect();
     let Some((model, vectors)) = embed(&texts) else { return Ok(()) };
-    for (stored, vector) in entries.iter().zip(vectors) {
-        tx.exec("DELETE FROM context_embeddings WHERE seq = $1", &[&stored.seq])?;
+    for ((seq, _, hash), vector) in todo.iter().zip(vectors) {
+        tx.exec("DELETE FROM context_embeddings WHERE seq = $1", &[seq])?;
         tx.exec(
-            "INSERT INTO context_embeddings (seq, model, vector) VALUES ($1, $2, $3)",
-            &[&stored.seq, &model, &rules::vector_to_bytes(&vector)],
+            "INSERT INTO context_embeddings (seq, model, text_hash, vector) VALUES ($1, $2, $3, $4)",
+            &[seq, &model, hash, &rules::vector_to_bytes(&vector)],
         )?;
     }
     Ok(())
@@ -403,11 +419,14 @@ pub fn rank(db: &Db, workspace: &WorkspaceId, ask: &Ask<'_>) -> Result<ContextAn
     // ... and, where a model answers, the entries close in meaning.
     let near = closeness(db, workspace, question)?;
     if let Some(near) = &near {
-        let close: Vec<i64> = near
+        // The closest few only: a model whose scores run high must not make every entry a candidate.
+        let mut close: Vec<(i64, f64)> = near
             .iter()
             .filter(|(seq, c)| **c >= rules::SEMANTIC_FLOOR && !candidates.contains_key(*seq))
-            .map(|(seq, _)| *seq)
+            .map(|(seq, c)| (*seq, *c))
             .collect();
+        close.sort_by(|a, b| b.1.total_cmp(&a.1));
+        let close: Vec<i64> = close.into_iter().take(SEMANTIC_CANDIDATES).map(|(seq, _)| seq).collect();
         for seq in close {
             let row = db.query_one(
                 &format!(
@@ -581,11 +600,6 @@ pub fn recall(
 
 // ---------------------------------------------------------------- extraction
 
-/// `<repository>#<key>`: an extracted entry's identity across runs.
-fn extract_key(repository: &str, key: &str) -> String {
-    format!("{repository}#{key}")
-}
-
 /// Folds an extraction job's findings at `commit` into the workspace's
 /// entries: a fact found for the first time is created; one found again is
 /// confirmed (unchanged) or updated and confirmed (its text or paths
@@ -601,9 +615,14 @@ pub fn fold_extraction(
     by: &str,
 ) -> Result<switchyard_api::ExtractionCounts, ApiError> {
     let mut counts = switchyard_api::ExtractionCounts::default();
+    if !is_commit(commit.as_str()) {
+        return Err(ApiError::validation("events.commit", "must be a commit id (7-64 hex digits)"));
+    }
+    let repository = lane.repository.as_str();
+    let project_id = project.map(ProjectId::as_str);
     let mut keys = std::collections::BTreeSet::new();
     for (i, f) in found.iter().enumerate() {
-        let key = extract_key(&lane.repository, f.key.as_str());
+        let key = f.key.to_string();
         if !keys.insert(key.clone()) {
             return Err(ApiError::validation(format!("events.entries[{i}].key"), "is repeated"));
         }
@@ -616,10 +635,11 @@ pub fn fold_extraction(
         confidence(&format!("events.entries[{i}].confidence"), f.confidence)?;
         let existing = tx.query_one(
             &format!(
-                "SELECT {COLUMNS} FROM context_entries WHERE workspace_id = $1 AND extract_key = $2 AND status != 'retired'
+                "SELECT {COLUMNS} FROM context_entries WHERE workspace_id = $1 AND extract_repository = $2
+                   AND extract_key = $3 AND status != 'retired' AND (($4 IS NULL AND project_id IS NULL) OR project_id = $5)
                  ORDER BY seq DESC LIMIT 1"
             ),
-            &[&lane.workspace_id.as_str(), &key],
+            &[&lane.workspace_id.as_str(), &repository, &key, &project_id, &project_id],
         )?;
         let paths = f.paths.strings();
         match existing.as_ref().map(from_row).transpose()? {
@@ -637,7 +657,10 @@ pub fn fold_extraction(
                     confidence: f.confidence,
                 };
                 let entry = create(tx, &lane.workspace_id, &input, by)?;
-                tx.exec("UPDATE context_entries SET extract_key = $1 WHERE id = $2", &[&key, &entry.id.as_str()])?;
+                tx.exec(
+                    "UPDATE context_entries SET extract_repository = $1, extract_key = $2 WHERE id = $3",
+                    &[&repository, &key, &entry.id.as_str()],
+                )?;
                 counts.created += 1;
             }
             Some(stored) => {
@@ -668,17 +691,15 @@ pub fn fold_extraction(
         }
     }
     // What an earlier run found and this one did not: retired.
-    let (low, high) = (format!("{}#", lane.repository), format!("{}$", lane.repository));
-    let project = project.map(ProjectId::as_str);
     let map_only = job == switchyard_api::ExtractJob::Map;
     for row in tx.query(
         &format!(
-            "SELECT {COLUMNS}, extract_key FROM context_entries WHERE workspace_id = $1 AND extract_key >= $2 AND extract_key < $3
-               AND status != 'retired' AND (($4 IS NULL AND project_id IS NULL) OR project_id = $5)
-               AND ($6 = 0 OR dimension = 'system')
+            "SELECT {COLUMNS}, extract_key FROM context_entries WHERE workspace_id = $1 AND extract_repository = $2
+               AND status != 'retired' AND (($3 IS NULL AND project_id IS NULL) OR project_id = $4)
+               AND ($5 = 0 OR dimension = 'system')
              ORDER BY seq"
         ),
-        &[&lane.workspace_id.as_str(), &low, &high, &project, &project, &i64::from(map_only)],
+        &[&lane.workspace_id.as_str(), &repository, &project_id, &project_id, &i64::from(map_only)],
     )? {
         if keys.contains(&row.text("extract_key")?) {
             continue;
@@ -699,6 +720,11 @@ pub fn fold_extraction(
         counts.retired += 1;
     }
     Ok(counts)
+}
+
+/// A commit id as git prints it: 7–64 hex digits (never an option or a ref name).
+pub fn is_commit(s: &str) -> bool {
+    (7..=64).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_hexdigit())
 }
 
 fn retired_evidence(commit: &switchyard_api::Word) -> Result<switchyard_api::Message, ApiError> {

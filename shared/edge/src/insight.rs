@@ -46,6 +46,9 @@ pub fn record_checkpoint(
     files: &[CheckpointFile],
     total: &DiffStat,
 ) -> Result<bool, ApiError> {
+    if !crate::context::is_commit(commit) {
+        return Err(ApiError::validation("events.commit", "must be a commit id (7-64 hex digits)"));
+    }
     let attempt = i64::from(lane.attempt);
     let known = tx.query_one(
         "SELECT commit_sha FROM lane_checkpoints WHERE lane_id = $1 AND attempt = $2 AND seq = $3",
@@ -131,7 +134,11 @@ pub fn compare(db: &Db, lane: &LaneId, from: u32, to: u32) -> Result<SnapshotCom
                 .filter(|x| x.path.as_str() == f.path)
                 .map(|x| x.hunks)
                 .sum();
-            let binary = steps.iter().flat_map(|c| &c.files).any(|x| x.path.as_str() == f.path && x.binary);
+            let binary = steps
+                .iter()
+                .filter(|c| c.seq > from && c.seq <= to)
+                .flat_map(|c| &c.files)
+                .any(|x| x.path.as_str() == f.path && x.binary);
             Ok(CheckpointFile {
                 path: serde_json::from_value(serde_json::Value::String(f.path.clone())).map_err(ApiError::internal)?,
                 change: f.change,
@@ -202,7 +209,7 @@ pub fn summary(db: &Db, lane: &LaneRow) -> Result<LaneSummary, ApiError> {
         LaneEventType::QuestionSettled,
         LaneEventType::MandateViolations,
     ];
-    let events = crate::lanes::events_after(db, &lane.run_id, 0, &types, SUMMARY_EVENTS)?;
+    let events = crate::lanes::events_latest(db, &lane.run_id, &types, SUMMARY_EVENTS)?;
     let mut tests = Vec::new();
     let mut outside = std::collections::BTreeSet::new();
     let mut from_events: std::collections::BTreeMap<String, switchyard_api::FileChange> = Default::default();

@@ -611,12 +611,32 @@ pub fn acknowledge_interrupts(tx: &Db, lane: &LaneRow, up_to: u64) -> Result<(),
 
 /// `lane`'s events after id `since`, oldest first, optionally of some types only.
 /// A stored event that does not fit its type fails the read (fail closed).
+/// The newest `limit` events of `types`, oldest first (for reads that
+/// care most about how a lane ended).
+pub fn events_latest(db: &Db, lane: &LaneId, types: &[LaneEventType], limit: u64) -> Result<Vec<LaneEvent>, ApiError> {
+    let mut events = events_where(db, lane, 0, types, limit, "DESC")?;
+    events.reverse();
+    Ok(events)
+}
+
 pub fn events_after(
     db: &Db,
     lane: &LaneId,
     since: u64,
     types: &[LaneEventType],
     limit: u64,
+) -> Result<Vec<LaneEvent>, ApiError> {
+    events_where(db, lane, since, types, limit, "ASC")
+}
+
+/// Events after `since` of `types`, by id in `order` (`ASC` or `DESC`).
+fn events_where(
+    db: &Db,
+    lane: &LaneId,
+    since: u64,
+    types: &[LaneEventType],
+    limit: u64,
+    order: &str,
 ) -> Result<Vec<LaneEvent>, ApiError> {
     let mut sql = String::from("SELECT id, type, data, at FROM lane_events WHERE lane_id = $1 AND id > $2");
     let names: Vec<&str> = types.iter().map(|t| t.as_str()).collect();
@@ -628,7 +648,7 @@ pub fn events_after(
             params.push(n);
         }
     }
-    sql.push_str(&format!(" ORDER BY id LIMIT ${}", params.len() + 1));
+    sql.push_str(&format!(" ORDER BY id {order} LIMIT ${}", params.len() + 1));
     params.push(&limit);
     db.query(&sql, &params)?
         .iter()
