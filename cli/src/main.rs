@@ -1,95 +1,245 @@
-//! `switchyard verify-export FILE (--public-key HEX | --jwks FILE)`: checks a
-//! signed audit export (NDJSON or JSON) offline. Exit 0 and a summary when
-//! valid; exit 1 naming the first bad line (and entry) when not.
+//! `switchyard`: the command line for a Switchyard server — sign in once per
+//! server profile, dispatch lanes and watch them live, stop them, answer the
+//! inbox and approvals, mint and revoke tokens, export and verify the audit
+//! log. Every command takes `--json` for scripts; errors print the server's
+//! code, message and request id; exit codes are listed in [`api::exit`].
 
 #![forbid(unsafe_code)]
 
-use std::io::{BufRead, BufReader, Read};
+mod api;
+mod commands;
+mod profiles;
+mod verify;
+
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
-use switchyard_domain::export::{ExportDocument, Line, VerifyingKey, verify_document, verify_ndjson};
+use clap::{Args, CommandFactory, Parser, Subcommand};
+
+use crate::api::Failure;
 
 #[derive(Parser)]
-#[command(version, about = "Offline tools for Switchyard.")]
-struct Cli {
+#[command(
+    name = "switchyard",
+    version,
+    about = "The command line for Switchyard, the control plane for AI coding agents."
+)]
+pub struct Cli {
+    /// The stored profile to use (see `login`).
+    #[arg(long, global = true, env = "SWITCHYARD_PROFILE", default_value = "default")]
+    pub profile: String,
+    /// The server, instead of the profile's (e.g. http://127.0.0.1:3000).
+    #[arg(long, global = true, env = "SWITCHYARD_URL")]
+    pub url: Option<String>,
+    /// A token (`sl_pat_…`), instead of the profile's.
+    #[arg(long, global = true, env = "SWITCHYARD_TOKEN", hide_env_values = true)]
+    pub token: Option<String>,
+    /// Print JSON (the server's answer, or `{"error": …}`) instead of text.
+    #[arg(long, global = true)]
+    pub json: bool,
     #[command(subcommand)]
-    command: Command,
+    pub command: Command,
 }
 
 #[derive(Subcommand)]
-enum Command {
-    /// Verify a signed audit export (from audit-export or audit-log-export).
-    VerifyExport {
-        /// The export file (NDJSON or JSON); `-` reads standard input.
-        file: PathBuf,
-        /// The signing public key, 64 hex digits.
-        #[arg(long, conflicts_with = "jwks", required_unless_present = "jwks")]
-        public_key: Option<String>,
-        /// A JWKS document (e.g. saved from /.well-known/jwks.json).
+pub enum Command {
+    /// Store a server and a token as a profile (the token is checked first; the file is mode 0600).
+    Login {
+        /// The token; `-` reads it from standard input (default: SWITCHYARD_TOKEN / --token).
+        #[arg(long = "with-token")]
+        with_token: Option<String>,
+    },
+    /// Forget a profile.
+    Logout,
+    /// Agent lanes: dispatch, list, read, watch, pause, resume, cancel, interrupt.
+    #[command(subcommand)]
+    Lanes(Lanes),
+    /// Questions agents asked people.
+    #[command(subcommand)]
+    Inbox(Inbox),
+    /// Requests waiting for a member's approval.
+    #[command(subcommand)]
+    Approvals(Approvals),
+    /// Approve what a lane waits for (its dispatch, a commit or push, a completion).
+    Approve(Decide),
+    /// Refuse what a lane waits for.
+    Reject(Decide),
+    /// API tokens.
+    #[command(subcommand)]
+    Tokens(Tokens),
+    /// The signed audit log.
+    #[command(subcommand)]
+    Audit(Audit),
+    /// Verify a signed audit export offline (the same as `audit verify`).
+    #[command(hide = true)]
+    VerifyExport(VerifyArgs),
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
+    Completions { shell: clap_complete::Shell },
+    /// Print the man page (roff).
+    Man,
+}
+
+#[derive(Subcommand)]
+pub enum Lanes {
+    /// Dispatch a lane (agent-run).
+    Run(RunLane),
+    /// List lanes, newest first.
+    List {
         #[arg(long)]
-        jwks: Option<PathBuf>,
+        state: Option<String>,
+        #[arg(long)]
+        repository: Option<String>,
+        #[arg(long, default_value_t = 20)]
+        limit: u32,
+    },
+    /// One lane with its tool log, pending interrupts, checks and context.
+    Get { run_id: String },
+    /// Follow a lane live until it ends: state, tokens against its budget, output.
+    Watch { run_id: String },
+    /// Pause a lane (its agent is stopped).
+    Pause { run_id: String },
+    /// Resume a paused lane.
+    Resume { run_id: String },
+    /// Cancel a lane (its agent is terminated).
+    Cancel { run_id: String },
+    /// Send a running agent a note or a redirection.
+    Interrupt {
+        run_id: String,
+        #[arg(long)]
+        message: String,
+        #[arg(long, default_value = "note", value_parser = ["note", "redirect"])]
+        kind: String,
     },
 }
 
-fn keys(public_key: Option<String>, jwks: Option<PathBuf>) -> Result<Vec<VerifyingKey>, String> {
-    match (public_key, jwks) {
-        (Some(hex), _) => Ok(vec![VerifyingKey::from_hex(&hex)?]),
-        (None, Some(path)) => {
-            let text = std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
-            let doc: serde_json::Value = serde_json::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))?;
-            VerifyingKey::from_jwks(&doc)
-        }
-        (None, None) => Err("give --public-key or --jwks".into()),
-    }
+#[derive(Args)]
+pub struct RunLane {
+    #[arg(long, default_value = "script")]
+    pub harness_kind: String,
+    #[arg(long)]
+    pub repository: String,
+    /// A path glob the lane may edit (repeatable).
+    #[arg(long = "claim", required = true)]
+    pub claim: Vec<String>,
+    /// The brief; `-` reads it from standard input.
+    #[arg(long, conflicts_with = "brief_file", required_unless_present = "brief_file")]
+    pub brief: Option<String>,
+    #[arg(long)]
+    pub brief_file: Option<PathBuf>,
+    #[arg(long)]
+    pub token_budget: Option<u64>,
+    /// A label the harness must hold (repeatable).
+    #[arg(long = "label")]
+    pub labels: Vec<String>,
+    /// Watch it until it ends (exit code as `lanes watch`).
+    #[arg(long)]
+    pub watch: bool,
 }
 
-fn open(file: &PathBuf) -> Result<Box<dyn BufRead>, String> {
-    if file.as_os_str() == "-" {
-        return Ok(Box::new(BufReader::new(std::io::stdin())));
-    }
-    let f = std::fs::File::open(file).map_err(|e| format!("{}: {e}", file.display()))?;
-    Ok(Box::new(BufReader::with_capacity(1 << 16, f)))
+#[derive(Subcommand)]
+pub enum Inbox {
+    /// Open questions.
+    List,
+    /// Answer a question (the agent gets the answer as an interrupt).
+    Answer { item_id: String, answer: String },
 }
 
-fn run(file: PathBuf, public_key: Option<String>, jwks: Option<PathBuf>) -> Result<String, String> {
-    let keys = keys(public_key, jwks)?;
-    let mut reader = open(&file)?;
-    // NDJSON starts with a header line; anything else is read as the JSON document.
-    let first = reader.fill_buf().map_err(|e| e.to_string())?;
-    let first_line = first.split(|b| *b == b'\n').next().unwrap_or_default();
-    let is_ndjson = matches!(serde_json::from_slice::<Line>(first_line), Ok(Line::Header(_)));
-    let verified = if is_ndjson {
-        verify_ndjson(reader, &keys)
-    } else {
-        let mut text = Vec::new();
-        reader.read_to_end(&mut text).map_err(|e| e.to_string())?;
-        let doc: ExportDocument = serde_json::from_slice(&text)
-            .map_err(|e| format!("neither an NDJSON export nor a JSON export document: {e}"))?;
-        verify_document(&doc, &keys)
-    }
-    .map_err(|bad| format!("invalid: {bad}"))?;
-    let range = match (verified.first_seq, verified.last_seq) {
-        (Some(a), Some(b)) => format!("seq {a}..={b}"),
-        _ => "no entries".to_owned(),
-    };
-    Ok(format!(
-        "valid: {} entries of {} ({range}), signed by key {}",
-        verified.count, verified.workspace_id, verified.key_id
-    ))
+#[derive(Subcommand)]
+pub enum Approvals {
+    /// Pending requests.
+    List,
+}
+
+#[derive(Args)]
+pub struct Decide {
+    pub run_id: String,
+    /// Which request (default: the lane's pending one).
+    #[arg(long)]
+    pub approval: Option<String>,
+    #[arg(long)]
+    pub note: Option<String>,
+}
+
+#[derive(Subcommand)]
+pub enum Tokens {
+    /// Mint a token; its secret is shown once.
+    Issue {
+        #[arg(long)]
+        name: String,
+        /// A scope (repeatable), e.g. lanes:read.
+        #[arg(long = "scope", required = true)]
+        scopes: Vec<String>,
+    },
+    /// Revoke a token by its id (`tok_…`).
+    Revoke { token_id: String },
+}
+
+#[derive(Subcommand)]
+pub enum Audit {
+    /// Download the signed audit log (NDJSON) to a file or standard output.
+    Export {
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+    /// Verify a signed export offline.
+    Verify(VerifyArgs),
+}
+
+#[derive(Args)]
+pub struct VerifyArgs {
+    /// The export file (NDJSON or JSON); `-` reads standard input.
+    pub file: PathBuf,
+    /// The signing public key, 64 hex digits.
+    #[arg(long, conflicts_with = "jwks", required_unless_present = "jwks")]
+    pub public_key: Option<String>,
+    /// A JWKS document (e.g. saved from /.well-known/jwks.json).
+    #[arg(long)]
+    pub jwks: Option<PathBuf>,
 }
 
 fn main() -> ExitCode {
-    let Command::VerifyExport { file, public_key, jwks } = Cli::parse().command;
-    match run(file, public_key, jwks) {
-        Ok(summary) => {
-            println!("{summary}");
-            ExitCode::SUCCESS
+    let cli = Cli::parse();
+    let json = cli.json;
+    match cli.command {
+        Command::Completions { shell } => {
+            clap_complete::generate(shell, &mut Cli::command(), "switchyard", &mut std::io::stdout());
+            return ExitCode::SUCCESS;
         }
-        Err(problem) => {
-            eprintln!("{problem}");
-            ExitCode::FAILURE
+        Command::Man => {
+            return match clap_mangen::Man::new(Cli::command()).render(&mut std::io::stdout()) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => fail(&Failure::Usage(e.to_string()), json),
+            };
         }
+        Command::VerifyExport(args) | Command::Audit(Audit::Verify(args)) => {
+            return match verify::run(args.file, args.public_key, args.jwks) {
+                Ok(summary) => {
+                    println!("{summary}");
+                    ExitCode::SUCCESS
+                }
+                Err(problem) => {
+                    eprintln!("{problem}");
+                    ExitCode::from(api::exit::REFUSED)
+                }
+            };
+        }
+        _ => {}
     }
+    let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+        Ok(r) => r,
+        Err(e) => return fail(&Failure::Usage(e.to_string()), json),
+    };
+    match runtime.block_on(commands::run(cli)) {
+        Ok(code) => ExitCode::from(code),
+        Err(failure) => fail(&failure, json),
+    }
+}
+
+fn fail(failure: &Failure, json: bool) -> ExitCode {
+    if json {
+        println!("{}", failure.to_json());
+    } else {
+        eprintln!("{}", failure.line());
+    }
+    ExitCode::from(failure.exit_code())
 }

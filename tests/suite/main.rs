@@ -5,6 +5,7 @@
 mod admission;
 mod audit;
 mod auth;
+mod cli;
 mod context;
 mod edge;
 mod governance;
