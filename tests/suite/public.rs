@@ -1,4 +1,4 @@
-//! Public endpoints: health, badge, SSO provider lookup.
+//! Public endpoints: health, badge, SSO provider lookup, the status snapshot.
 
 use serde_json::json;
 use switchyard_tests::spawn_app;
@@ -134,4 +134,36 @@ async fn health_reports_the_database_and_region() {
     assert_eq!(r.json()["database"], "ok");
     assert_eq!(r.json()["region"], "us-east-1");
     assert!(r.header("x-request-id").unwrap().starts_with("req_"));
+}
+
+#[tokio::test]
+async fn the_status_snapshot_shows_load_over_every_workspace_and_no_tenant_data() {
+    let app = spawn_app().await;
+    let empty = app.call("status-snapshot").send().await;
+    assert_eq!(empty.status, 200, "{}", empty.text());
+    let s = empty.json();
+    assert_eq!((s["status"].as_str(), s["database"].as_str()), (Some("ok"), Some("ok")));
+    assert_eq!(s["queue_depth"], 0);
+    assert_eq!(s["oldest_queued_seconds"], serde_json::Value::Null);
+    assert_eq!(s["lanes"]["running"], 0);
+
+    let acme = app.bootstrap("acme", "us-east-1", "enterprise").await;
+    let globex = app.bootstrap("globex", "us-east-1", "free").await;
+    app.run_lane(&acme, switchyard_tests::lane_body("acme/shop", &["src/**"])).await;
+    app.run_lane(&globex, switchyard_tests::lane_body("globex/site", &["docs/**"])).await;
+    let harness = app.register_harness(&acme, "script", &[], 60).await;
+    let dispatched = app.call("harness-dispatch").token(&harness.credential).json(&json!({})).send().await;
+    assert_eq!(dispatched.status, 200);
+
+    let r = app.get("/functions/v1/status-snapshot").await;
+    assert_eq!(r.status(), 200);
+    let text = r.text().await.unwrap();
+    let s: serde_json::Value = serde_json::from_str(&text).unwrap();
+    assert_eq!((s["queue_depth"].as_u64(), s["lanes"]["running"].as_u64()), (Some(1), Some(1)), "{s}");
+    assert_eq!(s["harnesses_online"], 1);
+    assert!(s["oldest_queued_seconds"].as_u64().is_some());
+    // Totals only: no workspace, lane, repository or harness is named.
+    for secret in ["acme", "globex", "shop", "site", &acme.workspace_id, &harness.id] {
+        assert!(!text.contains(secret), "{secret} leaked: {text}");
+    }
 }

@@ -30,10 +30,10 @@ use crate::{
     RestoreSnapshot, RestoredLane, ResumeLane, ReviewTemplate, RevokeHarness, RevokeToken, RevokedToken,
     RotateConnection, RunAgent, Scope, SentryPayload, SignalIgnored, SignalIngested, SignalProvider, SignalSource,
     SnapshotComparison, Sprint, SprintEventPage, SprintEventsQuery, SprintSummary, SsoConfigUpdated, SsoDomainVerified,
-    Template, TestPolicy, Tool, ToolCall, TraceToFix, TransitionSprint, UpdateBudget, UpdateContextEntry,
-    UpdateEndpoint, UpdateGoal, UpdateIssue, UpdateMandates, UpdateMember, UpdatePolicy, UpdateSsoConfig, VerifyAnswer,
-    VerifyLane, VerifyRequest, VerifySsoDomain, WebhookDelivery, WebhookEndpoint, WebhookEnqueued, WebhookTickReport,
-    WorkspaceBudget,
+    StatusSnapshot, Template, TestPolicy, Tool, ToolCall, TraceToFix, TransitionSprint, UpdateBudget,
+    UpdateContextEntry, UpdateEndpoint, UpdateGoal, UpdateIssue, UpdateMandates, UpdateMember, UpdatePolicy,
+    UpdateSsoConfig, VerifyAnswer, VerifyLane, VerifyRequest, VerifySsoDomain, WebhookDelivery, WebhookEndpoint,
+    WebhookEnqueued, WebhookTickReport, WorkspaceBudget,
 };
 
 /// An HTTP method an endpoint answers.
@@ -858,6 +858,12 @@ endpoints! {
         summary: "Prove the workspace owns an email domain: fetch the challenge `sso-config-update` handed out from the domain's well-known URL; a domain belongs to at most one workspace.",
         request: VerifySsoDomain,
         responses: [200 Json(SsoDomainVerified): "The domain is verified; its providers are offered at sign-in."],
+    }
+    STATUS_SNAPSHOT {
+        name: "status-snapshot", methods: [Get, Post], auth: Auth::Public, rate: Some(Read), mutation: false,
+        summary: "For a public status page: the deployment's health, queue depth, lanes per active state and harnesses online, totalled over every workspace (no tenant data).",
+        request: NoInput,
+        responses: [200 Json(StatusSnapshot): "The snapshot."],
     }
     TEMPLATE_CREATE {
         name: "template-create", methods: [Post], auth: Auth::Bearer(Scope::IssuesWrite), rate: Some(Write), mutation: true,

@@ -419,6 +419,28 @@ pub struct Health {
     pub version: String,
 }
 
+/// `status-snapshot`: what a public status page shows — the deployment's
+/// health and its load, totals over every workspace, no tenant data.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+pub struct StatusSnapshot {
+    /// `ok`, or `degraded` when the database is not `ok`.
+    pub status: String,
+    /// As `health`: `ok`, `read-only` or `unavailable`.
+    pub database: String,
+    pub region: String,
+    pub version: String,
+    /// When this was taken (RFC 3339).
+    pub at: String,
+    /// Lanes in each active state (`queued`, `running`, `paused`, `awaiting_approval`, `input_required`).
+    pub lanes: std::collections::BTreeMap<String, u64>,
+    /// Lanes waiting for a harness.
+    pub queue_depth: u64,
+    /// How long the oldest queued lane has waited, in seconds (none when the queue is empty).
+    pub oldest_queued_seconds: Option<u64>,
+    /// Harnesses whose lease is current (not revoked).
+    pub harnesses_online: u64,
+}
+
 /// The input of endpoints that take none: `{}`, an empty body or no query.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]

@@ -57,3 +57,12 @@ pub fn renew(tx: &Db, harness: &HarnessId, lease_expires_at: &str) -> Result<(),
 pub fn revoke(tx: &Db, workspace: &WorkspaceId, harness: &HarnessId) -> Result<String, ApiError> {
     crate::tokens::revoke_once(tx, crate::tokens::Revocable::Harness, harness.as_str(), workspace)
 }
+
+/// Harnesses of every workspace whose lease is current (for the public status page).
+pub fn online(db: &Db) -> Result<u64, ApiError> {
+    let row = db.query_one(
+        "SELECT COUNT(*) AS n FROM harnesses WHERE revoked_at IS NULL AND lease_expires_at > $1",
+        &[&now_rfc3339()],
+    )?;
+    Ok(row.map(|r| r.int("n")).transpose()?.map_or(0, |n| u64::try_from(n).unwrap_or(0)))
+}

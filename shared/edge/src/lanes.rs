@@ -726,3 +726,22 @@ pub fn record_tool_call(tx: &Db, lane: &LaneRow, call: &ToolCall) -> Result<(), 
     )?;
     Ok(())
 }
+
+/// Lanes of every workspace per active state, and the oldest queued lane's
+/// creation time (for the public status page; reads the state index only).
+pub fn active_counts(db: &Db) -> Result<(std::collections::BTreeMap<String, u64>, Option<String>), ApiError> {
+    let mut counts = std::collections::BTreeMap::new();
+    for state in LaneState::ALL.into_iter().filter(|s| s.is_active()) {
+        let row = db.query_one("SELECT COUNT(*) AS n FROM lanes WHERE state = $1", &[&state.as_str()])?;
+        let n = row.map(|r| r.int("n")).transpose()?.unwrap_or(0);
+        counts.insert(state.as_str().to_owned(), u64::try_from(n).map_err(ApiError::internal)?);
+    }
+    let oldest = db
+        .query_one(
+            "SELECT created_at FROM lanes WHERE state = $1 ORDER BY created_at LIMIT 1",
+            &[&LaneState::Queued.as_str()],
+        )?
+        .map(|r| r.text("created_at"))
+        .transpose()?;
+    Ok((counts, oldest))
+}
