@@ -425,7 +425,7 @@ fn modules(root: &Path, files: &[String], ev: Evidence<'_>, found: &mut Vec<Foun
         dirs.entry(dir).or_default().push(f);
     }
     for (dir, members) in dirs.into_iter().take(MAX_MODULES) {
-        let mut langs: BTreeSet<&str> = members.iter().filter_map(|f| language(f)).collect();
+        let langs: BTreeSet<&str> = members.iter().filter_map(|f| language(f)).collect();
         let names: Vec<&str> = members.iter().take(12).map(|f| f.rsplit('/').next().unwrap_or(f)).collect();
         let more = members.len().saturating_sub(12);
         let mut body = format!(
@@ -438,7 +438,6 @@ fn modules(root: &Path, files: &[String], ev: Evidence<'_>, found: &mut Vec<Foun
         if let Some(doc) = module_doc(root, &dir, files) {
             body.push_str(&format!(" It says: {doc}"));
         }
-        langs.clear();
         found.push(Found {
             key: format!("module:{dir}"),
             dimension: "system",

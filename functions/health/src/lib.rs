@@ -8,12 +8,7 @@ const ENDPOINT: Endpoint = endpoints::HEALTH;
 #[http_component]
 fn health(req: Request) -> Response {
     ENDPOINT.read(req, |ctx, _: NoInput| {
-        // `read-only`: reads are served, writes answer 503 STORAGE_UNAVAILABLE.
-        let database = match (ctx.db.ping(), ctx.db.can_write()) {
-            (true, true) => "ok",
-            (true, false) => "read-only",
-            (false, _) => "unavailable",
-        };
+        let database = ctx.db.status();
         Ok(Health {
             status: if database == "ok" { "ok" } else { "degraded" }.to_owned(),
             database: database.to_owned(),

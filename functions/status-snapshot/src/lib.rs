@@ -13,11 +13,7 @@ const ENDPOINT: Endpoint = endpoints::STATUS_SNAPSHOT;
 #[http_component]
 fn handle(req: Request) -> Response {
     ENDPOINT.read(req, |ctx, _: NoInput| -> Result<StatusSnapshot, ApiError> {
-        let database = match (ctx.db.ping(), ctx.db.can_write()) {
-            (true, true) => "ok",
-            (true, false) => "read-only",
-            (false, _) => "unavailable",
-        };
+        let database = ctx.db.status();
         let now = chrono::Utc::now();
         // A database that does not answer still gets a snapshot: degraded, no load figures.
         let (lanes, oldest, online) = if database == "unavailable" {

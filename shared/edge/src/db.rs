@@ -220,6 +220,16 @@ impl Db {
     }
 
     /// Whether the database answers a trivial query (for `health`).
+    /// What `health` and `status-snapshot` report: `ok`; `read-only` (reads
+    /// are served, writes answer 503 `STORAGE_UNAVAILABLE`); or `unavailable`.
+    pub fn status(&self) -> &'static str {
+        match (self.ping(), self.can_write()) {
+            (true, true) => "ok",
+            (true, false) => "read-only",
+            (false, _) => "unavailable",
+        }
+    }
+
     pub fn ping(&self) -> bool {
         matches!(self.query_one("SELECT 1 AS ok", &[]), Ok(Some(_)))
     }
