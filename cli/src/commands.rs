@@ -5,7 +5,7 @@ use serde_json::{Value, json};
 
 use crate::api::{Client, Failure, exit};
 use crate::profiles::{Profile, Profiles};
-use crate::{Approvals, Audit, Cli, Command, Decide, Inbox, Lanes, RunLane, Tokens};
+use crate::{Approvals, Audit, Cli, Command, Decide, Inbox, Lanes, RunLane, Tokens, Workspace};
 
 /// The server and token: flags or environment first, then the profile.
 fn client(cli: &Cli) -> Result<Client, Failure> {
@@ -93,10 +93,29 @@ pub async fn run(cli: Cli) -> Result<u8, Failure> {
             print(&cli, &revoked, |_| format!("revoked {token_id}"));
             Ok(0)
         }
-        Command::Audit(Audit::Export { out }) => export(&cli, out.as_deref()).await,
-        Command::Audit(Audit::Verify(_)) | Command::VerifyExport(_) | Command::Completions { .. } | Command::Man => {
-            Err(Failure::Usage("handled before the server is needed".into()))
+        Command::Tokens(Tokens::List { all }) => {
+            let page = client(&cli)?.call("api-token-list", &json!({"include_inactive": all, "limit": 100})).await?;
+            print(&cli, &page, |p| {
+                rows(p, |t| {
+                    let scopes: Vec<&str> =
+                        t["scopes"].as_array().into_iter().flatten().filter_map(Value::as_str).collect();
+                    let used = t["last_used_at"].as_str().unwrap_or("never used");
+                    format!("{}  {:8}  {}  [{}]  {}", s(t, "id"), s(t, "state"), s(t, "name"), scopes.join(" "), used)
+                })
+            });
+            Ok(0)
         }
+        Command::Audit(Audit::Export { out }) => {
+            download(&cli, "audit-export", &json!({"format": "ndjson"}), out.as_deref()).await
+        }
+        Command::Workspace(Workspace::Export { out }) => {
+            download(&cli, "workspace-export", &json!({}), out.as_deref()).await
+        }
+        Command::Audit(Audit::Verify(_))
+        | Command::Workspace(Workspace::Verify(_))
+        | Command::VerifyExport(_)
+        | Command::Completions { .. }
+        | Command::Man => Err(Failure::Usage("handled before the server is needed".into())),
     }
 }
 
@@ -161,10 +180,10 @@ async fn decide(cli: &Cli, endpoint: &str, d: &Decide) -> Result<u8, Failure> {
     Ok(0)
 }
 
-async fn export(cli: &Cli, out: Option<&std::path::Path>) -> Result<u8, Failure> {
-    // NDJSON is not one JSON value: fetched raw, streamed to the file.
+/// An NDJSON download (an audit export, a workspace archive): not one JSON value, so fetched raw.
+async fn download(cli: &Cli, endpoint: &str, body: &Value, out: Option<&std::path::Path>) -> Result<u8, Failure> {
     let client = client(cli)?;
-    let text = client.raw("audit-export", &json!({"format": "ndjson"})).await?;
+    let text = client.raw(endpoint, body).await?;
     match out {
         Some(path) => {
             std::fs::write(path, &text).map_err(|e| Failure::Usage(format!("{}: {e}", path.display())))?;

@@ -70,6 +70,9 @@ pub enum Command {
     /// The signed audit log.
     #[command(subcommand)]
     Audit(Audit),
+    /// The whole workspace as a signed archive.
+    #[command(subcommand)]
+    Workspace(Workspace),
     /// Verify a signed audit export offline (the same as `audit verify`).
     #[command(hide = true)]
     VerifyExport(VerifyArgs),
@@ -172,6 +175,12 @@ pub enum Tokens {
     },
     /// Revoke a token by its id (`tok_…`).
     Revoke { token_id: String },
+    /// List the workspace's tokens (never their secrets).
+    List {
+        /// Include revoked and expired tokens.
+        #[arg(long)]
+        all: bool,
+    },
 }
 
 #[derive(Subcommand)]
@@ -182,6 +191,17 @@ pub enum Audit {
         out: Option<PathBuf>,
     },
     /// Verify a signed export offline.
+    Verify(VerifyArgs),
+}
+
+#[derive(Subcommand)]
+pub enum Workspace {
+    /// Download the signed workspace archive (NDJSON) to a file or standard output.
+    Export {
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+    /// Check a workspace archive's digest and signature offline.
     Verify(VerifyArgs),
 }
 
@@ -200,6 +220,7 @@ pub struct VerifyArgs {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let json = cli.json;
+    let archive = matches!(cli.command, Command::Workspace(_));
     match cli.command {
         Command::Completions { shell } => {
             clap_complete::generate(shell, &mut Cli::command(), "switchyard", &mut std::io::stdout());
@@ -211,8 +232,11 @@ fn main() -> ExitCode {
                 Err(e) => fail(&Failure::Usage(e.to_string()), json),
             };
         }
-        Command::VerifyExport(args) | Command::Audit(Audit::Verify(args)) => {
-            return match verify::run(args.file, args.public_key, args.jwks) {
+        Command::VerifyExport(args)
+        | Command::Audit(Audit::Verify(args))
+        | Command::Workspace(Workspace::Verify(args)) => {
+            let checked = if archive { verify::run_archive } else { verify::run };
+            return match checked(args.file, args.public_key, args.jwks) {
                 Ok(summary) => {
                     println!("{summary}");
                     ExitCode::SUCCESS

@@ -27,6 +27,21 @@ fn open(file: &PathBuf) -> Result<Box<dyn BufRead>, String> {
     Ok(Box::new(BufReader::with_capacity(1 << 16, f)))
 }
 
+/// `switchyard workspace verify`: a workspace archive's digest and signature.
+pub fn run_archive(file: PathBuf, public_key: Option<String>, jwks: Option<PathBuf>) -> Result<String, String> {
+    let keys = keys(public_key, jwks)?;
+    let verified = switchyard_domain::archive::verify(open(&file)?, &keys)
+        .map_err(|(line, why)| format!("invalid: line {line}: {why}"))?;
+    let counts: Vec<String> = verified.records.iter().map(|(kind, n)| format!("{n} {kind}")).collect();
+    Ok(format!(
+        "valid: archive of {} exported {}, signed by key {}: {}",
+        verified.workspace_id,
+        verified.exported_at,
+        verified.key_id,
+        counts.join(", ")
+    ))
+}
+
 pub fn run(file: PathBuf, public_key: Option<String>, jwks: Option<PathBuf>) -> Result<String, String> {
     let keys = keys(public_key, jwks)?;
     let mut reader = open(&file)?;

@@ -707,6 +707,84 @@ async fn context() -> String {
     )
 }
 
+/// What the protocol projections cost over the endpoint they call: `lane-get`
+/// and `agent-pause`/`agent-resume` direct, then as MCP `tools/call`s; then a
+/// signed workspace export of 500 lanes.
+async fn protocols() -> String {
+    use serde_json::json;
+    let app = switchyard_tests::spawn_app_without_schedules().await;
+    let acme = app.bootstrap("bench", "us-east-1", "enterprise").await;
+    let mut lanes = Vec::new();
+    for i in 0..500usize {
+        let lane = json!({"harness_kind": "script", "repository": "bench/shop", "claim": [format!("src/m{i}/**")], "brief": "Bench."});
+        lanes.push(app.run_lane(&acme, lane).await);
+    }
+    let sorted_ms = |mut v: Vec<f64>| {
+        v.sort_by(f64::total_cmp);
+        (v[v.len() / 2], v[v.len() * 99 / 100])
+    };
+    let mut direct = Vec::new();
+    for run_id in lanes.iter().take(200) {
+        let t = Instant::now();
+        let r = app.call("lane-get").token(&acme.token).json(&json!({"run_id": run_id})).send().await;
+        direct.push(t.elapsed().as_secs_f64() * 1000.0);
+        assert_eq!(r.status, 200);
+    }
+    let init = json!({"jsonrpc": "2.0", "id": 0, "method": "initialize", "params": {"protocolVersion": "2025-11-25", "capabilities": {}, "clientInfo": {"name": "bench", "version": "1"}}});
+    let r = app.call("mcp-server").token(&acme.token).json(&init).send().await;
+    let session = r.header("mcp-session-id").unwrap().to_owned();
+    let tool = |id: usize, name: &str, args: serde_json::Value| json!({"jsonrpc": "2.0", "id": id, "method": "tools/call", "params": {"name": name, "arguments": args}});
+    let mut via_mcp = Vec::new();
+    for (i, run_id) in lanes.iter().take(200).enumerate() {
+        let t = Instant::now();
+        let r = app
+            .call("mcp-server")
+            .token(&acme.token)
+            .header("mcp-session-id", &session)
+            .json(&tool(i, "lane-get", json!({"run_id": run_id})))
+            .send()
+            .await;
+        via_mcp.push(t.elapsed().as_secs_f64() * 1000.0);
+        assert_eq!(r.json()["result"]["isError"], false, "{}", r.text());
+    }
+    let mut writes_direct = Vec::new();
+    let mut writes_mcp = Vec::new();
+    for (i, run_id) in lanes.iter().take(100).enumerate() {
+        for name in ["agent-pause", "agent-resume"] {
+            let t = Instant::now();
+            app.call(name).token(&acme.token).json(&json!({"run_id": run_id})).send().await;
+            writes_direct.push(t.elapsed().as_secs_f64() * 1000.0);
+        }
+        for name in ["agent-pause", "agent-resume"] {
+            let t = Instant::now();
+            let r = app
+                .call("mcp-server")
+                .token(&acme.token)
+                .header("mcp-session-id", &session)
+                .json(&tool(i, name, json!({"run_id": run_id})))
+                .send()
+                .await;
+            writes_mcp.push(t.elapsed().as_secs_f64() * 1000.0);
+            assert_eq!(r.status, 200);
+        }
+    }
+    let t = Instant::now();
+    let r = app.call("workspace-export").token(&acme.token).json(&json!({})).send().await;
+    let export_ms = t.elapsed().as_secs_f64() * 1000.0;
+    assert_eq!(r.status, 200);
+    let (d50, d99) = sorted_ms(direct);
+    let (m50, m99) = sorted_ms(via_mcp);
+    let (w50, w99) = sorted_ms(writes_direct);
+    let (wm50, wm99) = sorted_ms(writes_mcp);
+    format!(
+        "protocols: lane-get direct p50 {d50:.1} ms p99 {d99:.1} ms, as an MCP tools/call p50 {m50:.1} ms p99 {m99:.1} ms; \
+         pause/resume direct p50 {w50:.1} ms p99 {w99:.1} ms, via MCP p50 {wm50:.1} ms p99 {wm99:.1} ms; \
+         workspace-export of 500 lanes ({} lines, {} KiB) in {export_ms:.0} ms",
+        r.body.split(|b| *b == b'\n').count() - 1,
+        r.body.len() / 1024
+    )
+}
+
 /// Signed GitHub deliveries (each stored, audited and processed before its
 /// answer) under load; then outbound webhook passes to a local receiver.
 async fn integrations(seconds: u64, concurrency: usize) -> String {
@@ -810,6 +888,12 @@ async fn main() {
     // `BENCH_ONLY=context`: ranking over 2 000 context entries, and dispatch with context attached.
     if std::env::var("BENCH_ONLY").is_ok_and(|v| v == "context") {
         println!("{}", context().await);
+        return;
+    }
+
+    // `BENCH_ONLY=protocols`: a read and a write direct and as MCP tool calls; a workspace export.
+    if std::env::var("BENCH_ONLY").is_ok_and(|v| v == "protocols") {
+        println!("{}", protocols().await);
         return;
     }
 

@@ -26,6 +26,26 @@ pub fn target_dir() -> PathBuf {
     std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| workspace_root().join("target"), PathBuf::from)
 }
 
+/// The Python that runs the official protocol SDKs and Selenium (`target/mcp-venv`, installed by `scripts/test`).
+pub fn venv_python() -> PathBuf {
+    let python = workspace_root().join("target/mcp-venv/bin/python");
+    assert!(python.exists(), "{} is missing: run scripts/test, which installs the client libraries", python.display());
+    python
+}
+
+/// Runs a Python client script from `tests/` with `args`; panics with its output (and the host's) unless it succeeds.
+pub fn run_client_script(app: &TestApp, script: &str, args: &[&str]) -> serde_json::Value {
+    let out = Command::new(venv_python()).arg(workspace_root().join(script)).args(args).output().unwrap();
+    assert!(
+        out.status.success(),
+        "{script} failed:\n{}\n{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr),
+        app.output()
+    );
+    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stdout)))
+}
+
 /// The host binary built by `scripts/test`.
 pub fn host_binary() -> PathBuf {
     let path = target_dir().join("debug").join("switchyard-host");

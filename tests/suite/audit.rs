@@ -296,3 +296,60 @@ async fn a_hundred_thousand_entry_export_streams_in_bounded_memory() {
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     assert!(String::from_utf8_lossy(&out.stdout).contains("valid: 100001 entries"));
 }
+
+#[tokio::test]
+async fn the_workspace_archive_holds_configuration_lanes_events_and_audit_and_verifies_offline() {
+    let app = spawn_app().await;
+    let acme = app.bootstrap("acme", "us-east-1", "enterprise").await;
+    let globex = app.bootstrap("globex", "us-east-1", "enterprise").await;
+    let run_id = app.run_lane(&acme, switchyard_tests::lane_body("shop", &["src/**"])).await;
+    app.run_lane(&globex, switchyard_tests::lane_body("shop", &["src/**"])).await;
+    let (reader, _) = app.issue(&acme, &["lanes:read"]).await;
+
+    // Admin only.
+    let r = app.call("workspace-export").token(&reader).json(&json!({})).send().await;
+    assert_eq!((r.status, r.code().as_str()), (403, "SCOPE_DENIED"));
+    let r = app.call("workspace-export").token(&acme.token).json(&json!({})).send().await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert!(r.header("content-type").unwrap().starts_with("application/x-ndjson"));
+    let text = r.text();
+    assert!(!text.contains("sl_pat_"), "no token secret is ever in an archive");
+    assert!(!text.contains(&globex.workspace_id), "only this workspace");
+    assert!(text.contains(&run_id));
+
+    let keys = switchyard_domain::export::VerifyingKey::from_jwks(&jwks(&app).await).unwrap();
+    let verified = switchyard_domain::archive::verify(text.as_bytes(), &keys).unwrap_or_else(|e| panic!("{e:?}"));
+    assert_eq!(verified.workspace_id, acme.workspace_id);
+    let count = |kind: &str| verified.records.get(kind).copied().unwrap_or(0);
+    assert_eq!((count("workspace"), count("policy"), count("mandates"), count("budget")), (1, 1, 1, 1));
+    assert_eq!((count("lane"), count("member"), count("token")), (1, 1, 2));
+    assert!(count("event") >= 1 && count("audit") >= 2, "{:?}", verified.records);
+
+    // Any altered byte fails; the CLI says so offline, and passes the original.
+    let dir = tempfile::tempdir().unwrap();
+    let jwks_file = dir.path().join("jwks.json");
+    std::fs::write(&jwks_file, jwks(&app).await.to_string()).unwrap();
+    let check = |bytes: &[u8], name: &str| {
+        let file = dir.path().join(name);
+        std::fs::write(&file, bytes).unwrap();
+        let out = Command::new(cli())
+            .args(["workspace", "verify"])
+            .arg(&file)
+            .arg("--jwks")
+            .arg(&jwks_file)
+            .output()
+            .unwrap();
+        (
+            out.status.success(),
+            format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr)),
+        )
+    };
+    let (ok, said) = check(text.as_bytes(), "good.ndjson");
+    assert!(ok && said.contains("valid: archive of") && said.contains("1 lane"), "{said}");
+    let altered = text.replacen("Make the tests pass.", "Make the tests fail.", 1);
+    let (ok, said) = check(altered.as_bytes(), "altered.ndjson");
+    assert!(!ok && said.contains("digest does not match"), "{said}");
+    let cut: String = text.lines().take(5).map(|l| format!("{l}\n")).collect();
+    let (ok, said) = check(cut.as_bytes(), "cut.ndjson");
+    assert!(!ok && said.contains("without a trailer"), "{said}");
+}

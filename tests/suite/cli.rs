@@ -153,7 +153,15 @@ async fn a_person_at_a_terminal_dispatches_watches_and_stops_lanes() {
     // Tokens, and the audit log exported and verified offline.
     let issued = json(ok(&cli(home.path(), &["tokens", "issue", "--name", "ci", "--scope", "lanes:read", "--json"])));
     assert!(issued["token"].as_str().unwrap().starts_with("sl_pat_"));
-    ok(&cli(home.path(), &["tokens", "revoke", issued["id"].as_str().unwrap()]));
+    let id = issued["id"].as_str().unwrap();
+    let listed = stdout(ok(&cli(home.path(), &["tokens", "list"])));
+    assert!(listed.contains(id) && listed.contains("active") && listed.contains("[lanes:read]"), "{listed}");
+    assert!(!listed.contains("sl_pat_"), "a listing never shows a secret: {listed}");
+    ok(&cli(home.path(), &["tokens", "revoke", id]));
+    assert!(!stdout(ok(&cli(home.path(), &["tokens", "list"]))).contains(id), "revoked tokens are hidden by default");
+    let all = json(ok(&cli(home.path(), &["tokens", "list", "--all", "--json"])));
+    let row = all["data"].as_array().unwrap().iter().find(|t| t["id"] == id).cloned().unwrap();
+    assert_eq!((row["state"].as_str(), row["name"].as_str()), (Some("revoked"), Some("ci")));
     let export = home.path().join("audit.ndjson");
     ok(&cli(home.path(), &["audit", "export", "--out", export.to_str().unwrap()]));
     let jwks = app.get("/.well-known/jwks.json").await.text().await.unwrap();

@@ -465,3 +465,55 @@ async fn a_corrupt_stored_claim_refuses_overlapping_claims_instead_of_ignoring_t
     let elsewhere = app.call("agent-run").token(&acme.token).json(&lane_body("shop", &["docs/**"])).send().await;
     assert_eq!(elsewhere.status, 201, "{}", elsewhere.text());
 }
+
+#[tokio::test]
+async fn the_observability_snapshot_counts_a_workspaces_lanes_queue_and_harnesses() {
+    let app = spawn_app().await;
+    let acme = app.bootstrap("acme", "us-east-1", "enterprise").await;
+    let other = app.bootstrap("globex", "us-east-1", "enterprise").await;
+    let snapshot = |tenant: &switchyard_tests::Tenant| {
+        let token = tenant.token.clone();
+        let app = &app;
+        async move { app.call("observability-snapshot").token(&token).json(&json!({"window_hours": 24})).send().await }
+    };
+    let empty = snapshot(&acme).await;
+    assert_eq!(empty.status, 200, "{}", empty.text());
+    assert_eq!(
+        (empty.json()["lanes"]["dispatched"].as_u64(), empty.json()["lanes"]["success_rate"].as_f64()),
+        (Some(0), None)
+    );
+
+    // Two lanes end (one completed with usage, one failed), one waits in the queue; another workspace's lane never counts.
+    let h = app.register_harness(&acme, "script", &[], 60).await;
+    for (claim, ending) in [
+        ("src/a/**", json!({"type": "completed", "exit_code": 0, "summary": "done"})),
+        ("src/b/**", json!({"type": "failed", "exit_code": 1, "error": "tests failed"})),
+    ] {
+        let mut body = lane_body("shop", &[claim]);
+        body["max_attempts"] = json!(1);
+        let run_id = app.run_lane(&acme, body).await;
+        assert_eq!(dispatch(&app, &h).await.unwrap()["run_id"], run_id.as_str());
+        let events = json!({"run_id": run_id, "events": [{"type": "tokens", "used": 500, "cost_cents": 2}, ending]});
+        assert_eq!(harness_call(&app, &h, "harness-event", events).await.status, 200);
+    }
+    app.run_lane(&acme, lane_body("shop", &["docs/**"])).await;
+    app.run_lane(&other, lane_body("shop", &["docs/**"])).await;
+
+    let s = snapshot(&acme).await.json();
+    assert_eq!(s["workspace_id"], acme.workspace_id.as_str());
+    let lanes = &s["lanes"];
+    assert_eq!(
+        (lanes["dispatched"].as_u64(), lanes["completed"].as_u64(), lanes["failed"].as_u64()),
+        (Some(3), Some(1), Some(1))
+    );
+    assert_eq!(lanes["success_rate"].as_f64(), Some(0.5));
+    assert_eq!((lanes["tokens_used"].as_u64(), lanes["cost_used_cents"].as_u64()), (Some(1000), Some(4)));
+    assert_eq!(lanes["by_state"], json!({"completed": 1, "failed": 1, "queued": 1}));
+    assert!(lanes["duration_seconds"]["p95"].as_u64().is_some(), "{s}");
+    assert_eq!(s["queue"]["depth"], 1);
+    assert_eq!((s["harnesses"]["registered"].as_u64(), s["harnesses"]["online"].as_u64()), (Some(1), Some(1)));
+    assert_eq!(s["attention"], json!({"questions_pending": 0, "approvals_pending": 0}));
+    // The window is bounded and named when wrong.
+    let r = app.call("observability-snapshot").token(&acme.token).json(&json!({"window_hours": 0})).send().await;
+    assert_eq!((r.status, r.json()["error"]["field"].as_str()), (422, Some("window_hours")), "{}", r.text());
+}

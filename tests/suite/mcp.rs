@@ -14,8 +14,7 @@ struct SdkServer {
 }
 
 async fn sdk_server(json_mode: bool) -> SdkServer {
-    let python = workspace_root().join("target/mcp-venv/bin/python");
-    assert!(python.exists(), "{} is missing: run scripts/test, which installs the MCP SDK", python.display());
+    let python = switchyard_tests::venv_python();
     let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
     let mut cmd = std::process::Command::new(python);
     cmd.arg(workspace_root().join("tests/mcp/server.py")).arg(port.to_string());
@@ -153,4 +152,159 @@ async fn unreachable_and_forbidden_destinations_are_refused_with_their_reason() 
     assert_eq!((r.status, r.code().as_str()), (403, "POLICY_DENIED"), "{}", r.text());
     assert!(r.text().contains("allow-list"), "{}", r.text());
     assert!(app.lane(&acme, &run_id).await["tool_calls"].as_array().unwrap().is_empty(), "nothing ran");
+}
+
+/// Runs `tests/mcp/client.py` (the official SDK as a client) against `mcp-server`.
+fn sdk_client(app: &TestApp, admin: &str, reader: &str) -> Value {
+    let url = app.url("/functions/v1/mcp-server");
+    switchyard_tests::run_client_script(app, "tests/mcp/client.py", &[&url, admin, reader])
+}
+
+#[tokio::test]
+async fn an_official_mcp_client_lists_calls_and_follows_a_lane_to_completion() {
+    let app = spawn_app().await;
+    let acme = app.bootstrap("acme", "us-east-1", "enterprise").await;
+    let dir = crate::harness::repos();
+    let (harness_token, _) = app.issue(&acme, &["lanes:write", "lanes:read"]).await;
+    let _harness = crate::harness::Harness::start(&app, &harness_token, dir.path(), "h1");
+    let (reader, _) = app.issue(&acme, &["lanes:read"]).await;
+
+    let seen = sdk_client(&app, &acme.token, &reader);
+    assert_eq!(seen["protocol_version"], "2025-11-25");
+    assert_eq!((seen["server_name"].as_str(), seen["tasks_capability"].as_bool()), (Some("switchyard"), Some(true)));
+    assert_eq!(seen["session_id_given"], true);
+    // The tools are the table's endpoints, under their own names, with their schemas.
+    let expected: Vec<&str> = {
+        let mut names: Vec<&str> = switchyard_api::mcp::TOOLS.iter().map(|t| t.endpoint.name).collect();
+        names.sort_unstable();
+        names
+    };
+    assert_eq!(seen["tools"], json!(expected));
+    assert_eq!(seen["agent_run_task_support"], "optional");
+    assert_eq!(seen["agent_run_required"], json!(["brief", "claim", "harness_kind", "repository"]));
+    // The task is the lane: followed to completion, its result the finished lane.
+    let task_id = seen["task_id"].as_str().unwrap();
+    assert!(task_id.starts_with("lane_"), "{seen}");
+    assert_eq!(seen["task_first_status"], "working");
+    assert_eq!(seen["task_final_status"], "completed", "{seen}");
+    assert_eq!(seen["task_final_message"], "agent: done quickly");
+    assert_eq!(
+        (seen["task_result_state"].as_str(), seen["task_result_is_error"].as_bool()),
+        (Some("completed"), Some(false))
+    );
+    assert!(seen["tasks_listed"].as_array().unwrap().iter().any(|t| t == task_id), "{seen}");
+    assert!(seen["event_types"].as_array().unwrap().iter().any(|t| t == "output"), "{seen}");
+    assert!(seen["outputs"].as_array().unwrap().iter().any(|l| l == "agent: done quickly"), "{seen}");
+    // A question shows as input_required and is answered through the inbox tools.
+    assert_eq!(seen["ask_status"], "input_required");
+    assert_eq!(seen["question"], "Which colour should the button be?");
+    assert_eq!(seen["ask_summary"], "agent: the answer is blue", "{seen}");
+    // Steering.
+    assert_eq!((seen["paused"].as_str(), seen["resumed"].as_str()), (Some("paused"), Some("running")));
+    assert_eq!(seen["interrupt_queued"], true);
+    assert_eq!(seen["cancelled"], "cancelled");
+    assert!(seen["cancel_twice"].as_str().unwrap().contains("already cancelled"), "{seen}");
+    // Errors: the envelope a direct call gives, as the tool's answer; unknown tools are protocol errors.
+    assert_eq!(seen["bad_is_error"], true);
+    assert_eq!(seen["bad_error"]["field"], "claim[0]", "{seen}");
+    assert_eq!(seen["bad_error"]["code"], "VALIDATION_FAILED", "{seen}");
+    assert!(seen["unknown_tool"].as_str().unwrap().contains("unknown tool"), "{seen}");
+    assert_eq!(seen["missing_error"], "NOT_FOUND");
+    assert!(seen["head_tree_size"].as_u64().unwrap() > 5, "{seen}");
+    // A read-only token sees the read tools only, and a write is refused with its scope.
+    let readers = seen["reader_tools"].as_array().unwrap();
+    assert!(readers.iter().any(|t| t == "lane-get") && !readers.iter().any(|t| t == "agent-run"), "{seen}");
+    assert_eq!(
+        (seen["reader_run_is_error"].as_bool(), seen["reader_run_error"].as_str()),
+        (Some(true), Some("SCOPE_DENIED"))
+    );
+
+    // Every tool call is audited under its endpoint's name, by the token that made it.
+    let db = app.db();
+    let audited = |action: &str| -> i64 {
+        db.query_row(
+            "SELECT COUNT(*) FROM audit_log WHERE workspace_id = ?1 AND action = ?2 AND actor LIKE 'tok_%'",
+            [acme.workspace_id.as_str(), action],
+            |r| r.get(0),
+        )
+        .unwrap()
+    };
+    assert_eq!(audited("agent-run"), 3);
+    assert_eq!((audited("agent-pause"), audited("agent-resume"), audited("agent-cancel")), (1, 1, 1));
+    assert_eq!(audited("inbox-resolve"), 1);
+}
+
+#[tokio::test]
+async fn the_mcp_transport_refuses_what_the_protocol_does_not_allow() {
+    let app = spawn_app().await;
+    let acme = app.bootstrap("acme", "us-east-1", "enterprise").await;
+    let globex = app.bootstrap("globex", "us-east-1", "enterprise").await;
+    let rpc =
+        |id: u64, method: &str, params: Value| json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params});
+    let call = |token: &str, body: Value| app.call("mcp-server").token(token).json(&body);
+    let init = rpc(
+        1,
+        "initialize",
+        json!({"protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": {"name": "t", "version": "1"}}),
+    );
+
+    // No token: 401 with the envelope, before any protocol.
+    let r = app.call("mcp-server").json(&init).send().await;
+    assert_eq!((r.status, r.code().as_str()), (401, "UNAUTHORIZED"));
+    // An older revision the server speaks is kept; an unknown one gets the newest.
+    let r = call(&acme.token, init.clone()).send().await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(r.json()["result"]["protocolVersion"], "2025-06-18");
+    let session = r.header("mcp-session-id").expect("initialize answers a session").to_owned();
+    let mut odd = init.clone();
+    odd["params"]["protocolVersion"] = json!("1999-01-01");
+    assert_eq!(call(&acme.token, odd).send().await.json()["result"]["protocolVersion"], "2025-11-25");
+
+    let list = rpc(2, "tools/list", json!({}));
+    // Without the session header; with one nobody opened; with another workspace's member's.
+    let r = call(&acme.token, list.clone()).send().await;
+    assert_eq!(r.status, 400, "{}", r.text());
+    assert!(r.json()["error"]["message"].as_str().unwrap().contains("Mcp-Session-Id"));
+    let r = call(&acme.token, list.clone()).header("mcp-session-id", "nope").send().await;
+    assert_eq!(r.status, 404);
+    let r = call(&globex.token, list.clone()).header("mcp-session-id", &session).send().await;
+    assert_eq!(r.status, 404, "a session is bound to the member that opened it");
+    // An unsupported protocol version header.
+    let r = call(&acme.token, list.clone())
+        .header("mcp-session-id", &session)
+        .header("mcp-protocol-version", "2020-01-01")
+        .send()
+        .await;
+    assert_eq!(r.status, 400);
+    // The session works; unknown methods and batches are JSON-RPC errors; notifications get 202.
+    let r = call(&acme.token, list).header("mcp-session-id", &session).send().await;
+    assert_eq!(r.json()["result"]["tools"].as_array().unwrap().len(), switchyard_api::mcp::TOOLS.len());
+    let r = call(&acme.token, rpc(3, "resources/list", json!({}))).header("mcp-session-id", &session).send().await;
+    assert_eq!(r.json()["error"]["code"], -32601);
+    // A batch (removed in 2025-06-18) is not one JSON object: the envelope names the body.
+    let batch = json!([rpc(4, "ping", json!({}))]);
+    let r = call(&acme.token, batch).header("mcp-session-id", &session).send().await;
+    assert_eq!((r.status, r.json()["error"]["field"].as_str()), (422, Some("body")), "{}", r.text());
+    let r = call(&acme.token, json!({"id": 5, "method": "ping"})).header("mcp-session-id", &session).send().await;
+    assert_eq!((r.status, r.json()["error"]["code"].as_i64()), (400, Some(-32600)), "not JSON-RPC 2.0");
+    let note = json!({"jsonrpc": "2.0", "method": "notifications/initialized"});
+    assert_eq!(call(&acme.token, note).header("mcp-session-id", &session).send().await.status, 202);
+    // A task id that is another workspace's lane is not found.
+    let run_id = app.run_lane(&globex, lane_body("shop", &["src/**"])).await;
+    let r = call(&acme.token, rpc(5, "tasks/get", json!({"taskId": run_id})))
+        .header("mcp-session-id", &session)
+        .send()
+        .await;
+    assert_eq!(r.json()["error"]["code"], -32602, "{}", r.text());
+    // GET describes the server; asking it for an event stream is 405.
+    let r = app.call("mcp-server").method(reqwest::Method::GET).token(&acme.token).send().await;
+    assert_eq!((r.status, r.json()["transport"].as_str()), (200, Some("streamable-http")));
+    let r = app
+        .call("mcp-server")
+        .method(reqwest::Method::GET)
+        .token(&acme.token)
+        .header("accept", "text/event-stream")
+        .send()
+        .await;
+    assert_eq!((r.status, r.header("allow")), (405, Some("POST")));
 }

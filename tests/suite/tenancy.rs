@@ -56,7 +56,8 @@ fn crossing(name: &str) -> Option<Crossing> {
         | "lane-diff-timeline"
         | "lane-snapshot-compare"
         | "lane-snapshot-restore"
-        | "lane-plain-english-summary" => Some(Crossing::ForeignId),
+        | "lane-plain-english-summary"
+        | "lane-ag-ui" => Some(Crossing::ForeignId),
         "api-token-issue"
         | "sso-config-update"
         | "sso-domain-verify"
@@ -115,7 +116,12 @@ fn crossing(name: &str) -> Option<Crossing> {
         | "ai-memory-embed"
         | "ai-memory-recall"
         | "bmad-extract-from-repo"
-        | "repo-map-extract" => Some(Crossing::OwnWorkspaceOnly),
+        | "repo-map-extract"
+        | "mcp-server"
+        | "a2a"
+        | "api-token-list"
+        | "observability-snapshot"
+        | "workspace-export" => Some(Crossing::OwnWorkspaceOnly),
         _ => None,
     }
 }
@@ -157,7 +163,8 @@ async fn cross_call(app: &TestApp, doc: &Endpoint, a: &Tenant, b: &Foreign) -> A
         | "lane-approve"
         | "lane-reject"
         | "lane-diff-timeline"
-        | "lane-plain-english-summary" => run,
+        | "lane-plain-english-summary"
+        | "lane-ag-ui" => run,
         "lane-snapshot-compare" => json!({"run_id": b.run_id, "from": 0, "to": 1}),
         "lane-snapshot-restore" => json!({"run_id": b.run_id, "seq": 1}),
         "harness-action" => json!({"run_id": b.run_id, "action": {"kind": "commit"}}),

@@ -1,18 +1,11 @@
 //! Stop a lane in any active state and roll back its scope claim; its harness is told to stop.
 
-use switchyard_api::LaneAction;
-use switchyard_domain::lane::Event;
-use switchyard_edge::lanes::{apply, load_lane};
+use switchyard_edge::operations;
 use switchyard_edge::prelude::*;
 
 const ENDPOINT: Endpoint = endpoints::AGENT_CANCEL;
 
 #[http_component]
 fn handle(req: Request) -> Response {
-    ENDPOINT.mutate(req, |ctx, tx, input: LaneAction| {
-        let mut lane = load_lane(tx, ctx.workspace_id()?, &input.run_id)?;
-        let reason = input.reason.unwrap_or_else(|| format!("cancelled by {}", ctx.caller.actor()));
-        apply(tx, &mut lane, Event::Cancel, Some(&reason))?;
-        Ok(Change::ok(lane.run_id.clone(), lane.to_api()))
-    })
+    ENDPOINT.mutate(req, operations::cancel)
 }

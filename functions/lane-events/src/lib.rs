@@ -7,8 +7,9 @@
 //! 20 s or 1000 events: the client reconnects with `Last-Event-ID`.
 
 use spin_sdk::http::{IncomingRequest, ResponseOutparam};
-use switchyard_api::{EventPage, LaneEvent, LaneEventsQuery};
+use switchyard_api::{LaneEvent, LaneEventsQuery};
 use switchyard_edge::lanes::{self, load_lane};
+use switchyard_edge::operations;
 use switchyard_edge::prelude::*;
 use switchyard_edge::stream::{self, Subject};
 
@@ -16,21 +17,7 @@ const ENDPOINT: Endpoint = endpoints::LANE_EVENTS;
 
 #[http_component]
 async fn handle(incoming: IncomingRequest, out: ResponseOutparam) {
-    stream::json_or_events(incoming, out, |req| ENDPOINT.read(req, backfill), serve_stream).await;
-}
-
-fn backfill(ctx: &Ctx, input: LaneEventsQuery) -> Result<EventPage, ApiError> {
-    let limit = input.limit.map_or(100, |l| l.get());
-    let lane = load_lane(&ctx.db, ctx.workspace_id()?, &input.run_id)?;
-    let data = lanes::events_after(
-        &ctx.db,
-        &lane.run_id,
-        input.since.unwrap_or(0),
-        input.types.as_deref().unwrap_or_default(),
-        limit,
-    )?;
-    let next_since = data.last().map(|e| e.id).or(input.since);
-    Ok(EventPage { data, next_since })
+    stream::json_or_events(incoming, out, |req| ENDPOINT.read(req, operations::lane_events), serve_stream).await;
 }
 
 fn frame(event: &LaneEvent) -> (u64, String, String) {

@@ -14,7 +14,7 @@ wit_bindgen::generate!({
 
 use switchyard_api::{MaintenanceReport, NoInput};
 use switchyard_edge::prelude::*;
-use switchyard_edge::{forge, idempotency, rate, tokens, webhooks};
+use switchyard_edge::{forge, idempotency, mcp, rate, tokens, webhooks};
 
 const ENDPOINT: Endpoint = endpoints::MAINTENANCE_TICK;
 
@@ -46,6 +46,7 @@ fn pass(tx: &Db) -> Result<MaintenanceReport, ApiError> {
         rate_counters_pruned: rate::prune_counters().map_err(ApiError::internal)?,
         webhook_deliveries_pruned: webhooks::prune(tx)?,
         forge_deliveries_pruned: forge::prune(tx)?,
+        mcp_sessions_pruned: mcp::prune(tx)?,
     })
 }
 

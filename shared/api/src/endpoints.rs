@@ -22,18 +22,18 @@ use crate::{
     IngestSignal, InterruptLane, InterruptQueued, InviteMember, InvokeTool, Issue, IssueComment, IssueDetail,
     IssueToken, IssuedToken, Jwks, Lane, LaneAction, LaneDecision, LaneDetail, LaneEventsQuery, LaneInsightQuery,
     LaneSummary, LaneVerification, ListApprovals, ListContext, ListDeliveries, ListGoals, ListInbox, ListIssues,
-    ListLanes, ListSprints, ListTools, MaintenanceReport, MandateReport, Mandates, MemberList, MemberPermission,
-    MemberRemoved, MemberView, MemoryRecall, NoInput, Page, PipelineTickReport, PlanSprint, Policy, PolicyTested,
-    PosthogPayload, PreviewQueue, Project, ProjectList, PromoteTemplate, Proof, ProofQuery, ProvidersForEmail,
-    ProvidersForEmailResult, PublishChangelog, PublishedHead, QueryContext, QueuePreview, RateFamily, RecallMemory,
-    Redeliver, RegisterHarness, RegisterTool, RegisteredHarness, RelateIssues, RemoveMember, ResolveInboxItem,
-    RestoreSnapshot, RestoredLane, ResumeLane, ReviewTemplate, RevokeHarness, RevokeToken, RevokedToken,
-    RotateConnection, RunAgent, Scope, SentryPayload, SignalIgnored, SignalIngested, SignalProvider, SignalSource,
-    SnapshotComparison, Sprint, SprintEventPage, SprintEventsQuery, SprintSummary, SsoConfigUpdated, SsoDomainVerified,
-    StatusSnapshot, Template, TestPolicy, Tool, ToolCall, TraceToFix, TransitionSprint, UpdateBudget,
-    UpdateContextEntry, UpdateEndpoint, UpdateGoal, UpdateIssue, UpdateMandates, UpdateMember, UpdatePolicy,
-    UpdateSsoConfig, VerifyAnswer, VerifyLane, VerifyRequest, VerifySsoDomain, WebhookDelivery, WebhookEndpoint,
-    WebhookEnqueued, WebhookTickReport, WorkspaceBudget,
+    ListLanes, ListSprints, ListTokens, ListTools, MaintenanceReport, MandateReport, Mandates, MemberList,
+    MemberPermission, MemberRemoved, MemberView, MemoryRecall, NoInput, ObservabilityQuery, ObservabilitySnapshot,
+    Page, PipelineTickReport, PlanSprint, Policy, PolicyTested, PosthogPayload, PreviewQueue, Project, ProjectList,
+    PromoteTemplate, Proof, ProofQuery, ProvidersForEmail, ProvidersForEmailResult, PublishChangelog, PublishedHead,
+    QueryContext, QueuePreview, RateFamily, RecallMemory, Redeliver, RegisterHarness, RegisterTool, RegisteredHarness,
+    RelateIssues, RemoveMember, ResolveInboxItem, RestoreSnapshot, RestoredLane, ResumeLane, ReviewTemplate,
+    RevokeHarness, RevokeToken, RevokedToken, RotateConnection, RunAgent, Scope, SentryPayload, SignalIgnored,
+    SignalIngested, SignalProvider, SignalSource, SnapshotComparison, Sprint, SprintEventPage, SprintEventsQuery,
+    SprintSummary, SsoConfigUpdated, SsoDomainVerified, StatusSnapshot, Template, TestPolicy, TokenSummary, Tool,
+    ToolCall, TraceToFix, TransitionSprint, UpdateBudget, UpdateContextEntry, UpdateEndpoint, UpdateGoal, UpdateIssue,
+    UpdateMandates, UpdateMember, UpdatePolicy, UpdateSsoConfig, VerifyAnswer, VerifyLane, VerifyRequest,
+    VerifySsoDomain, WebhookDelivery, WebhookEndpoint, WebhookEnqueued, WebhookTickReport, WorkspaceBudget,
 };
 
 /// An HTTP method an endpoint answers.
@@ -134,6 +134,8 @@ pub enum Media {
     /// Server-Sent Events.
     EventStream,
     Svg,
+    /// A page of the web console (served with `charset=utf-8`; its scripts and style sheets are assets of it).
+    Html,
     /// No body.
     Empty,
 }
@@ -145,6 +147,7 @@ impl Media {
             Self::Ndjson => "application/x-ndjson",
             Self::EventStream => "text/event-stream",
             Self::Svg => "image/svg+xml",
+            Self::Html => "text/html",
             Self::Atom => "application/atom+xml; charset=utf-8",
         }
     }
@@ -232,6 +235,21 @@ macro_rules! endpoints {
 use RateFamily::{Bulk, Read, Write};
 
 endpoints! {
+    A2A {
+        name: "a2a", methods: [Post], auth: Auth::Bearer(Scope::LanesRead), rate: Some(Read), mutation: false,
+        summary: "Lanes as Agent2Agent (A2A 1.0, JSON-RPC) tasks: `SendMessage` dispatches a lane (the text is the brief; metadata names repository, claim, harnessKind) or, to an existing task, answers its question or sends a note; `GetTask`, `ListTasks`, `CancelTask`; `SendStreamingMessage` and `SubscribeToTask` stream the task then its status and artifact updates until it ends or needs input. Each action is checked and audited as its endpoint (agent-run, inbox-resolve, agent-interrupt, agent-cancel). The agent card is at /.well-known/agent-card.json.",
+        request: crate::mcp::A2aMessage,
+        responses: [
+            200 Json(serde_json::Value): "A JSON-RPC response (errors too: -32001 task not found, -32002 not cancelable, -32004 terminal task, -32602 invalid params naming the field).",
+            200 EventStream(serde_json::Value): "For `SendStreamingMessage` / `SubscribeToTask`: each `data:` is a JSON-RPC response whose result is `task`, `statusUpdate` or `artifactUpdate`; the stream closes when the task ends or needs input (or after 10 minutes: subscribe again).",
+        ],
+    }
+    A2A_AGENT_CARD {
+        name: "a2a-agent-card", methods: [Get], auth: Auth::Public, rate: Some(Read), mutation: false,
+        summary: "The A2A agent card (also at /.well-known/agent-card.json): the JSON-RPC interface at /functions/v1/a2a, bearer auth, streaming, and the lane skill.",
+        request: NoInput,
+        responses: [200 Json(serde_json::Value): "The agent card."],
+    }
     AGENT_CANCEL {
         name: "agent-cancel", methods: [Post], auth: Auth::Bearer(Scope::LanesWrite), rate: Some(Write), mutation: true,
         summary: "Stop a lane in any active state and roll back its scope claim; its harness is told to stop.",
@@ -285,6 +303,12 @@ endpoints! {
         summary: "Mint a scoped API token for SSO / SCIM / webhook integrations.",
         request: IssueToken,
         responses: [201 Json(IssuedToken): "The token; `token` is the only time its secret is shown."],
+    }
+    API_TOKEN_LIST {
+        name: "api-token-list", methods: [Get, Post], auth: Auth::Bearer(Scope::TokensWrite), rate: Some(Read), mutation: false,
+        summary: "List the workspace's API tokens, newest first: name, scopes, state (active, expired, revoked), who minted it, when it was last used. Never a secret.",
+        request: ListTokens,
+        responses: [200 Json(Page<TokenSummary>): "A page of tokens; pass `next_cursor` as `cursor` for the next."],
     }
     API_TOKEN_REVOKE {
         name: "api-token-revoke", methods: [Post], auth: Auth::Bearer(Scope::TokensWrite), rate: Some(Write), mutation: true,
@@ -384,6 +408,12 @@ endpoints! {
         summary: "Ingest a CI status event from GitHub / GitLab into a lane.",
         request: IngestCiEvent,
         responses: [200 Json(CiEventRecorded): "The check as recorded on the lane, and the follow-up interrupt a failure sent."],
+    }
+    CONSOLE {
+        name: "console", methods: [Get], auth: Auth::Public, rate: Some(Read), mutation: false,
+        summary: "The web console, also served at /console/: sign in with a token, watch lanes live, steer them, issue tokens, verify an audit export in the browser. Static pages and scripts built into the component; everything it shows comes from this API with the pasted token.",
+        request: NoInput,
+        responses: [200 Html: "The console's page, or one of its scripts and style sheets (by path under /console/)."],
     }
     CONTEXT_ENTRY_CREATE {
         name: "context-entry-create", methods: [Post], auth: Auth::Bearer(Scope::ContextWrite), rate: Some(Write), mutation: true,
@@ -619,6 +649,12 @@ endpoints! {
         request: NoInput,
         responses: [200 Json(Jwks): "The deployment's audit signing key."],
     }
+    LANE_AG_UI {
+        name: "lane-ag-ui", methods: [Get, Post], auth: Auth::Bearer(Scope::LanesRead), rate: Some(Read), mutation: false,
+        summary: "A lane as an AG-UI 1.0 event stream for UIs: `RUN_STARTED`, a `STATE_SNAPSHOT` of the lane, its output as text messages, tool calls, state and usage as `STATE_DELTA`, other events as `CUSTOM` (`switchyard.<type>`), then `RUN_FINISHED` (success, cancelled, or an interrupt while it waits for a person) or `RUN_ERROR`. Takes AG-UI's `RunAgentInput` (`threadId` = the run id).",
+        request: crate::mcp::FollowLaneUi,
+        responses: [200 EventStream(serde_json::Value): "`data:` lines, each one AG-UI event as JSON; replayed from the lane's first event, then live (for up to 10 minutes)."],
+    }
     LANE_APPROVE {
         name: "lane-approve", methods: [Post], auth: Auth::Bearer(Scope::ApprovalsWrite), rate: Some(Write), mutation: true,
         summary: "Approve a lane's pending request; the lane goes on (a held dispatch joins the queue). Exactly one decision is taken per request.",
@@ -700,6 +736,17 @@ endpoints! {
         request: UpdateMandates,
         responses: [201 Json(Mandates): "The new version, now in force."],
     }
+    MCP_SERVER {
+        name: "mcp-server", methods: [Get, Post], auth: Auth::Bearer(Scope::LanesRead), rate: Some(Read), mutation: false,
+        summary: "The control plane as an MCP server (Streamable HTTP, JSON-RPC 2.0, protocol 2025-11-25): POST `initialize` for a session (`Mcp-Session-Id`), then `tools/list` and `tools/call` — the tools are endpoints of this API under their own names and schemas (docs/mcp-tools.json), each checked, rate-limited and audited as a direct call — and `agent-run` as an MCP task (`tasks/get`, `tasks/result`, `tasks/list`, `tasks/cancel`; the task id is the run id). GET describes the server.",
+        request: crate::mcp::McpMessage,
+        responses: [
+            200 Json(serde_json::Value): "A JSON-RPC response: a result, or an error object (`-32601` unknown method, `-32602` bad params); a refused tool call is a result with `isError` and the error envelope as `structuredContent`.",
+            202 Empty: "A notification or a response: accepted, no body.",
+            400 Json(serde_json::Value): "A JSON-RPC error: not JSON-RPC 2.0, no `Mcp-Session-Id`, or an unsupported `MCP-Protocol-Version`. A body that is not one JSON object (a batch, malformed JSON) is 422 with the error envelope, field `body`.",
+            404 Json(serde_json::Value): "A JSON-RPC error: the session is unknown, expired or another member's; `initialize` again.",
+        ],
+    }
     MEMBER_LIST {
         name: "member-list", methods: [Get, Post], auth: Auth::Bearer(Scope::LanesRead), rate: Some(Read), mutation: false,
         summary: "The workspace's members with their roles, granted scopes and everything they may do.",
@@ -717,6 +764,12 @@ endpoints! {
         summary: "Change a member's role (owners and admins only by a caller holding `admin`); the last owner cannot be demoted. Their tokens follow on the next request.",
         request: UpdateMember,
         responses: [200 Json(MemberView): "The member after the change."],
+    }
+    OBSERVABILITY_SNAPSHOT {
+        name: "observability-snapshot", methods: [Get, Post], auth: Auth::Bearer(Scope::LanesRead), rate: Some(Read), mutation: false,
+        summary: "One workspace's health over a window (default 24 h): lanes by state, dispatched, completed, failed and cancelled, the success rate, duration percentiles, tokens and cost; the queue's depth and oldest wait; harnesses online and stale; tool calls, errors and latency; outbound webhook deliveries; questions and approvals waiting for a person.",
+        request: ObservabilityQuery,
+        responses: [200 Json(ObservabilitySnapshot): "The snapshot."],
     }
     OPENAPI {
         name: "openapi", methods: [Get], auth: Auth::Public, rate: Some(Read), mutation: false,
@@ -960,6 +1013,12 @@ endpoints! {
         summary: "Create a workspace, its owner and its first admin token (shown once).",
         request: BootstrapWorkspace,
         responses: [201 Json(BootstrappedWorkspace): "The workspace, its owner and the owner's first token."],
+    }
+    WORKSPACE_EXPORT {
+        name: "workspace-export", methods: [Post], auth: Auth::Bearer(Scope::Admin), rate: Some(Bulk), mutation: false,
+        summary: "Stream the workspace as a signed archive: NDJSON records (workspace, members, tokens without secrets, policy, mandates, budget, webhook endpoints and forge connections without secrets, every lane followed by its events, every audit entry) between a header and a trailer signing the SHA-256 of every byte before it (`switchyard verify-archive`).",
+        request: NoInput,
+        responses: [200 Ndjson(serde_json::Value): "`{\"type\": kind, \"data\": record}` per line after the header; the trailer holds count, digest, key_id and signature."],
     }
 }
 

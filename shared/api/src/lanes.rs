@@ -826,6 +826,9 @@ pub struct MaintenanceReport {
     /// Forge deliveries handled more than 30 days ago, deleted (a redelivery after that is new).
     #[serde(default)]
     pub forge_deliveries_pruned: u64,
+    /// MCP sessions idle for more than a day, deleted.
+    #[serde(default)]
+    pub mcp_sessions_pruned: u64,
 }
 
 /// What one `dispatch-status-tick` pass changed (its answer over HTTP).

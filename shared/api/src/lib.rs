@@ -16,6 +16,8 @@ mod ids;
 mod insight;
 mod integrations;
 mod lanes;
+pub mod mcp;
+mod observability;
 mod planning;
 mod scope;
 mod sprints;
@@ -35,6 +37,7 @@ pub use ids::{
 pub use insight::*;
 pub use integrations::*;
 pub use lanes::*;
+pub use observability::*;
 pub use planning::*;
 pub use scope::{RateFamily, Scope, UnknownScope};
 pub use sprints::*;

@@ -253,6 +253,40 @@ pub struct IssuedToken {
     pub expires_at: Option<String>,
 }
 
+/// `api-token-list`'s filter and page.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ListTokens {
+    /// Include revoked and expired tokens (default: only tokens that still work).
+    #[serde(default, deserialize_with = "crate::valid::optional_bool")]
+    #[schemars(with = "Option<bool>")]
+    pub include_inactive: Option<bool>,
+    /// Page size (default 50).
+    #[serde(default)]
+    pub limit: Option<crate::valid::Ranged<1, 100>>,
+    /// `next_cursor` of the previous page.
+    #[serde(default)]
+    #[schemars(extend("pattern" = "^([0-9a-f]{2})+$"))]
+    pub cursor: Option<String>,
+}
+
+/// A token as listed: never its secret.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct TokenSummary {
+    pub id: TokenId,
+    pub name: String,
+    pub scopes: Vec<Scope>,
+    /// `active`, `expired` or `revoked`.
+    pub state: String,
+    /// The token (`tok_…`) or member that minted it.
+    pub created_by: String,
+    pub created_at: String,
+    pub expires_at: Option<String>,
+    pub revoked_at: Option<String>,
+    /// Written back every minute or so, not on every request.
+    pub last_used_at: Option<String>,
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RevokeToken {

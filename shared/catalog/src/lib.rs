@@ -13,6 +13,7 @@
 #![forbid(unsafe_code)]
 
 mod markdown;
+mod mcp;
 mod openapi;
 
 use std::collections::BTreeMap;
@@ -22,6 +23,7 @@ use serde::Deserialize;
 use switchyard_api::endpoints::{self, Endpoint};
 
 pub use markdown::render;
+pub use mcp::tools as mcp_tools;
 pub use openapi::{error_codes, openapi, to_text as openapi_text};
 
 /// Richer summaries for the endpoints readers reach for first.
@@ -215,6 +217,18 @@ mod tests {
             committed == render(&document, &deployment),
             "docs/api.md is stale: run `cargo run -p switchyard-catalog` and commit the result"
         );
+        let committed = std::fs::read_to_string(root().join("docs/mcp-tools.json")).unwrap_or_default();
+        assert!(
+            committed == openapi_text(&mcp_tools()),
+            "docs/mcp-tools.json is stale: run `cargo run -p switchyard-catalog` and commit the result"
+        );
+        for tool in switchyard_api::mcp::TOOLS {
+            assert!(
+                matches!(tool.endpoint.auth, switchyard_api::Auth::Bearer(_)),
+                "MCP tool `{}` must be a member (bearer) endpoint",
+                tool.endpoint.name
+            );
+        }
         for (name, _) in FEATURED {
             assert!(endpoints::by_name(name).is_some(), "FEATURED names `{name}`, which is not in the table");
         }

@@ -16,6 +16,7 @@ fn main() -> ExitCode {
     let files = [
         ("docs/openapi.json", switchyard_catalog::openapi_text(&document)),
         ("docs/api.md", switchyard_catalog::render(&document, &deployment)),
+        ("docs/mcp-tools.json", switchyard_catalog::openapi_text(&switchyard_catalog::mcp_tools())),
     ];
     let check = std::env::args().any(|a| a == "--check");
     for (file, rendered) in files {

@@ -242,21 +242,23 @@ fn responses(op: &Operation, generator: &mut SchemaGenerator) -> Value {
             Media::Json => schema,
             // A streamed body is text; `x-item-schema` is the schema of one line / one event's data.
             Media::Ndjson | Media::EventStream => json!({"type": "string", "x-item-schema": schema}),
-            Media::Svg | Media::Atom => json!({"type": "string"}),
+            Media::Svg | Media::Atom | Media::Html => json!({"type": "string"}),
             Media::Empty => continue,
         };
         entry["content"][outcome.media.content_type()] = json!({"schema": content});
     }
+    // A status the operation documents itself (the MCP server's JSON-RPC errors) keeps its own body.
     for code in error_codes(e) {
         let status = code.status();
-        out.insert(status.to_string(), json!({"$ref": format!("#/components/responses/Error{status}")}));
+        out.entry(status.to_string())
+            .or_insert_with(|| json!({"$ref": format!("#/components/responses/Error{status}")}));
     }
     Value::Object(out)
 }
 
 /// Gives every sized integer its range: schemars states the format
 /// (`uint64`, …) but a validator or fuzzer only knows `minimum` / `maximum`.
-fn bound_integers(value: &mut Value) {
+pub(crate) fn bound_integers(value: &mut Value) {
     match value {
         Value::Object(map) => {
             let range = match map.get("format").and_then(Value::as_str) {

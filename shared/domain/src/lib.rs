@@ -6,6 +6,7 @@
 
 pub mod access;
 pub mod allow_list;
+pub mod archive;
 pub mod audit;
 pub mod badge;
 pub mod changelog;
@@ -20,6 +21,7 @@ pub mod mandate;
 pub mod merkle;
 pub mod planning;
 pub mod policy;
+pub mod projection;
 pub mod rate;
 pub mod sprint;
 pub mod sse;

@@ -248,30 +248,7 @@ impl Serve for Endpoint {
                     }
                 }
             };
-            let outcome = prepare(ctx, input).and_then(|prepared| {
-                ctx.db.transaction(|tx| {
-                    let change = f(ctx, tx, prepared)?;
-                    let workspace = match (&change.audit_workspace, ctx.caller.workspace()) {
-                        (Some(ws), _) => ws.clone(),
-                        (None, Some(w)) => w.id.clone(),
-                        (None, None) => {
-                            return Err(ApiError::internal("a mutation without a workspace to audit"));
-                        }
-                    };
-                    ctx.audit_in(tx, &workspace, self.name, change.target.as_deref())?;
-                    let reply = Reply::json(change.status, &change.output);
-                    if let Some(claim) = &claim {
-                        match change.secret {
-                            None => idempotency::complete(tx, claim, reply.status, &reply.content_type, &reply.body)?,
-                            Some(pointer) => {
-                                let withheld = idempotency::withheld(&ctx.request_id, pointer, &change.output)?;
-                                idempotency::complete(tx, claim, 409, "application/json", &withheld)?;
-                            }
-                        }
-                    }
-                    Ok(reply)
-                })
-            });
+            let outcome = prepare(ctx, input).and_then(|prepared| self.commit(ctx, prepared, f, claim.as_ref()));
             if outcome.is_err()
                 && let Some(claim) = &claim
             {
@@ -297,6 +274,164 @@ impl Serve for Endpoint {
             Ok((ctx, input, checked)) => Ok(OpenStream { headers: envelope.headers(), ctx, input, checked }),
             Err(e) => Err(envelope.respond(self.name, Err(e))),
         }
+    }
+}
+
+/// What a protocol projection (the MCP server, A2A) calls to run another
+/// endpoint for a caller it has already admitted: that endpoint's scope, its
+/// rate-limit family, its input rules and, for a mutation, its transaction and
+/// audit entry (under its own name), exactly as a direct call would.
+/// Answers the output as JSON, or the error a direct call would have given.
+pub trait Invoke {
+    fn invoke_read<I, O>(
+        &self,
+        ctx: &Ctx,
+        args: &[u8],
+        f: impl FnOnce(&Ctx, I) -> Result<O, ApiError>,
+    ) -> Result<serde_json::Value, ApiError>
+    where
+        I: DeserializeOwned,
+        O: Serialize;
+
+    fn invoke_mutation<I, P, O>(
+        &self,
+        ctx: &Ctx,
+        args: &[u8],
+        prepare: impl FnOnce(&Ctx, I) -> Result<P, ApiError>,
+        f: impl FnOnce(&Ctx, &Db, P) -> Result<Change<O>, ApiError>,
+    ) -> Result<serde_json::Value, ApiError>
+    where
+        I: DeserializeOwned,
+        O: Serialize;
+}
+
+impl Invoke for Endpoint {
+    fn invoke_read<I, O>(
+        &self,
+        ctx: &Ctx,
+        args: &[u8],
+        f: impl FnOnce(&Ctx, I) -> Result<O, ApiError>,
+    ) -> Result<serde_json::Value, ApiError>
+    where
+        I: DeserializeOwned,
+        O: Serialize,
+    {
+        let (ctx, input) = self.admit_call(ctx, args)?;
+        let output = f(&ctx, input)?;
+        serde_json::to_value(&output).map_err(|e| ApiError::internal(format!("{}: output: {e}", self.name)))
+    }
+
+    fn invoke_mutation<I, P, O>(
+        &self,
+        ctx: &Ctx,
+        args: &[u8],
+        prepare: impl FnOnce(&Ctx, I) -> Result<P, ApiError>,
+        f: impl FnOnce(&Ctx, &Db, P) -> Result<Change<O>, ApiError>,
+    ) -> Result<serde_json::Value, ApiError>
+    where
+        I: DeserializeOwned,
+        O: Serialize,
+    {
+        let (ctx, input) = self.admit_call(ctx, args)?;
+        let prepared = prepare(&ctx, input)?;
+        let reply = self.commit(&ctx, prepared, f, None)?;
+        serde_json::from_slice(&reply.body).map_err(|e| ApiError::internal(format!("{}: output: {e}", self.name)))
+    }
+}
+
+/// The steps shared by direct requests and invoked calls.
+trait Steps {
+    fn admit_call<I: DeserializeOwned>(&self, outer: &Ctx, args: &[u8]) -> Result<(Ctx, I), ApiError>;
+    fn limit_rate(&self, caller: &Caller) -> (Vec<(String, String)>, Option<ApiError>);
+    fn commit<P, O: Serialize>(
+        &self,
+        ctx: &Ctx,
+        prepared: P,
+        f: impl FnOnce(&Ctx, &Db, P) -> Result<Change<O>, ApiError>,
+        claim: Option<&idempotency::Claim>,
+    ) -> Result<Reply, ApiError>;
+}
+
+impl Steps for Endpoint {
+    /// Scope → rate limit → input, for a call on behalf of an admitted
+    /// member; the returned context's digest is the call's own arguments'.
+    fn admit_call<I: DeserializeOwned>(&self, outer: &Ctx, args: &[u8]) -> Result<(Ctx, I), ApiError> {
+        let Auth::Bearer(scope) = self.auth else {
+            return Err(ApiError::internal(format!("{} is not a member endpoint", self.name)));
+        };
+        let principal = outer.principal()?;
+        if !scope.granted_by(&principal.scopes) {
+            return Err(ApiError::scope_denied(scope));
+        }
+        if let (_, Some(refused)) = self.limit_rate(&outer.caller) {
+            return Err(refused);
+        }
+        let input = input::parse_json(args).map_err(|e| ApiError::validation(e.field, e.message))?;
+        let ctx = Ctx {
+            request_id: outer.request_id.clone(),
+            caller: outer.caller.clone(),
+            db: Db::open()?,
+            body_digest: sha256_hex(args),
+        };
+        Ok((ctx, input))
+    }
+
+    /// The caller's rate-limit decision for this endpoint's family: its
+    /// `RateLimit-*` headers, and the refusal when over the limit.
+    fn limit_rate(&self, caller: &Caller) -> (Vec<(String, String)>, Option<ApiError>) {
+        let Some(family) = self.family else { return (Vec::new(), None) };
+        let limited = match caller {
+            // One bucket per workspace and caller: a same-named user of another workspace has their own.
+            Caller::Member(p) => Some((format!("{}:{}", p.workspace.id, p.actor), p.workspace.plan)),
+            Caller::Public { client } => Some((format!("ip:{client}"), Plan::Free)),
+            Caller::ServiceRole | Caller::Harness(_) | Caller::Forge { .. } | Caller::SignalSource { .. } => None,
+        };
+        let Some((key, plan)) = limited else { return (Vec::new(), None) };
+        let decision = rate::check(&key, family, plan);
+        let refused = (!decision.allowed).then(|| {
+            ApiError::new(
+                ErrorCode::RateLimited,
+                format!(
+                    "{} requests per minute allowed for the {} family; retry in {} s",
+                    decision.limit,
+                    family.as_str(),
+                    decision.reset_secs
+                ),
+            )
+        });
+        (rate::headers(&decision), refused)
+    }
+
+    /// One transaction holding the change, its audit entry and (with a claim) the stored response.
+    fn commit<P, O: Serialize>(
+        &self,
+        ctx: &Ctx,
+        prepared: P,
+        f: impl FnOnce(&Ctx, &Db, P) -> Result<Change<O>, ApiError>,
+        claim: Option<&idempotency::Claim>,
+    ) -> Result<Reply, ApiError> {
+        ctx.db.transaction(|tx| {
+            let change = f(ctx, tx, prepared)?;
+            let workspace = match (&change.audit_workspace, ctx.caller.workspace()) {
+                (Some(ws), _) => ws.clone(),
+                (None, Some(w)) => w.id.clone(),
+                (None, None) => {
+                    return Err(ApiError::internal("a mutation without a workspace to audit"));
+                }
+            };
+            ctx.audit_in(tx, &workspace, self.name, change.target.as_deref())?;
+            let reply = Reply::json(change.status, &change.output);
+            if let Some(claim) = claim {
+                match change.secret {
+                    None => idempotency::complete(tx, claim, reply.status, &reply.content_type, &reply.body)?,
+                    Some(pointer) => {
+                        let withheld = idempotency::withheld(&ctx.request_id, pointer, &change.output)?;
+                        idempotency::complete(tx, claim, 409, "application/json", &withheld)?;
+                    }
+                }
+            }
+            Ok(reply)
+        })
     }
 }
 
@@ -360,28 +495,10 @@ impl Pipeline for Endpoint {
                 Caller::Member(principal)
             }
         };
-        if let Some(family) = self.family {
-            let limited = match &caller {
-                // One bucket per workspace and caller: a same-named user of another workspace has their own.
-                Caller::Member(p) => Some((format!("{}:{}", p.workspace.id, p.actor), p.workspace.plan)),
-                Caller::Public { client } => Some((format!("ip:{client}"), Plan::Free)),
-                Caller::ServiceRole | Caller::Harness(_) | Caller::Forge { .. } | Caller::SignalSource { .. } => None,
-            };
-            if let Some((key, plan)) = limited {
-                let decision = rate::check(&key, family, plan);
-                envelope.rate_headers = rate::headers(&decision);
-                if !decision.allowed {
-                    return Err(ApiError::new(
-                        ErrorCode::RateLimited,
-                        format!(
-                            "{} requests per minute allowed for the {} family; retry in {} s",
-                            decision.limit,
-                            family.as_str(),
-                            decision.reset_secs
-                        ),
-                    ));
-                }
-            }
+        let (headers, refused) = self.limit_rate(&caller);
+        envelope.rate_headers = headers;
+        if let Some(refused) = refused {
+            return Err(refused);
         }
         Ok(Ctx { request_id: envelope.request_id.clone(), caller, db, body_digest: sha256_hex(incoming.body) })
     }

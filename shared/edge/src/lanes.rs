@@ -609,8 +609,6 @@ pub fn acknowledge_interrupts(tx: &Db, lane: &LaneRow, up_to: u64) -> Result<(),
 
 // ---------------------------------------------------------------- events and tool calls
 
-/// `lane`'s events after id `since`, oldest first, optionally of some types only.
-/// A stored event that does not fit its type fails the read (fail closed).
 /// The newest `limit` events of `types`, oldest first (for reads that
 /// care most about how a lane ended).
 pub fn events_latest(db: &Db, lane: &LaneId, types: &[LaneEventType], limit: u64) -> Result<Vec<LaneEvent>, ApiError> {
@@ -619,6 +617,8 @@ pub fn events_latest(db: &Db, lane: &LaneId, types: &[LaneEventType], limit: u64
     Ok(events)
 }
 
+/// `lane`'s events after id `since`, oldest first, optionally of some types only.
+/// A stored event that does not fit its type fails the read (fail closed).
 pub fn events_after(
     db: &Db,
     lane: &LaneId,

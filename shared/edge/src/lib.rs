@@ -15,6 +15,9 @@
 //! `switchyard_api::endpoints`) in a fixed order, and [`ApiError`] is the one error
 //! type, mapped to a response in one place.
 
+pub mod a2a;
+pub mod agui;
+pub mod archive;
 pub mod audit;
 mod auth;
 pub mod budgets;
@@ -37,7 +40,10 @@ pub mod inbox;
 pub mod insight;
 pub mod lanes;
 pub mod mandates;
+pub mod mcp;
 pub mod members;
+pub mod observability;
+pub mod operations;
 pub mod outbound;
 pub mod planning;
 pub mod rate;
@@ -54,7 +60,7 @@ pub use audit::append as append_audit;
 pub use auth::{Caller, HarnessPrincipal, Principal, WorkspaceRef, deployment_region};
 pub use clock::{now_rfc3339, now_unix, random_bytes, rfc3339_after, rfc3339_before};
 pub use db::{Db, DbError, Row, Sql};
-pub use endpoint::{Change, Ctx, MAX_BODY_BYTES, OpenStream, Serve};
+pub use endpoint::{Change, Ctx, Invoke, MAX_BODY_BYTES, OpenStream, Serve};
 pub use error::ApiError;
 pub use response::Reply;
 pub use switchyard_api::{Auth, Endpoint, Verb, endpoints};

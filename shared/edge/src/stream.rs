@@ -124,6 +124,37 @@ pub async fn pump<T, E>(
     }
 }
 
+/// Serves a projected stream (A2A, AG-UI): polls `next` for frames (each a
+/// JSON value, written as one `data:` line) and whether the subject is done,
+/// until it is, `limit` passes or the client goes away; `: keep-alive`
+/// comments after 5 s of silence. A read that fails ends the stream.
+pub async fn follow<E>(
+    body: &mut (impl futures::Sink<Vec<u8>, Error = E> + Unpin),
+    limit: std::time::Duration,
+    mut next: impl FnMut() -> Result<(Vec<serde_json::Value>, bool), crate::ApiError>,
+) -> Result<(), E> {
+    use std::time::Instant;
+    let started = Instant::now();
+    let mut last_write = Instant::now();
+    loop {
+        let Ok((frames, done)) = next() else { return Ok(()) };
+        for frame in &frames {
+            body.send(format!("data: {frame}\n\n").into_bytes()).await?;
+            last_write = Instant::now();
+        }
+        if done || started.elapsed() >= limit {
+            return Ok(());
+        }
+        if last_write.elapsed() >= KEEP_ALIVE_AFTER {
+            body.send(b": keep-alive\n\n".to_vec()).await?;
+            last_write = Instant::now();
+        }
+        if frames.is_empty() {
+            std::thread::sleep(POLL_EVERY);
+        }
+    }
+}
+
 /// Whether the request asks for Server-Sent Events.
 pub fn wants_events(req: &Request) -> bool {
     req.header("accept").and_then(|v| v.as_str()).is_some_and(|a| a.contains("text/event-stream"))

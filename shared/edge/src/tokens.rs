@@ -149,3 +149,51 @@ fn seconds_apart(earlier: &str, later: &str) -> i64 {
         _ => i64::MAX,
     }
 }
+
+/// A page of `workspace`'s tokens, newest first, strictly before the
+/// `(created_at, id)` position `before`; only working ones unless `inactive`.
+pub fn page(
+    db: &Db,
+    workspace: &WorkspaceId,
+    inactive: bool,
+    before: &(String, String),
+    limit: u64,
+) -> Result<Vec<switchyard_api::TokenSummary>, ApiError> {
+    let now = now_rfc3339();
+    let rows = db.query(
+        "SELECT id, name, scopes, created_by, created_at, expires_at, revoked_at, last_used_at FROM api_tokens
+          WHERE workspace_id = $1
+            AND ($2 = 1 OR (revoked_at IS NULL AND (expires_at IS NULL OR expires_at > $3)))
+            AND (created_at < $4 OR (created_at = $5 AND id < $6))
+          ORDER BY created_at DESC, id DESC LIMIT $7",
+        &[&workspace.as_str(), &i64::from(inactive), &now, &before.0, &before.0, &before.1, &limit],
+    )?;
+    rows.iter()
+        .map(|r| {
+            let id = r.text("id")?;
+            let scopes = r.text("scopes")?;
+            let revoked_at = r.opt_text("revoked_at")?;
+            let expires_at = r.opt_text("expires_at")?;
+            let state = match (&revoked_at, &expires_at) {
+                (Some(_), _) => "revoked",
+                (None, Some(e)) if *e <= now => "expired",
+                _ => "active",
+            };
+            Ok(switchyard_api::TokenSummary {
+                id: TokenId::parse(&id)
+                    .ok_or_else(|| ApiError::internal(format!("stored token id {id} is malformed")))?,
+                name: r.text("name")?,
+                scopes: scopes
+                    .split_whitespace()
+                    .map(|s| Scope::parse(s).map_err(|e| ApiError::internal(format!("token {id}: {e}"))))
+                    .collect::<Result<_, _>>()?,
+                state: state.to_owned(),
+                created_by: r.text("created_by")?,
+                created_at: r.text("created_at")?,
+                expires_at,
+                revoked_at,
+                last_used_at: r.opt_text("last_used_at")?,
+            })
+        })
+        .collect()
+}
