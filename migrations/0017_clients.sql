@@ -12,3 +12,6 @@ CREATE TABLE mcp_sessions (
     last_seen_at TEXT NOT NULL
 );
 CREATE INDEX mcp_sessions_seen ON mcp_sessions (last_seen_at);
+
+-- observability-snapshot counts a workspace's recent tool calls.
+CREATE INDEX tool_calls_by_workspace ON tool_calls (workspace_id, at);

@@ -31,7 +31,7 @@ pub struct LaneStats {
     pub by_state: BTreeMap<String, u64>,
     /// Lanes dispatched in the window.
     pub dispatched: u64,
-    /// Lanes that ended in the window, by how.
+    /// Lanes that ended in the window, by how (`completed` includes merged ones).
     pub completed: u64,
     pub failed: u64,
     pub cancelled: u64,

@@ -144,6 +144,18 @@ pub fn a2a_updates(lane: &Lane, event: &LaneEvent, output_started: &mut bool) ->
     }
 }
 
+/// MCP's task status for a lane, and why (the pause reason, the summary, what it waits for).
+pub fn mcp_task_status(lane: &Lane) -> (&'static str, String) {
+    let status = match lane.state {
+        LaneState::Queued | LaneState::Running | LaneState::Paused => "working",
+        LaneState::AwaitingApproval | LaneState::InputRequired => "input_required",
+        LaneState::Completed | LaneState::Merged => "completed",
+        LaneState::Failed => "failed",
+        LaneState::Cancelled => "cancelled",
+    };
+    (status, status_text(lane).unwrap_or_else(|| lane.state.as_str().to_owned()))
+}
+
 /// AG-UI's events for a lane, as a UI run: `RUN_STARTED` (thread = the
 /// lane, run = the attempt), a `STATE_SNAPSHOT` of the lane, then per event.
 pub fn agui_start(lane: &Lane, run_id: &str) -> Vec<Value> {
@@ -281,6 +293,10 @@ mod tests {
         assert_eq!(task["history"][0]["role"], "ROLE_USER");
         assert_eq!(task["artifacts"][0]["parts"][0]["text"], "done");
         assert!(a2a_task(&lane(LaneState::Running)).get("artifacts").is_none());
+        assert_eq!(mcp_task_status(&lane(LaneState::Paused)).0, "working");
+        assert_eq!(mcp_task_status(&lane(LaneState::AwaitingApproval)).0, "input_required");
+        assert_eq!(mcp_task_status(&lane(LaneState::Completed)), ("completed", "done".to_owned()));
+        assert_eq!(mcp_task_status(&lane(LaneState::Running)), ("working", "running".to_owned()));
     }
 
     #[test]

@@ -188,6 +188,11 @@ fn continue_task(ctx: &Ctx, task: &str, text: String) -> Result<LaneRow, RpcErro
         let why = format!("task {task} is in a terminal state ({})", lane.state.as_str());
         return Err(rpc(code::UNSUPPORTED_OPERATION, "UNSUPPORTED_OPERATION", why));
     }
+    // A message cannot approve: that is a member's decision, with its own scope.
+    if lane.state == switchyard_api::LaneState::AwaitingApproval {
+        let why = format!("task {task} waits for a member's approval (lane-approve or lane-reject), not for a message");
+        return Err(rpc(code::UNSUPPORTED_OPERATION, "UNSUPPORTED_OPERATION", why));
+    }
     let pending = inbox::page(
         &ctx.db,
         &lane.workspace_id,
@@ -213,8 +218,9 @@ pub fn frame(id: &Value, result: Value) -> Value {
     json!({"jsonrpc": "2.0", "id": id, "result": result})
 }
 
-/// Answers a request that is not a stream (or one refused before it starts):
-/// malformed requests and unsupported versions included, always HTTP 200.
+/// Answers a request that is not a stream (or one refused before it starts),
+/// unsupported versions included, with HTTP 200. (A body that is not one JSON
+/// object never reaches here: the pipeline answers 422 with the envelope.)
 pub fn answer(ctx: &Ctx, call: &Result<Call, (Value, RpcError)>, version: Option<&str>) -> Reply {
     let call = match call {
         Ok(call) => call,
@@ -285,14 +291,12 @@ fn list(ctx: &Ctx, params: &Value) -> Result<Value, RpcError> {
         args["cursor"] = json!(token);
     }
     let page = invoke(ctx, "lane-list", args)?;
-    let mut tasks = Vec::new();
-    for lane in page["data"].as_array().into_iter().flatten() {
-        if let Ok(row) = load(ctx, lane["run_id"].as_str()) {
-            tasks.push(a2a_task(&row));
-        }
-    }
+    let lanes: Vec<switchyard_api::Lane> = serde_json::from_value(page["data"].clone())
+        .map_err(|e| rpc(code::INTERNAL, "INTERNAL", format!("lane-list answered: {e}")))?;
+    let tasks: Vec<Value> = lanes.iter().map(a2a_task).collect();
+    // `totalSize` (the count before paging) is left out: counting every lane for each page costs more than it tells.
     let next = page["next_cursor"].as_str().unwrap_or_default();
-    Ok(json!({"tasks": tasks, "nextPageToken": next, "pageSize": size, "totalSize": tasks.len()}))
+    Ok(json!({"tasks": tasks, "nextPageToken": next, "pageSize": size}))
 }
 
 fn cancel(ctx: &Ctx, params: &Value) -> Result<Value, RpcError> {
@@ -333,8 +337,9 @@ pub fn open(ctx: &Ctx, call: &Call) -> Result<Follow, RpcError> {
 
 /// The frames for events after `since`: `StreamResponse` results, and whether the stream is over.
 pub fn next_frames(ctx: &Ctx, follow: &mut Follow, output_started: &mut bool) -> Result<(Vec<Value>, bool), ApiError> {
-    let events = lanes::events_after(&ctx.db, &follow.lane.run_id, follow.since, &[], 100)?;
+    // The lane first, then its events: a lane read as finished has all its events stored already.
     let lane = lanes::load_lane(&ctx.db, &follow.lane.workspace_id, &follow.lane.run_id)?;
+    let events = lanes::events_after(&ctx.db, &follow.lane.run_id, follow.since, &[], 100)?;
     let mut frames = Vec::new();
     for event in &events {
         frames.extend(a2a_updates(&lane, event, output_started));

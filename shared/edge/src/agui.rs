@@ -34,12 +34,13 @@ pub fn next(ctx: &Ctx, run: &mut UiRun) -> Result<(Vec<Value>, bool), ApiError> 
         frames.extend(agui_start(&run.lane, &run.run_id));
         run.started = true;
     }
+    // The lane first, then its events: a lane read as finished has all its events stored already.
+    run.lane = lanes::load_lane(&ctx.db, &run.lane.workspace_id, &run.lane.run_id)?;
     let events = lanes::events_after(&ctx.db, &run.lane.run_id, run.since, &[], 200)?;
     for event in &events {
         frames.extend(agui_events(event, &mut run.open_message));
         run.since = event.id;
     }
-    run.lane = lanes::load_lane(&ctx.db, &run.lane.workspace_id, &run.lane.run_id)?;
     let done = events.is_empty() && agui_run_ends(run.lane.state);
     if done {
         frames.extend(agui_finish(&run.lane, &run.run_id, &mut run.open_message));

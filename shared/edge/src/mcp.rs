@@ -6,7 +6,8 @@
 
 use serde_json::{Value, json};
 use switchyard_api::mcp::{self, PROTOCOL_VERSIONS};
-use switchyard_api::{Auth, LaneId, LaneState};
+use switchyard_api::{Auth, Lane, LaneId, LaneState};
+use switchyard_domain::projection::mcp_task_status;
 use switchyard_domain::sha256_hex;
 
 use crate::lanes::{self, LaneRow};
@@ -45,10 +46,6 @@ fn rpc_error(id: &Value, code: i64, message: impl Into<String>, data: Option<Val
     json!({"jsonrpc": "2.0", "id": id, "error": error})
 }
 
-fn reply(status: u16, body: &Value) -> Reply {
-    Reply::json(status, body)
-}
-
 /// What `GET` answers: the server's description (a client asking for an
 /// event stream gets 405, as the transport allows: this server sends no
 /// messages of its own).
@@ -75,7 +72,7 @@ pub fn describe(transport: &Transport) -> Result<Reply, ApiError> {
 /// which MCP removed in 2025-06-18.
 pub fn serve(ctx: &Ctx, transport: &Transport, message: &Value) -> Result<Reply, ApiError> {
     let Value::Object(fields) = message else {
-        return Ok(reply(
+        return Ok(Reply::json(
             400,
             &rpc_error(&Value::Null, code::INVALID_REQUEST, "a JSON-RPC message is an object", None),
         ));
@@ -84,14 +81,14 @@ pub fn serve(ctx: &Ctx, transport: &Transport, message: &Value) -> Result<Reply,
     let method = fields.get("method").and_then(Value::as_str);
     if fields.get("jsonrpc").and_then(Value::as_str) != Some("2.0") {
         let id = id.unwrap_or(Value::Null);
-        return Ok(reply(400, &rpc_error(&id, code::INVALID_REQUEST, "`jsonrpc` must be \"2.0\"", None)));
+        return Ok(Reply::json(400, &rpc_error(&id, code::INVALID_REQUEST, "`jsonrpc` must be \"2.0\"", None)));
     }
     let (Some(id), Some(method)) = (id, method) else {
         // A notification or a response to us: accepted, nothing to answer.
         return Ok(Reply::bytes(202, "application/json", Vec::new()));
     };
     if !matches!(id, Value::String(_) | Value::Number(_)) {
-        return Ok(reply(
+        return Ok(Reply::json(
             400,
             &rpc_error(&Value::Null, code::INVALID_REQUEST, "`id` must be a string or a number", None),
         ));
@@ -105,16 +102,16 @@ pub fn serve(ctx: &Ctx, transport: &Transport, message: &Value) -> Result<Reply,
     {
         let why =
             format!("MCP-Protocol-Version {version} is not supported; use one of {}", PROTOCOL_VERSIONS.join(", "));
-        return Ok(reply(400, &rpc_error(&id, code::INVALID_REQUEST, why, None)));
+        return Ok(Reply::json(400, &rpc_error(&id, code::INVALID_REQUEST, why, None)));
     }
     let Some(session) = transport.session_id.as_deref() else {
         let why = "send the Mcp-Session-Id header that `initialize` answered";
-        return Ok(reply(400, &rpc_error(&id, code::INVALID_REQUEST, why, None)));
+        return Ok(Reply::json(400, &rpc_error(&id, code::INVALID_REQUEST, why, None)));
     };
     if !session_is_live(ctx, session)? {
         // 404 tells the client to start a new session with `initialize`.
         let why = "unknown or expired session: initialize again";
-        return Ok(reply(404, &rpc_error(&id, code::INVALID_REQUEST, why, None)));
+        return Ok(Reply::json(404, &rpc_error(&id, code::INVALID_REQUEST, why, None)));
     }
     let result = match method {
         "ping" => Ok(json!({})),
@@ -127,8 +124,8 @@ pub fn serve(ctx: &Ctx, transport: &Transport, message: &Value) -> Result<Reply,
         other => Err((code::METHOD_NOT_FOUND, format!("method `{other}` is not offered by this server"))),
     };
     Ok(match result {
-        Ok(result) => reply(200, &json!({"jsonrpc": "2.0", "id": id, "result": result})),
-        Err((code, message)) => reply(200, &rpc_error(&id, code, message, None)),
+        Ok(result) => Reply::json(200, &json!({"jsonrpc": "2.0", "id": id, "result": result})),
+        Err((code, message)) => Reply::json(200, &rpc_error(&id, code, message, None)),
     })
 }
 
@@ -162,7 +159,7 @@ fn initialize(ctx: &Ctx, id: &Value, params: &Value) -> Result<Reply, ApiError> 
             its task id is the lane's run id); `lane-get` and `lane-events` follow it; `agent-pause`, `agent-resume`, \
             `agent-interrupt` and `agent-cancel` steer it; `inbox-list` / `inbox-resolve` answer its questions.",
     });
-    Ok(reply(200, &json!({"jsonrpc": "2.0", "id": id, "result": result})).header("mcp-session-id", session))
+    Ok(Reply::json(200, &json!({"jsonrpc": "2.0", "id": id, "result": result})).header("mcp-session-id", session))
 }
 
 /// Whether `session` was opened by this caller and has not been idle too long; touches it.
@@ -276,19 +273,8 @@ fn task_of(ctx: &Ctx, params: &Value) -> Result<LaneRow, (i64, String)> {
 }
 
 /// A lane as an MCP task.
-fn task(lane: &LaneRow) -> Value {
-    let (status, message) = match lane.state {
-        LaneState::Queued => ("working", "queued for a harness".to_owned()),
-        LaneState::Running => ("working", "running".to_owned()),
-        LaneState::Paused => ("working", format!("paused: {}", lane.pause_reason.as_deref().unwrap_or("by a member"))),
-        LaneState::AwaitingApproval => ("input_required", "waiting for a member's approval (lane-approve)".to_owned()),
-        LaneState::InputRequired => ("input_required", "its agent asked a question (inbox-resolve)".to_owned()),
-        LaneState::Completed | LaneState::Merged => {
-            ("completed", lane.summary.clone().unwrap_or_else(|| "completed".to_owned()))
-        }
-        LaneState::Failed => ("failed", lane.summary.clone().unwrap_or_else(|| "failed".to_owned())),
-        LaneState::Cancelled => ("cancelled", lane.pause_reason.clone().unwrap_or_else(|| "cancelled".to_owned())),
-    };
+fn task(lane: &Lane) -> Value {
+    let (status, message) = mcp_task_status(lane);
     json!({
         "taskId": lane.run_id.as_str(),
         "status": status,
@@ -330,14 +316,9 @@ fn tasks_list(ctx: &Ctx, params: &Value) -> RpcResult {
     let args = serde_json::to_vec(&args).map_err(|e| (code::INTERNAL, e.to_string()))?;
     let page = operations::invoke(ctx, "lane-list", &args).unwrap_or_else(|| Err(ApiError::internal("lane-list")));
     let page = page.map_err(|e| (code::INVALID_PARAMS, format!("{}: {}", e.code.as_str(), e.message)))?;
-    let workspace = ctx.workspace_id().map_err(internal)?;
-    let mut tasks = Vec::new();
-    for lane in page["data"].as_array().into_iter().flatten() {
-        let id = lane["run_id"].as_str().and_then(LaneId::parse);
-        if let Some(row) = id.and_then(|id| lanes::load_lane(&ctx.db, workspace, &id).ok()) {
-            tasks.push(task(&row));
-        }
-    }
+    let lanes: Vec<Lane> = serde_json::from_value(page["data"].clone())
+        .map_err(|e| (code::INTERNAL, format!("lane-list answered: {e}")))?;
+    let tasks: Vec<Value> = lanes.iter().map(task).collect();
     let mut result = json!({ "tasks": tasks });
     if let Some(next) = page["next_cursor"].as_str() {
         result["nextCursor"] = json!(next);
@@ -353,7 +334,10 @@ fn task_cancel(ctx: &Ctx, params: &Value) -> RpcResult {
     let args = serde_json::to_vec(&json!({"run_id": lane.run_id.as_str(), "reason": "cancelled by an MCP client"}))
         .map_err(|e| (code::INTERNAL, e.to_string()))?;
     match operations::invoke(ctx, "agent-cancel", &args) {
-        Some(Ok(_)) => Ok(task(&task_of(ctx, params)?)),
+        Some(Ok(_)) => {
+            let cancelled = task_of(ctx, params)?;
+            Ok(task(&cancelled))
+        }
         Some(Err(e)) => Err((code::INVALID_PARAMS, format!("{}: {}", e.code.as_str(), e.message))),
         None => Err((code::INTERNAL, "agent-cancel".to_owned())),
     }

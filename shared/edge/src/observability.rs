@@ -43,8 +43,9 @@ pub fn snapshot(db: &Db, workspace: &WorkspaceId, window_hours: u64) -> Result<O
             &[&ws, &state.as_str(), &since],
         )
     };
-    let (completed, failed, cancelled) =
-        (ended(LaneState::Completed)?, ended(LaneState::Failed)?, ended(LaneState::Cancelled)?);
+    // A merged lane completed first (its pull request merged afterwards).
+    let completed = ended(LaneState::Completed)? + ended(LaneState::Merged)?;
+    let (failed, cancelled) = (ended(LaneState::Failed)?, ended(LaneState::Cancelled)?);
     let durations = db
         .query(
             "SELECT created_at, finished_at FROM lanes WHERE workspace_id = $1 AND finished_at >= $2

@@ -93,6 +93,11 @@ pub async fn pump<T, E>(
     let mut last_write = Instant::now();
     let mut sent = 0usize;
     loop {
+        // The subject first, then its events: one read as finished has all its events stored already.
+        let before = subject(since);
+        if matches!(before, Subject::Unreadable) {
+            return Ok(());
+        }
         // A read that fails ends the stream; the client reconnects with Last-Event-ID.
         let Ok(batch) = fetch(since) else { return Ok(()) };
         for event in &batch {
@@ -102,14 +107,8 @@ pub async fn pump<T, E>(
             sent += 1;
             last_write = Instant::now();
         }
-        if batch.is_empty() {
-            match subject(since) {
-                Subject::Active => {}
-                Subject::Finished(data) => {
-                    return body.send(format!("event: end\ndata: {data}\n\n").into_bytes()).await;
-                }
-                Subject::Unreadable => return Ok(()),
-            }
+        if let (true, Subject::Finished(data)) = (batch.is_empty(), &before) {
+            return body.send(format!("event: end\ndata: {data}\n\n").into_bytes()).await;
         }
         if sent >= STREAM_MAX_EVENTS || started.elapsed() >= STREAM_FOR {
             return body.send(b": stream limit reached; reconnect with Last-Event-ID\n\n".to_vec()).await;
