@@ -6,7 +6,7 @@
 //! shapes are `switchyard_domain::projection`'s.
 
 use serde_json::{Value, json};
-use switchyard_api::{InboxState, LaneId};
+use switchyard_api::LaneId;
 use switchyard_domain::projection::{a2a_stream_ends, a2a_task, a2a_updates};
 
 use crate::lanes::{self, LaneRow};
@@ -193,16 +193,8 @@ fn continue_task(ctx: &Ctx, task: &str, text: String) -> Result<LaneRow, RpcErro
         let why = format!("task {task} waits for a member's approval (lane-approve or lane-reject), not for a message");
         return Err(rpc(code::UNSUPPORTED_OPERATION, "UNSUPPORTED_OPERATION", why));
     }
-    let pending = inbox::page(
-        &ctx.db,
-        &lane.workspace_id,
-        &inbox::InboxFilter { resolved: Some(false), priority: None, lane: Some(&lane.run_id) },
-        &crate::cursor::start(None, "inbox-list").map_err(|e| RpcError::from_api(&e))?,
-        1,
-    )
-    .map_err(|e| RpcError::from_api(&e))?;
-    match pending.first().filter(|i| i.state == InboxState::Pending) {
-        Some(item) => invoke(ctx, "inbox-resolve", json!({"item_id": item.item_id, "answer": text}))?,
+    match inbox::pending_of(&ctx.db, &lane.run_id).map_err(|e| RpcError::from_api(&e))? {
+        Some(item_id) => invoke(ctx, "inbox-resolve", json!({"item_id": item_id, "answer": text}))?,
         None => invoke(ctx, "agent-interrupt", json!({"run_id": lane.run_id, "kind": "note", "message": text}))?,
     };
     load(ctx, Some(task))

@@ -178,7 +178,8 @@ fn deliver(
     Ok((item, interrupt))
 }
 
-fn pending_of(db: &Db, lane: &LaneId) -> Result<Option<InboxId>, ApiError> {
+/// A question `lane` still waits on (the lane is already loaded within its workspace).
+pub fn pending_of(db: &Db, lane: &LaneId) -> Result<Option<InboxId>, ApiError> {
     let row = db.query_one(
         "SELECT id FROM inbox_items WHERE lane_id = $1 AND state = $2 LIMIT 1",
         &[&lane.as_str(), &InboxState::Pending.as_str()],
